@@ -1,0 +1,448 @@
+"""Domain model: regions, registries, credentials and the audit trail.
+
+Domain actions live here as model and QuerySet methods; views only glue them to HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core import signing
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+NAME_RULE = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+NAME_MAX_LENGTH = 64
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+TEMPORARY_VALIDITY = timedelta(hours=24)
+
+
+class ConsoleError(Exception):
+    """A domain rule refused an action; the message is meant for the user."""
+
+
+def generate_username(region: str) -> str:
+    """`<region>@<ID>`, ID being 20 random uppercase letters and digits (SWR's shape)."""
+    return f"{region}@{''.join(secrets.choice(_ID_ALPHABET) for _ in range(20))}"
+
+
+def generate_password() -> str:
+    """64 lowercase hex characters: 256 random bits, shell-safe."""
+    return secrets.token_hex(32)
+
+
+def digest_password(password: str) -> str:
+    """Keyed digest stored instead of the password (HMAC-SHA256, CREDENTIAL_HASH_KEY).
+
+    The password is 256 random bits, so a slow KDF adds nothing; the key means a stolen
+    table alone cannot be used to test guesses.
+    """
+    key = settings.CREDENTIAL_HASH_KEY.encode()
+    return hmac.new(key, password.encode(), hashlib.sha256).hexdigest()
+
+
+def password_matches(password: str, digest: str) -> bool:
+    """Constant-time comparison of a presented password with a stored digest."""
+    return hmac.compare_digest(digest_password(password), digest)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and from where: what every audit event records."""
+
+    user: User | None
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        user = request.user if request.user.is_authenticated else None
+        return cls(
+            user=user,  # type: ignore[arg-type]
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        )
+
+
+# --- Users ----------------------------------------------------------------------------
+
+
+class ConsoleUserManager(UserManager["User"]):
+    _IAM_SALT = "swrconsole.builtin-iam-token"
+
+    def issue_iam_token(self, user: User, project: str) -> tuple[str, datetime]:
+        """A token for the built-in IAM API, valid 24 hours, bound to the user's password.
+
+        Stateless (signed, not stored): a password change or deactivation ends it.
+        """
+        issued = timezone.now()
+        payload = {"u": user.pk, "p": project, "h": user.get_session_auth_hash()[:16]}
+        token = signing.TimestampSigner(salt=self._IAM_SALT).sign_object(payload)
+        return token, issued + TEMPORARY_VALIDITY
+
+    def for_iam_token(self, token: str) -> tuple[User, str] | None:
+        """The active user and project a built-in IAM token was issued for, or None."""
+        try:
+            payload = signing.TimestampSigner(salt=self._IAM_SALT).unsign_object(
+                token, max_age=TEMPORARY_VALIDITY
+            )
+            user = self.get(pk=payload["u"], is_active=True)
+        except (signing.BadSignature, self.model.DoesNotExist, KeyError, TypeError):
+            return None
+        if not hmac.compare_digest(user.get_session_auth_hash()[:16], payload.get("h", "")):
+            return None
+        return user, payload["p"]
+
+
+class User(AbstractUser):
+    is_federated = models.BooleanField(
+        "federated",
+        default=False,
+        help_text="Federated users sign in through an identity provider and cannot "
+        "create or use long-term credentials.",
+    )
+
+    objects = ConsoleUserManager()
+
+
+# --- Regions and registries -----------------------------------------------------------
+
+
+class Region(models.Model):
+    name = models.SlugField(max_length=64, unique=True, help_text="For example cn-north-4.")
+    display_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class Registry(models.Model):
+    """A registry instance (an SWR "repository" in the console's wording)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="registries")
+    name = models.CharField(max_length=64)
+    address = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text="Host (and port) clients log in to, e.g. swr.cn-north-4.myhuaweicloud.com. "
+        "It is also the `service` the registry names in token requests.",
+    )
+    project_name = models.CharField(
+        max_length=64, blank=True, help_text="Upstream SWR project; defaults to the region name."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "registries"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="registry_name_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.address})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.project_name:
+            self.project_name = self.region.name
+        super().save(*args, **kwargs)
+
+
+# --- Long-term credentials ------------------------------------------------------------
+
+
+class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
+    def for_user(self, user: User) -> LongTermCredentialQuerySet:
+        return self.filter(owner=user)
+
+    def in_registry(self, registry: Registry) -> LongTermCredentialQuerySet:
+        return self.filter(registry=registry)
+
+    def enabled(self) -> LongTermCredentialQuerySet:
+        return self.filter(is_enabled=True)
+
+    def create_for(
+        self, *, owner: User, registry: Registry, name: str, by: Actor
+    ) -> tuple[LongTermCredential, str]:
+        """Create a credential and return it with its password, which exists only here.
+
+        Refuses federated owners, duplicate names and owners at their limit with a
+        ConsoleError. The owner's row is locked so concurrent creates are serialised and
+        both the name rule and the limit hold exactly.
+        """
+        if owner.is_federated:
+            raise ConsoleError(FEDERATED_MESSAGE)
+        limit = settings.LONG_TERM_CREDENTIALS_PER_REGISTRY
+        password = generate_password()
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().filter(pk=owner.pk).first()
+                existing = self.filter(owner=owner, registry=registry)
+                if existing.filter(name=name).exists():
+                    raise ConsoleError(duplicate_name_message(name))
+                if existing.count() >= limit:
+                    raise ConsoleError(
+                        f"You already have {limit} long-term credentials for this registry, "
+                        "the most allowed. Delete one you no longer use first."
+                    )
+                credential = self.create(
+                    owner=owner,
+                    registry=registry,
+                    name=name,
+                    username=generate_username(registry.region.name),
+                    password_digest=digest_password(password),
+                )
+                AuditEvent.record(AuditEvent.Action.LONG_TERM_CREATED, by, credential=credential)
+        except IntegrityError as exc:
+            # The lock makes this unlikely; the unique constraint is the last word.
+            raise ConsoleError(duplicate_name_message(name)) from exc
+        return credential, password
+
+
+FEDERATED_MESSAGE = (
+    "Federated users cannot create or use long-term credentials. "
+    "Use a temporary credential instead."
+)
+
+
+def duplicate_name_message(name: str) -> str:
+    return f"You already have a long-term credential named “{name}” for this registry."
+
+
+class LongTermCredential(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="long_term_credentials")
+    registry = models.ForeignKey(
+        Registry, on_delete=models.PROTECT, related_name="long_term_credentials"
+    )
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    username = models.CharField(max_length=96, unique=True)
+    password_digest = models.CharField(max_length=64, editable=False)
+    is_enabled = models.BooleanField("enabled", default=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LongTermCredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "registry", "name"], name="credential_name_per_owner_registry"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["owner", "registry", "-created_at", "-id"], name="credential_tab_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def status_label(self) -> str:
+        return "Enabled" if self.is_enabled else "Disabled"
+
+    def _set_enabled(self, enabled: bool, by: Actor, action: str, reason: str) -> bool:
+        if self.is_enabled == enabled:
+            return False
+        with transaction.atomic():
+            self.is_enabled = enabled
+            self.status_changed_at = timezone.now()
+            self.status_changed_by = by.user
+            self.save(update_fields=["is_enabled", "status_changed_at", "status_changed_by"])
+            AuditEvent.record(action, by, credential=self, reason=reason)
+        return True
+
+    def disable(self, *, by: Actor, reason: str = "") -> bool:
+        """Disable the credential (the token service refuses it from now on).
+
+        Returns False, recording nothing, when it was already disabled.
+        """
+        return self._set_enabled(False, by, AuditEvent.Action.LONG_TERM_DISABLED, reason)
+
+    def enable(self, *, by: Actor, reason: str = "") -> bool:
+        """Enable the credential again. Returns False when it already was."""
+        return self._set_enabled(True, by, AuditEvent.Action.LONG_TERM_ENABLED, reason)
+
+    def delete_by(self, *, by: Actor, reason: str = "") -> None:
+        """Delete the credential; its audit events stay, with its name and username."""
+        with transaction.atomic():
+            AuditEvent.record(
+                AuditEvent.Action.LONG_TERM_DELETED, by, credential=self, reason=reason
+            )
+            self.delete()
+
+
+# --- Temporary credentials (minted by the built-in SWR API) ---------------------------
+
+
+class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
+    def unexpired(self, now: datetime | None = None) -> TemporaryCredentialQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def mint(self, *, user: User, project_name: str) -> tuple[TemporaryCredential, str]:
+        """A new 24-hour credential for `user`, with its password (returned only here)."""
+        password = generate_password()
+        credential = self.create(
+            user=user,
+            project_name=project_name,
+            username=generate_username(project_name),
+            password_digest=digest_password(password),
+            expires_at=timezone.now() + TEMPORARY_VALIDITY,
+        )
+        return credential, password
+
+
+class TemporaryCredential(models.Model):
+    """A temporary login issued by the built-in SWR API: valid 24 hours, not revocable.
+
+    It is valid for every registry of its upstream project, as SWR's are for a region.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_credentials")
+    project_name = models.CharField(max_length=64)
+    username = models.CharField(max_length=96, unique=True)
+    password_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = TemporaryCredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+# --- The audit trail ------------------------------------------------------------------
+
+
+class AuditEvent(models.Model):
+    """One thing that happened to a credential or a sign-in. Append-only.
+
+    References to users, registries and credentials are copied as text so events outlive
+    what they describe; the foreign keys carry no database constraint and never cascade.
+    """
+
+    class Action(models.TextChoices):
+        LONG_TERM_CREATED = "long_term.created", "Long-term credential created"
+        LONG_TERM_DISABLED = "long_term.disabled", "Long-term credential disabled"
+        LONG_TERM_ENABLED = "long_term.enabled", "Long-term credential enabled"
+        LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
+        TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
+        SIGN_IN = "console.sign_in", "Console sign-in"
+        SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
+        REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_username = models.CharField("actor", max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    registry = models.ForeignKey(
+        Registry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    registry_address = models.CharField("registry", max_length=255, blank=True)
+    credential_public_id = models.UUIDField(null=True, blank=True)
+    credential_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    credential_username = models.CharField(max_length=150, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
+            models.Index(fields=["action", "-created_at"], name="audit_by_action"),
+            models.Index(fields=["actor_username", "-created_at"], name="audit_by_actor"),
+            models.Index(fields=["registry", "-created_at"], name="audit_by_registry"),
+            models.Index(fields=["credential_public_id"], name="audit_by_credential"),
+            models.Index(fields=["credential_username"], name="audit_by_username"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_username or 'anonymous'}"
+
+    @classmethod
+    def record(
+        cls,
+        action: str,
+        by: Actor,
+        *,
+        credential: LongTermCredential | TemporaryCredential | None = None,
+        registry: Registry | None = None,
+        username: str = "",
+        reason: str = "",
+        **detail: Any,
+    ) -> AuditEvent:
+        """Write one event. Never pass a password, digest or token in `detail`."""
+        if reason:
+            detail["reason"] = reason
+        fields: dict[str, Any] = {}
+        if isinstance(credential, LongTermCredential):
+            registry = registry or credential.registry
+            fields = {
+                "credential_public_id": credential.public_id,
+                "credential_name": credential.name,
+                "credential_username": credential.username,
+            }
+        elif isinstance(credential, TemporaryCredential):
+            fields = {
+                "credential_public_id": credential.public_id,
+                "credential_username": credential.username,
+            }
+        if username and not fields.get("credential_username"):
+            fields["credential_username"] = username[:150]
+        return cls.objects.create(
+            action=action,
+            actor=by.user,
+            actor_username=by.user.get_username() if by.user else "",
+            ip_address=by.ip_address,
+            user_agent=by.user_agent,
+            registry=registry,
+            registry_address=registry.address if registry else "",
+            detail=detail,
+            **fields,
+        )

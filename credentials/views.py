@@ -1,0 +1,308 @@
+"""Console pages. Function views that glue requests to the domain actions in models.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from credentials.context_processors import REGION_SESSION_KEY, selected_region
+from credentials.forms import CreateLongTermCredentialForm
+from credentials.models import (
+    FEDERATED_MESSAGE,
+    Actor,
+    ConsoleError,
+    LongTermCredential,
+    Region,
+    Registry,
+)
+
+logger = logging.getLogger(__name__)
+
+CREDENTIALS_CHANGED = "credentialsChanged"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _get_registry(registry_id: uuid.UUID) -> Registry:
+    return get_object_or_404(Registry.objects.select_related("region"), public_id=registry_id)
+
+
+def _get_credential_for_user(
+    request: HtmxHttpRequest, registry: Registry, credential_id: uuid.UUID
+) -> LongTermCredential:
+    """The signed-in user's credential in this registry; anyone else's is a 404."""
+    credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
+    return get_object_or_404(credentials, public_id=credential_id)
+
+
+# --- Frame ----------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "up"})
+
+
+@login_required
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    regions = list(Region.objects.all())
+    wanted = request.GET.get("region")
+    if wanted is not None:
+        if not any(region.name == wanted for region in regions):
+            messages.error(request, f"There is no region named “{wanted}”.")
+        else:
+            request.session[REGION_SESSION_KEY] = wanted
+        return redirect("home")
+    region = selected_region(request, regions)
+    registries = Registry.objects.filter(region=region).select_related("region") if region else []
+    return render(
+        request, "credentials/home.html", {"registries": registries, "current_region": region}
+    )
+
+
+@login_required
+@require_GET
+def registry_overview(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    _remember_region(request, registry)
+    context = {"registry": registry, "section": "overview"}
+    return render(request, "credentials/registry_overview.html", context)
+
+
+def _remember_region(request: HttpRequest, registry: Registry) -> None:
+    # Arriving at a registry by link switches the header to its region, as the SWR console does.
+    if request.session.get(REGION_SESSION_KEY) != registry.region.name:
+        request.session[REGION_SESSION_KEY] = registry.region.name
+
+
+@login_required
+@require_GET
+def access_credentials(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    return redirect("long_term_tab", registry_id=registry_id)
+
+
+# --- Long-Term Credentials tab --------------------------------------------------------
+
+ACCESS_TEMPLATE = "credentials/access_credentials.html"
+
+
+def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
+    credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
+    page = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "registry": registry,
+        "section": "access-credentials",
+        "tab": "long-term",
+        "page": page,
+        "can_create": not request.user.is_federated,
+        "federated_message": FEDERATED_MESSAGE,
+        "credential_limit": settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
+    }
+
+
+def _render_long_term(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    *,
+    dialog: str = "",
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    _remember_region(request, registry)
+    context = _long_term_context(request, registry) | {"dialog": dialog} | extra
+    return render(request, ACCESS_TEMPLATE, context, status=status)
+
+
+def _tab_url(registry: Registry, request: HttpRequest | None = None) -> str:
+    url = reverse("long_term_tab", kwargs={"registry_id": registry.public_id})
+    page = request.POST.get("page") if request else None
+    return f"{url}?page={page}" if page and page.isdigit() else url
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    if request.htmx and not request.htmx.boosted:
+        context = _long_term_context(request, registry)
+        return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
+    return _render_long_term(request, registry)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    if request.user.is_federated:
+        return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
+
+    if request.method == "GET":
+        form = CreateLongTermCredentialForm()
+        if request.htmx:
+            return render(
+                request, f"{ACCESS_TEMPLATE}#create-dialog", {"registry": registry, "form": form}
+            )
+        return _render_long_term(request, registry, dialog="create", form=form)
+
+    form = CreateLongTermCredentialForm(request.POST)
+    if not form.is_valid():
+        return _create_refused(request, registry, form=form)
+    try:
+        credential, password = LongTermCredential.objects.create_for(
+            owner=request.user,
+            registry=registry,
+            name=form.cleaned_data["name"],
+            by=Actor.from_request(request),
+        )
+    except ConsoleError as exc:
+        form.add_error("name", str(exc))
+        return _create_refused(request, registry, form=form)
+    logger.info("long-term credential created: %s", credential.public_id)
+    response = _credential_csv_response(credential, password)
+    return trigger_client_event(response, CREDENTIALS_CHANGED)
+
+
+def _create_refused(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    message: str = "",
+    *,
+    form: CreateLongTermCredentialForm | None = None,
+    status: int = 422,
+) -> HttpResponse:
+    form = form or CreateLongTermCredentialForm(request.POST or None)
+    if message:
+        form.add_error(None, message)
+    if request.htmx:
+        context = {"registry": registry, "form": form}
+        return render(request, f"{ACCESS_TEMPLATE}#create-dialog", context, status=status)
+    return _render_long_term(request, registry, dialog="create", form=form, status=status)
+
+
+def _credential_csv_response(credential: LongTermCredential, password: str) -> HttpResponse:
+    """The one and only place the password leaves the server."""
+    address = credential.registry.address
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["Credential Name", "Username", "Password", "Registry", "Login Command", "Created At"]
+    )
+    writer.writerow(
+        [
+            credential.name,
+            credential.username,
+            password,
+            address,
+            f"docker login -u {credential.username} -p {password} {address}",
+            credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ]
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{credential.name}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_status_change(
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential, message: str
+) -> HttpResponse:
+    if request.htmx:
+        return render(
+            request,
+            f"{ACCESS_TEMPLATE}#credential-row",
+            {"registry": registry, "credential": credential},
+        )
+    messages.success(request, message)
+    return redirect(_tab_url(registry, request))
+
+
+@login_required
+@require_POST
+def disable_long_term(
+    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    credential = _get_credential_for_user(request, registry, credential_id)
+    credential.disable(by=Actor.from_request(request))
+    return _after_status_change(
+        request, registry, credential, f"Credential “{credential.name}” is disabled."
+    )
+
+
+@login_required
+@require_POST
+def enable_long_term(
+    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    credential = _get_credential_for_user(request, registry, credential_id)
+    credential.enable(by=Actor.from_request(request))
+    return _after_status_change(
+        request, registry, credential, f"Credential “{credential.name}” is enabled."
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def delete_long_term(
+    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    credential = _get_credential_for_user(request, registry, credential_id)
+    if request.method == "GET":
+        context = {"registry": registry, "credential": credential}
+        if request.htmx:
+            return render(request, f"{ACCESS_TEMPLATE}#delete-dialog", context)
+        return _render_long_term(request, registry, dialog="delete", credential=credential)
+
+    name = credential.name
+    credential.delete_by(by=Actor.from_request(request))
+    if request.htmx:
+        response = HttpResponse("")
+        return trigger_client_event(response, CREDENTIALS_CHANGED)
+    messages.success(request, f"Credential “{name}” is deleted.")
+    return redirect(_tab_url(registry, request))
+
+
+# --- Temporary Credentials tab --------------------------------------------------------
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    _remember_region(request, registry)
+    context = {"registry": registry, "section": "access-credentials", "tab": "temporary"}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
+    return render(request, ACCESS_TEMPLATE, context)

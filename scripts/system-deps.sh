@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Make sure the system programs the test suite drives are present:
+#   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL.
+# As root on Debian they are installed with apt; otherwise a missing one is an error
+# with a clear message (the suite never skips them silently).
+set -euo pipefail
+
+missing=()
+command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1 || missing+=(chromium)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Debian starts a cluster when it installs postgresql; the tests use their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then
+    (command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
+      pg_ctlcluster "$ver" "$name" stop || true; done) || true
+  fi
+  exit 0
+fi
+
+echo "error: the test suite needs these system packages: ${missing[*]}" >&2
+echo "Install them (Debian: sudo apt-get install ${missing[*]}) or run as root." >&2
+exit 1

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from credentials import views
+
+registry_urls = [
+    path("", views.registry_overview, name="registry_overview"),
+    path("access-credentials/", views.access_credentials, name="access_credentials"),
+    path("access-credentials/long-term/", views.long_term_tab, name="long_term_tab"),
+    path("access-credentials/temporary/", views.temporary_tab, name="temporary_tab"),
+    path(
+        "access-credentials/long-term/create/",
+        views.create_long_term,
+        name="create_long_term",
+    ),
+    path(
+        "access-credentials/long-term/<uuid:credential_id>/disable/",
+        views.disable_long_term,
+        name="disable_long_term",
+    ),
+    path(
+        "access-credentials/long-term/<uuid:credential_id>/enable/",
+        views.enable_long_term,
+        name="enable_long_term",
+    ),
+    path(
+        "access-credentials/long-term/<uuid:credential_id>/delete/",
+        views.delete_long_term,
+        name="delete_long_term",
+    ),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("registries/<uuid:registry_id>/", include(registry_urls)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
+
+handler500 = "credentials.errors.server_error"

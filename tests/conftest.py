@@ -1,0 +1,89 @@
+"""The cast every test can use: an owner, another user, a staff auditor, a federated user,
+and a registry in the default region."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from credentials.models import Region, Registry, User
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(django_db_blocker: object) -> None:
+    # The suite runs with DEBUG off and hashed static names, as production does.
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[object]:
+    """pytest-django's live server, with static files left to WhiteNoise as in production
+    (Django's test static handler would look for unhashed names only)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv(
+        "DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = lambda handler: handler
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_user(username: str, **extra: object) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD, **extra)
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def federated_user(db: None) -> User:
+    return make_user("fiona", is_federated=True)
+
+
+@pytest.fixture
+def staff_user(db: None) -> User:
+    return make_user("sam", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def region(db: None) -> Region:
+    return Region.objects.create(name="cn-north-4", display_name="CN North-Beijing4")
+
+
+@pytest.fixture
+def registry(region: Region) -> Registry:
+    return Registry.objects.create(
+        region=region, name="default", address="swr.cn-north-4.myhuaweicloud.com"
+    )
+
+
+@pytest.fixture
+def other_registry(region: Region) -> Registry:
+    return Registry.objects.create(region=region, name="second", address="registry.example.test")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    return client_for(owner)

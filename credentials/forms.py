@@ -26,6 +26,15 @@ def validate_credential_name(value: str) -> None:
         )
 
 
+def _what_is_not_allowed(value: str) -> str:
+    if any(char.isupper() for char in value):
+        return "The name contains uppercase letters."
+    if any(char.isspace() for char in value):
+        return "The name contains spaces."
+    others = dict.fromkeys(char for char in value if not re.fullmatch(r"[a-z0-9._-]", char))
+    return "The name contains " + ", ".join(f"“{char}”" for char in others) + "."
+
+
 class CreateLongTermCredentialForm(forms.Form):
     name = forms.CharField(
         label="Credential Name",

@@ -193,18 +193,21 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
 def _create_refused(
     request: HtmxHttpRequest,
     registry: Registry,
-    message: str = "",
+    refusal: str = "",
     *,
     form: CreateLongTermCredentialForm | None = None,
     status: int = 422,
 ) -> HttpResponse:
-    form = form or CreateLongTermCredentialForm(request.POST or None)
-    if message:
-        form.add_error(None, message)
+    """The dialog again, with what was wrong; nothing was created."""
+    form = form or CreateLongTermCredentialForm()
     if request.htmx:
-        context = {"registry": registry, "form": form}
-        return render(request, f"{ACCESS_TEMPLATE}#create-dialog", context, status=status)
-    return _render_long_term(request, registry, dialog="create", form=form, status=status)
+        # A POST comes from the form inside the open dialog: answer the form; a GET opens it.
+        partial = "create-form" if request.method == "POST" else "create-dialog"
+        context = {"registry": registry, "form": form, "refusal": refusal}
+        return render(request, f"{ACCESS_TEMPLATE}#{partial}", context, status=status)
+    return _render_long_term(
+        request, registry, dialog="create", status=status, form=form, refusal=refusal
+    )
 
 
 def _credential_csv_response(credential: LongTermCredential, password: str) -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+# Refusals the console answers on purpose (form errors, limits); Chromium logs them as errors.
+DELIBERATE_STATUS = re.compile(r"status of (403|409|422|429|503) ")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -61,7 +64,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
         "console",
-        lambda message: errors.append(message.text) if message.type == "error" else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not DELIBERATE_STATUS.search(message.text)
+            else None
+        ),
     )
     yield page
     # A script error or a refused resource (CSP, 404 script) is a failure of the page.

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from credentials.models import LongTermCredential, Registry, User
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_access_credentials(page: Page, user: User) -> None:
+    sign_in(page, user.username, PASSWORD)
+    page.get_by_role("link", name="default").click()
+    page.get_by_role("navigation", name="Registry").get_by_role(
+        "link", name="Access Credentials"
+    ).click()
+    expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
+
+
+def row(page: Page, name: str):
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+
+
+def read_download(download) -> list[list[str]]:
+    with open(download.path(), encoding="utf-8") as handle:
+        return list(csv.reader(io.StringIO(handle.read())))
+
+
+def test_create_download_disable_enable_delete(page: Page, owner: User, registry: Registry) -> None:
+    open_access_credentials(page, owner)
+    screenshot(page, "long-term-tab-empty")
+
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Credential Name").fill("CI Bot")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("lowercase letters")
+    screenshot(page, "long-term-create-error")
+    assert LongTermCredential.objects.count() == 0
+
+    dialog.get_by_label("Credential Name").fill("ci-bot.1")
+    screenshot(page, "long-term-create-dialog")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    download = download_info.value
+    assert download.suggested_filename == "ci-bot.1.csv"
+    header, values = read_download(download)
+    assert header == [
+        "Credential Name",
+        "Username",
+        "Password",
+        "Registry",
+        "Login Command",
+        "Created At",
+    ]
+    assert values[0] == "ci-bot.1"
+    username, password, address = values[1], values[2], values[3]
+    assert values[4] == f"docker login -u {username} -p {password} {address}"
+
+    expect(dialog).to_be_hidden()
+    created = row(page, "ci-bot.1")
+    expect(created).to_contain_text(username)
+    expect(created).to_contain_text("Enabled")
+    screenshot(page, "long-term-tab-with-credential")
+
+    created.get_by_role("button", name="Disable").click()
+    expect(row(page, "ci-bot.1")).to_contain_text("Disabled")
+    row(page, "ci-bot.1").get_by_role("button", name="Enable").click()
+    expect(row(page, "ci-bot.1")).to_contain_text("Enabled")
+
+    row(page, "ci-bot.1").get_by_role("link", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete Long-Term Credential")
+    expect(confirm).to_contain_text("ci-bot.1")
+    screenshot(page, "long-term-delete-confirm")
+    confirm.get_by_role("button", name="Delete").click()
+    expect(row(page, "ci-bot.1")).to_have_count(0)
+    expect(
+        page.get_by_text("You have no long-term credentials for this registry yet.")
+    ).to_be_visible()
+    assert LongTermCredential.objects.count() == 0
+
+
+def test_cancel_closes_the_dialog_and_creates_nothing(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    open_access_credentials(page, owner)
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog.get_by_label("Credential Name").fill("never")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert LongTermCredential.objects.count() == 0
+
+
+def test_the_same_flow_works_without_javascript(
+    no_js_page: Page, owner: User, registry: Registry
+) -> None:
+    page = no_js_page
+    open_access_credentials(page, owner)
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog.get_by_label("Credential Name").fill("nojs-bot")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    assert download_info.value.suggested_filename == "nojs-bot.csv"
+    assert read_download(download_info.value)[1][0] == "nojs-bot"
+
+    page.goto(f"/registries/{registry.public_id}/access-credentials/long-term/")
+    expect(row(page, "nojs-bot")).to_contain_text("Enabled")
+    row(page, "nojs-bot").get_by_role("button", name="Disable").click()
+    expect(row(page, "nojs-bot")).to_contain_text("Disabled")
+    expect(page.get_by_role("status")).to_contain_text("is disabled")
+
+    row(page, "nojs-bot").get_by_role("link", name="Delete").click()
+    page.get_by_role("dialog", name="Delete Long-Term Credential").get_by_role(
+        "button", name="Delete"
+    ).click()
+    expect(row(page, "nojs-bot")).to_have_count(0)
+    screenshot(page, "long-term-no-js-after-delete")
+    assert LongTermCredential.objects.count() == 0
+
+
+def test_tabs_switch_without_a_full_reload_and_keep_their_urls(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    open_access_credentials(page, owner)
+    page.get_by_role("link", name="Temporary Credentials").click()
+    expect(page).to_have_url(
+        f"{page.url.split('/registries/')[0]}/registries/{registry.public_id}/access-credentials/temporary/"
+    )
+    expect(page.get_by_role("link", name="Temporary Credentials")).to_have_attribute(
+        "aria-current", "page"
+    )
+    page.go_back()
+    expect(page.get_by_role("link", name="Long-Term Credentials")).to_have_attribute(
+        "aria-current", "page"
+    )

@@ -15,7 +15,8 @@ def validate_credential_name(value: str) -> None:
         )
     if not value.isascii() or re.search(r"[^a-z0-9._-]", value):
         raise forms.ValidationError(
-            "Use only lowercase letters (a–z), digits (0–9), and the separators “.”, “_” and “-”."
+            f"{_what_is_not_allowed(value)} Use only lowercase letters (a–z), digits (0–9), "
+            "and the separators “.”, “_” and “-”."
         )
     if value[0] in "._-" or value[-1] in "._-":
         raise forms.ValidationError("The name must start and end with a lowercase letter or digit.")

@@ -307,13 +307,15 @@ class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
     def unexpired(self, now: datetime | None = None) -> TemporaryCredentialQuerySet:
         return self.filter(expires_at__gt=now or timezone.now())
 
-    def mint(self, *, user: User, project_name: str) -> tuple[TemporaryCredential, str]:
+    def mint(
+        self, *, user: User, project_name: str, region: str
+    ) -> tuple[TemporaryCredential, str]:
         """A new 24-hour credential for `user`, with its password (returned only here)."""
         password = generate_password()
         credential = self.create(
             user=user,
             project_name=project_name,
-            username=generate_username(project_name),
+            username=generate_username(region),
             password_digest=digest_password(password),
             expires_at=timezone.now() + TEMPORARY_VALIDITY,
         )
@@ -359,6 +361,7 @@ class AuditEvent(models.Model):
         LONG_TERM_ENABLED = "long_term.enabled", "Long-term credential enabled"
         LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
         TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
+        TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
         SIGN_IN = "console.sign_in", "Console sign-in"
         SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
         REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"

@@ -3,34 +3,43 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
+from django_ratelimit.core import is_ratelimited
 
+from credentials import upstream
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
-from credentials.forms import CreateLongTermCredentialForm
+from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
+    AuditEvent,
     ConsoleError,
     LongTermCredential,
     Region,
     Registry,
+    User,
 )
 
 logger = logging.getLogger(__name__)
@@ -299,13 +308,130 @@ def delete_long_term(
 # --- Temporary Credentials tab --------------------------------------------------------
 
 
+def _temporary_context(registry: Registry, **extra: Any) -> dict[str, Any]:
+    return {
+        "registry": registry,
+        "section": "access-credentials",
+        "tab": "temporary",
+        "form": extra.pop("form", None) or GenerateTemporaryCredentialForm(),
+        "per_minute": settings.TEMPORARY_CREDENTIALS_PER_MINUTE,
+    } | extra
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = _get_registry(registry_id)
     _remember_region(request, registry)
-    context = {"registry": registry, "section": "access-credentials", "tab": "temporary"}
+    context = _temporary_context(registry)
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
     return render(request, ACCESS_TEMPLATE, context)
+
+
+@functools.cache
+def _token_provider() -> upstream.TokenProvider:
+    return upstream.TokenProvider(
+        static_token=settings.SWR_AUTH_TOKEN,
+        iam_url=settings.SWR_IAM_URL,
+        domain=settings.SWR_IAM_DOMAIN,
+        user=settings.SWR_IAM_USER,
+        password=settings.SWR_IAM_PASSWORD,
+        timeouts=_timeouts(),
+    )
+
+
+@receiver(setting_changed)
+def _forget_token_provider(setting: str, **kwargs: Any) -> None:
+    if setting.startswith("SWR_"):
+        _token_provider.cache_clear()
+
+
+def _timeouts() -> upstream.Timeouts:
+    return upstream.Timeouts(connect=settings.SWR_TIMEOUT_CONNECT, read=settings.SWR_TIMEOUT_READ)
+
+
+def _upstream_api_url(request: HttpRequest) -> str:
+    if settings.SWR_API_URL:
+        return settings.SWR_API_URL
+    return settings.SWR_BUILTIN_URL or request.build_absolute_uri("/")
+
+
+def _request_temporary_login(
+    request: HtmxHttpRequest, registry: Registry, api_url: str
+) -> upstream.TemporaryLogin:
+    if settings.SWR_BUILTIN_API:
+        # The built-in API mints for the signed-in user, with a token issued for them.
+        token, _ = User.objects.issue_iam_token(request.user, registry.project_name)
+        return upstream.create_secret(
+            api_url=api_url,
+            token=token,
+            project_name=registry.project_name,
+            timeouts=_timeouts(),
+            prefer_host=registry.address,
+        )
+    return upstream.create_secret_with(
+        _token_provider(),
+        api_url=api_url,
+        project_name=registry.project_name,
+        timeouts=_timeouts(),
+        prefer_host=registry.address,
+    )
+
+
+@login_required
+@require_POST
+def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    registry = _get_registry(registry_id)
+    form = GenerateTemporaryCredentialForm(request.POST)
+    if not form.is_valid():
+        return _temporary_result(request, registry, form=form, status=422)
+    if is_ratelimited(
+        request,
+        group="temporary-credentials",
+        key="user",
+        rate=f"{settings.TEMPORARY_CREDENTIALS_PER_MINUTE}/m",
+        increment=True,
+    ):
+        error = (
+            f"You can generate at most {settings.TEMPORARY_CREDENTIALS_PER_MINUTE} temporary "
+            "credentials a minute. Wait a moment and try again."
+        )
+        return _temporary_result(request, registry, form=form, error=error, status=429)
+
+    api_url = _upstream_api_url(request)
+    try:
+        login = _request_temporary_login(request, registry, api_url)
+    except upstream.UpstreamError as exc:
+        logger.warning("temporary credential not issued: %s", exc)
+        return _temporary_result(request, registry, form=form, error=str(exc), status=502)
+
+    kind = form.cleaned_data["kind"]
+    AuditEvent.record(
+        AuditEvent.Action.TEMPORARY_ISSUED,
+        Actor.from_request(request),
+        registry=registry,
+        username=login.username,
+        kind=kind,
+        upstream=urlsplit(api_url).netloc,
+        registry_host=login.host,
+        expires_at=login.expires_at.isoformat(),
+    )
+    response = _temporary_result(request, registry, form=form, login=login, kind=kind)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _temporary_result(
+    request: HtmxHttpRequest, registry: Registry, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    login: upstream.TemporaryLogin | None = extra.get("login")
+    if login:
+        extra["command"] = login.helm_command if extra["kind"] == "chart" else login.docker_command
+        extra["secret_manifest"] = login.kubernetes_secret(f"swr-{slugify(registry.name)}-login")
+    context = _temporary_context(registry, **extra)
+    if request.htmx:
+        return render(request, f"{ACCESS_TEMPLATE}#temporary-result", context, status=status)
+    _remember_region(request, registry)
+    return render(request, ACCESS_TEMPLATE, context, status=status)

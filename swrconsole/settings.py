@@ -147,6 +147,36 @@ SWR_DEFAULT_REGISTRY_ADDRESS = env.str(
     "SWR_DEFAULT_REGISTRY_ADDRESS", default="swr.cn-north-4.myhuaweicloud.com"
 )
 
+# Upstream SWR API. Unset SWR_API_URL: the console serves the SWR and IAM contracts itself.
+SWR_API_URL = env.str("SWR_API_URL", default="")
+SWR_IAM_URL = env.str("SWR_IAM_URL", default="")
+SWR_AUTH_TOKEN = env.str("SWR_AUTH_TOKEN", default="")
+SWR_IAM_DOMAIN = env.str("SWR_IAM_DOMAIN", default="")
+SWR_IAM_USER = env.str("SWR_IAM_USER", default="")
+SWR_IAM_PASSWORD = env.str("SWR_IAM_PASSWORD", default="")
+SWR_TIMEOUT_CONNECT = env.float("SWR_TIMEOUT_CONNECT", default=3.05)
+SWR_TIMEOUT_READ = env.float("SWR_TIMEOUT_READ", default=10.0)
+SWR_BUILTIN_API = not SWR_API_URL
+# Where the console reaches its own built-in API (default: the URL of the request itself).
+SWR_BUILTIN_URL = env.str("SWR_BUILTIN_URL", default="")
+# The one IAM account ("domain") name the built-in IAM API accepts; empty accepts any.
+SWR_BUILTIN_IAM_DOMAIN = env.str("SWR_BUILTIN_IAM_DOMAIN", default="")
+if SWR_API_URL and not SWR_AUTH_TOKEN:
+    _missing = [
+        name
+        for name in ("SWR_IAM_URL", "SWR_IAM_DOMAIN", "SWR_IAM_USER", "SWR_IAM_PASSWORD")
+        if not env.str(name, default="")
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "SWR_API_URL is set, so the console needs an X-Auth-Token: set SWR_AUTH_TOKEN, "
+            f"or the IAM password grant ({', '.join(_missing)} missing)."
+        )
+for _name in ("SWR_TIMEOUT_CONNECT", "SWR_TIMEOUT_READ"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number of seconds.")
+TEMPORARY_CREDENTIALS_PER_MINUTE = env.int("TEMPORARY_CREDENTIALS_PER_MINUTE", default=10)
+
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20
 

@@ -4,13 +4,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import views
+from credentials import builtin_api, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
     path("access-credentials/", views.access_credentials, name="access_credentials"),
     path("access-credentials/long-term/", views.long_term_tab, name="long_term_tab"),
     path("access-credentials/temporary/", views.temporary_tab, name="temporary_tab"),
+    path(
+        "access-credentials/temporary/generate/",
+        views.generate_temporary,
+        name="generate_temporary",
+    ),
     path(
         "access-credentials/long-term/create/",
         views.create_long_term,
@@ -44,6 +49,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The built-in upstream: Huawei's IAM and SWR contracts, at their documented paths.
+    path("v3/auth/tokens", builtin_api.iam_tokens, name="builtin_iam_tokens"),
+    path("v2/manage/utils/secret", builtin_api.create_secret, name="builtin_create_secret"),
 ]
 
 handler500 = "credentials.errors.server_error"

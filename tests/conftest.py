@@ -87,3 +87,13 @@ def client_for(user: User) -> Client:
 @pytest.fixture
 def owner_client(owner: User) -> Client:
     return client_for(owner)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

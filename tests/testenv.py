@@ -11,3 +11,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
 # beside it are still synchronous and single-threaded.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Live-server request threads die after each request; persistent connections would outlive
+# them and keep the test database busy at teardown.
+os.environ.setdefault("CONN_MAX_AGE", "0")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 # Refusals the console answers on purpose (form errors, limits); Chromium logs them as errors.
-DELIBERATE_STATUS = re.compile(r"status of (403|409|422|429|503) ")
+DELIBERATE_STATUS = re.compile(r"status of (403|409|422|429|502|503|504) ")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",

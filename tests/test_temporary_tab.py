@@ -1,0 +1,212 @@
+"""The Temporary Credentials tab, with the upstream client talking real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import socket
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_httpserver import HTTPServer
+
+from credentials.models import AuditEvent, Registry, TemporaryCredential, User
+from tests.conftest import client_for
+from tests.fake_swr import HOST, FakeHuawei
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def builtin(settings, live_server) -> None:
+    """The console reaches its built-in API over HTTP at the live test server."""
+    settings.SWR_BUILTIN_URL = live_server.url
+
+
+def generate(client: Client, registry: Registry, kind: str = "image", **headers: str):
+    url = reverse("generate_temporary", args=[registry.public_id])
+    return client.post(url, {"kind": kind}, headers=headers)
+
+
+def command_of(response) -> str:
+    match = re.search(r'<pre id="temporary-command">([^<]+)</pre>', response.content.decode())
+    assert match, response.content.decode()[:2000]
+    return match.group(1)
+
+
+def test_the_tab_offers_image_or_chart_and_the_generate_button(
+    owner_client: Client, registry: Registry
+) -> None:
+    page = owner_client.get(reverse("temporary_tab", args=[registry.public_id])).content.decode()
+    assert re.search(r'<input type="radio" name="kind" value="image"[^>]*checked', page)
+    assert 'value="chart"' in page
+    assert ">Generate a temporary access credential</button>" in page
+    assert "cannot be disabled or revoked" in page
+
+
+def test_image_generates_a_docker_login_for_the_registry(
+    builtin: None, owner_client: Client, owner: User, registry: Registry
+) -> None:
+    response = generate(owner_client, registry, "image")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    command = command_of(response)
+    match = re.fullmatch(
+        rf"docker login -u (cn-north-4@[A-Z0-9]{{20}}) -p ([0-9a-f]{{64}}) {re.escape(registry.address)}",
+        command,
+    )
+    assert match, command
+    page = response.content.decode()
+    assert 'data-copy="temporary-command">Copy</button>' in page
+    assert "kubernetes.io/dockerconfigjson" in page
+    username = match.group(1)
+    assert TemporaryCredential.objects.get().username == username
+
+
+def test_chart_generates_a_helm_registry_login(
+    builtin: None, owner_client: Client, registry: Registry
+) -> None:
+    command = command_of(generate(owner_client, registry, "chart"))
+    assert re.fullmatch(
+        rf"helm registry login {re.escape(registry.address)} --username cn-north-4@[A-Z0-9]{{20}} --password [0-9a-f]{{64}}",
+        command,
+    ), command
+
+
+def test_the_config_json_and_secret_carry_the_same_credential(
+    builtin: None, owner_client: Client, registry: Registry
+) -> None:
+    response = generate(owner_client, registry)
+    _, _, _, username, _, password, _ = command_of(response).split()
+    page = response.content.decode()
+    config = re.search(r'<pre id="temporary-docker-config">(.+?)</pre>', page, re.S).group(1)
+    config = json.loads(config.replace("&quot;", '"'))
+    assert (
+        base64.b64decode(config["auths"][registry.address]["auth"]).decode()
+        == f"{username}:{password}"
+    )
+    secret = re.search(r"\.dockerconfigjson: (\S+)", page).group(1)
+    assert json.loads(base64.b64decode(secret)) == config
+
+
+def test_an_issue_is_audited_without_the_password(
+    builtin: None, owner_client: Client, owner: User, registry: Registry
+) -> None:
+    response = generate(owner_client, registry, "chart", User_Agent="laptop/1")
+    password = command_of(response).split()[-1]
+    event = AuditEvent.objects.get(action="temporary.issued")
+    assert event.actor == owner
+    assert event.ip_address == "127.0.0.1"
+    assert event.registry == registry
+    assert event.detail["kind"] == "chart"
+    assert event.detail["upstream"] == live_server_host(response)
+    assert event.detail["registry_host"] == registry.address
+    assert event.detail["expires_at"]
+    assert event.credential_username == TemporaryCredential.objects.get().username
+    assert password not in json.dumps(list(AuditEvent.objects.values()), default=str)
+
+
+def live_server_host(response) -> str:
+    from django.conf import settings
+
+    return settings.SWR_BUILTIN_URL.split("//")[1].rstrip("/")
+
+
+def test_the_password_appears_nowhere_in_the_database_or_the_logs(
+    builtin: None, owner_client: Client, registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.test_create_credential import _every_row_of_every_table
+
+    caplog.set_level(logging.DEBUG)
+    password = command_of(generate(owner_client, registry)).split()[4]
+    dump = _every_row_of_every_table()
+    assert TemporaryCredential.objects.get().username in dump
+    assert password not in dump
+    assert caplog.records
+    assert password not in caplog.text
+
+
+def test_an_upstream_failure_shows_its_message_and_records_nothing(
+    settings, owner_client: Client, registry: Registry
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.SWR_BUILTIN_URL = f"http://127.0.0.1:{port}"
+    response = generate(owner_client, registry, HX_Request="true")
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert page.strip().startswith('<div id="temporary-result"')
+    assert f"Could not connect to the SWR API at 127.0.0.1:{port}: connection refused." in page
+    assert "No temporary credential was issued." in page
+    assert not AuditEvent.objects.filter(action="temporary.issued").exists()
+
+
+def test_an_invalid_kind_is_refused(
+    builtin: None, owner_client: Client, registry: Registry
+) -> None:
+    assert generate(owner_client, registry, "helmet").status_code == 422
+    assert TemporaryCredential.objects.count() == 0
+
+
+def test_generation_is_rate_limited_per_user(
+    builtin: None, settings, owner_client: Client, other_user: User, registry: Registry
+) -> None:
+    settings.TEMPORARY_CREDENTIALS_PER_MINUTE = 2
+    assert generate(owner_client, registry).status_code == 200
+    assert generate(owner_client, registry).status_code == 200
+    refused = generate(owner_client, registry)
+    assert refused.status_code == 429
+    assert "You can generate at most 2 temporary credentials a minute" in refused.content.decode()
+    assert TemporaryCredential.objects.count() == 2
+    assert generate(client_for(other_user), registry).status_code == 200
+
+
+def test_generate_is_post_only_and_needs_csrf(owner: User, registry: Registry) -> None:
+    url = reverse("generate_temporary", args=[registry.public_id])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.get(url).status_code == 405
+    assert client.post(url, {"kind": "image"}).status_code == 403
+
+
+def test_the_remote_mode_works_against_a_separate_server(
+    settings, httpserver: HTTPServer, owner_client: Client, registry: Registry
+) -> None:
+    fake = FakeHuawei(httpserver).install()
+    settings.SWR_API_URL = fake.url
+    settings.SWR_IAM_URL = fake.url
+    settings.SWR_BUILTIN_API = False
+    settings.SWR_IAM_DOMAIN = fake.domain
+    settings.SWR_IAM_USER = fake.user
+    settings.SWR_IAM_PASSWORD = fake.password
+
+    first = command_of(generate(owner_client, registry))
+    assert re.fullmatch(rf"docker login -u cn-north-4@\w+ -p [0-9a-f]{{64}} {HOST}", first)
+    chart = command_of(generate(owner_client, registry, "chart"))
+    assert chart.startswith(f"helm registry login {HOST} --username cn-north-4@")
+    assert fake.iam_calls == 1
+    assert fake.projects == [registry.project_name, registry.project_name]
+    assert TemporaryCredential.objects.count() == 0  # minted upstream, not here
+    event = AuditEvent.objects.filter(action="temporary.issued").first()
+    assert event.detail["upstream"] == f"{httpserver.host}:{httpserver.port}"
+
+
+def test_remote_mode_reports_wrong_iam_credentials(
+    settings, httpserver: HTTPServer, owner_client: Client, registry: Registry
+) -> None:
+    fake = FakeHuawei(httpserver).install()
+    settings.SWR_API_URL = fake.url
+    settings.SWR_IAM_URL = fake.url
+    settings.SWR_BUILTIN_API = False
+    settings.SWR_IAM_DOMAIN, settings.SWR_IAM_USER, settings.SWR_IAM_PASSWORD = (
+        fake.domain,
+        fake.user,
+        "wrong",
+    )
+    response = generate(owner_client, registry)
+    assert response.status_code == 502
+    assert "The IAM API did not accept the console&#x27;s credentials" in response.content.decode()

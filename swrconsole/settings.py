@@ -177,6 +177,23 @@ for _name in ("SWR_TIMEOUT_CONNECT", "SWR_TIMEOUT_READ"):
         raise ImproperlyConfigured(f"{_name} must be a positive number of seconds.")
 TEMPORARY_CREDENTIALS_PER_MINUTE = env.int("TEMPORARY_CREDENTIALS_PER_MINUTE", default=10)
 
+# Registry token service (GET /service/token): the key pair that signs registry tokens.
+REGISTRY_TOKEN_KEY_FILE = env.str(
+    "REGISTRY_TOKEN_KEY_FILE", default=str(VAR_DIR / "registry-token.key")
+)
+REGISTRY_TOKEN_CERT_FILE = env.str(
+    "REGISTRY_TOKEN_CERT_FILE", default=str(VAR_DIR / "registry-token.crt")
+)
+REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="swrconsole")
+REGISTRY_TOKEN_TTL = env.int("REGISTRY_TOKEN_TTL", default=300)
+# What a credential may do on its registry's repositories ("pull" alone for read-only).
+REGISTRY_TOKEN_ACTIONS = env.list("REGISTRY_TOKEN_ACTIONS", default=["pull", "push"])
+# Failed registry logins allowed per client IP and per username (django-ratelimit rates).
+REGISTRY_LOGIN_FAILURES_PER_IP = env.str("REGISTRY_LOGIN_FAILURES_PER_IP", default="30/5m")
+REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.str(
+    "REGISTRY_LOGIN_FAILURES_PER_USERNAME", default="10/5m"
+)
+
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import builtin_api, views
+from credentials import builtin_api, registry_auth, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
@@ -41,6 +41,7 @@ registry_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("service/token", registry_auth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
     path(
         "accounts/login/",

@@ -97,3 +97,14 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def token_keys(settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A fresh registry-token key pair, made by the management command."""
+    directory = tmp_path_factory.mktemp("token-keys")
+    key, cert = str(directory / "token.key"), str(directory / "token.crt")
+    call_command("create_registry_token_keys", key=key, cert=cert, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    settings.REGISTRY_TOKEN_KEY_FILE = key
+    settings.REGISTRY_TOKEN_CERT_FILE = cert
+    return key, cert

@@ -1,0 +1,274 @@
+"""The Docker registry token service: the console is the authority for its credentials.
+
+A CNCF Distribution registry configured with `auth: token` sends clients here (the realm) with
+HTTP Basic credentials; we answer with a short-lived ES256 JWT granting the repository
+actions the credential allows, or 401. See SWR-API.md §5 and docs/REGISTRY.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_ratelimit.core import get_usage
+
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    LongTermCredential,
+    Registry,
+    TemporaryCredential,
+    password_matches,
+)
+
+logger = logging.getLogger(__name__)
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+# Longest username or password we look at; anything longer is refused before any work.
+MAX_CREDENTIAL_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private_key: Any
+    certificate_der: bytes
+    kid: str
+
+
+@functools.cache
+def load_signing_key(key_file: str, cert_file: str) -> SigningKey:
+    """The token signing key and its certificate, read once per path pair."""
+    try:
+        with open(key_file, "rb") as handle:
+            private_key = serialization.load_pem_private_key(handle.read(), password=None)
+        with open(cert_file, "rb") as handle:
+            certificate = x509.load_pem_x509_certificate(handle.read())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"Cannot read the registry token key pair ({key_file}, {cert_file}): {exc}. "
+            "Create one with `manage.py create_registry_token_keys`."
+        ) from exc
+    public_der = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return SigningKey(
+        private_key=private_key,
+        certificate_der=certificate.public_bytes(serialization.Encoding.DER),
+        kid=libtrust_key_id(public_der),
+    )
+
+
+def libtrust_key_id(public_key_der: bytes) -> str:
+    """The key id Distribution derives from a public key (libtrust's fingerprint format)."""
+    digest = hashlib.sha256(public_key_der).digest()[:30]
+    encoded = base64.b32encode(digest).decode().rstrip("=")
+    return ":".join(encoded[i : i + 4] for i in range(0, 48, 4))
+
+
+def current_signing_key() -> SigningKey:
+    return load_signing_key(settings.REGISTRY_TOKEN_KEY_FILE, settings.REGISTRY_TOKEN_CERT_FILE)
+
+
+# --- Who is asking ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified credential: who it is, and which registries it may act on."""
+
+    username: str
+    long_term: LongTermCredential | None = None
+    temporary: TemporaryCredential | None = None
+
+    def may_use(self, registry: Registry) -> bool:
+        if self.long_term:
+            return self.long_term.registry_id == registry.pk
+        return self.temporary is not None and self.temporary.project_name == registry.project_name
+
+
+def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded or len(encoded) > 4 * MAX_CREDENTIAL_LENGTH:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    if not colon or not username or not password:
+        return None
+    return username, password
+
+
+def verify(username: str, password: str, registry: Registry) -> Principal | None:
+    """The credential `username` if `password` is its password and it may log in now.
+
+    One indexed lookup by username (two for a temporary credential), one HMAC.
+    """
+    long_term = LongTermCredential.objects.select_related("owner").filter(username=username).first()
+    if long_term is not None:
+        owner = long_term.owner
+        usable = long_term.is_enabled and owner.is_active and not owner.is_federated
+        if usable and password_matches(password, long_term.password_digest):
+            return Principal(username=username, long_term=long_term)
+        return None
+    temporary = (
+        TemporaryCredential.objects.select_related("user")
+        .filter(username=username, expires_at__gt=timezone.now())
+        .first()
+    )
+    if (
+        temporary
+        and temporary.user.is_active
+        and password_matches(password, temporary.password_digest)
+    ):
+        return Principal(username=username, temporary=temporary)
+    return None
+
+
+def granted_access(scopes: list[str], principal: Principal, registry: Registry) -> list[dict]:
+    """The intersection of what was asked and what the credential may do."""
+    allowed = set(settings.REGISTRY_TOKEN_ACTIONS)
+    access: list[dict] = []
+    for scope in scopes:
+        for item in scope.split(" "):
+            kind, _, rest = item.partition(":")
+            name, _, actions = rest.rpartition(":")
+            if kind != "repository" or not name or not principal.may_use(registry):
+                continue
+            granted = [action for action in actions.split(",") if action in allowed]
+            if granted:
+                access.append({"type": kind, "name": name, "actions": sorted(set(granted))})
+    return access
+
+
+def issue_token(subject: str, service: str, access: list[dict]) -> dict[str, Any]:
+    key = current_signing_key()
+    now = datetime.now(UTC)
+    ttl = settings.REGISTRY_TOKEN_TTL
+    claims = {
+        "iss": settings.REGISTRY_TOKEN_ISSUER,
+        "sub": subject,
+        "aud": service,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()) - 5,
+        "exp": int(now.timestamp()) + ttl,
+        "jti": secrets.token_urlsafe(16),
+        "access": access,
+    }
+    headers = {"kid": key.kid, "x5c": [base64.b64encode(key.certificate_der).decode()]}
+    token = jwt.encode(claims, key.private_key, algorithm="ES256", headers=headers)
+    return {
+        "token": token,
+        "access_token": token,
+        "expires_in": ttl,
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+# --- The endpoint -------------------------------------------------------------------
+
+
+def _unauthorized() -> HttpResponse:
+    # The same answer for every failure, so a username cannot be told from a password.
+    response = JsonResponse(
+        {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, status=401
+    )
+    response["WWW-Authenticate"] = 'Basic realm="SWR Console registry token service"'
+    return response
+
+
+def _throttled(request: HttpRequest, username: str, *, increment: bool) -> bool:
+    """Whether this client IP or this username has used up its failed attempts.
+
+    With increment=True, one more failure is counted first.
+    """
+    limits = [("registry-login-ip", "ip", settings.REGISTRY_LOGIN_FAILURES_PER_IP)]
+    if username:
+        limits.append(
+            (
+                "registry-login-username",
+                lambda group, request: username,
+                settings.REGISTRY_LOGIN_FAILURES_PER_USERNAME,
+            )
+        )
+    throttled = False
+    for group, key, rate in limits:
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
+        throttled = throttled or (usage is not None and usage["count"] >= usage["limit"])
+    return throttled
+
+
+def _refuse(
+    request: HttpRequest, username: str, registry: Registry | None, reason: str
+) -> HttpResponse:
+    if _throttled(request, username, increment=True):
+        logger.warning("registry login throttled for a username or IP")
+    AuditEvent.record(
+        AuditEvent.Action.REGISTRY_LOGIN_FAILED,
+        Actor(
+            user=None,
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        ),
+        registry=registry,
+        username=username[:150],
+        reason=reason,
+    )
+    return _unauthorized()
+
+
+@require_GET
+@never_cache
+def token(request: HttpRequest) -> HttpResponse:
+    service = request.GET.get("service", "")
+    credentials = _basic_credentials(request)
+    username = credentials[0][:MAX_CREDENTIAL_LENGTH] if credentials else ""
+    if _throttled(request, username, increment=False):
+        logger.warning("registry login refused while throttled")
+        return _unauthorized()
+    if credentials is None:
+        return _refuse(request, username, None, "missing or malformed Basic credentials")
+    if len(credentials[0]) > MAX_CREDENTIAL_LENGTH or len(credentials[1]) > MAX_CREDENTIAL_LENGTH:
+        return _refuse(request, username, None, "credentials too long")
+
+    registry = Registry.objects.filter(address=service).first() if service else None
+    if registry is None:
+        return _refuse(request, username, None, "unknown service")
+    principal = verify(*credentials, registry)
+    if principal is None:
+        return _refuse(request, username, registry, "wrong, disabled or expired credential")
+    if not principal.may_use(registry):
+        return _refuse(request, username, registry, "credential belongs to another registry")
+
+    if principal.long_term:
+        _touch_last_used(principal.long_term)
+    access = granted_access(request.GET.getlist("scope"), principal, registry)
+    return JsonResponse(issue_token(principal.username, service, access))
+
+
+def _touch_last_used(credential: LongTermCredential) -> None:
+    """Record use at most once a minute: one conditional UPDATE, skipped when fresh."""
+    now = timezone.now()
+    if credential.last_used_at and now - credential.last_used_at < LAST_USED_PRECISION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+    LongTermCredential.objects.filter(stale, pk=credential.pk).update(last_used_at=now)

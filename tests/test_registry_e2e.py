@@ -1,0 +1,363 @@
+"""End to end: Debian's docker-registry trusts the console's token service; skopeo logs in,
+pushes and pulls with what the console issued, and stops the moment a credential is refused."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime
+import gzip
+import hashlib
+import io
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials.models import Region, Registry, TemporaryCredential, User
+from tests.conftest import client_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningRegistry:
+    address: str
+    workdir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+
+@pytest.fixture
+def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
+    binary = shutil.which("docker-registry")
+    if not binary:
+        pytest.fail("docker-registry is not installed (Debian: apt-get install docker-registry)")
+    address = f"127.0.0.1:{free_port()}"
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        json.dumps(  # YAML is a superset of JSON
+            {
+                "version": 0.1,
+                "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(tmp_path / "storage")}},
+                "http": {"addr": address, "secret": secrets.token_hex(16)},
+                "auth": {
+                    "token": {
+                        "realm": f"{live_server.url}/service/token",
+                        "service": address,
+                        "issuer": "swrconsole",
+                        "rootcertbundle": token_keys[1],
+                    }
+                },
+            }
+        )
+    )
+    log = (tmp_path / "registry.log").open("w")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_listening(address, process, tmp_path / "registry.log")
+        yield RunningRegistry(address=address, workdir=tmp_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _wait_until_listening(address: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"docker-registry exited: {log.read_text()}")
+        try:
+            if requests.get(f"http://{address}/v2/", timeout=1).status_code == 401:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)  # readiness polling of a starting process, bounded by the deadline
+    pytest.fail(f"docker-registry did not start: {log.read_text()}")
+
+
+def build_oci_image(directory: Path) -> str:
+    """A one-layer OCI image layout; returns the manifest digest."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def blob(data: bytes) -> tuple[str, int]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return f"sha256:{digest}", len(data)
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        content = f"hello from the SWR console test {secrets.token_hex(8)}\n".encode()
+        info = tarfile.TarInfo("hello.txt")
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+    layer_digest, layer_size = blob(gzip.compress(raw.getvalue(), mtime=0))
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {
+            "type": "layers",
+            "diff_ids": [f"sha256:{hashlib.sha256(raw.getvalue()).hexdigest()}"],
+        },
+    }
+    config_digest, config_size = blob(json.dumps(config).encode())
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest,
+            "size": config_size,
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": layer_digest,
+                "size": layer_size,
+            }
+        ],
+    }
+    manifest_digest, manifest_size = blob(json.dumps(manifest).encode())
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": manifest_digest,
+                "size": manifest_size,
+                "annotations": {"org.opencontainers.image.ref.name": "latest"},
+            }
+        ],
+    }
+    (directory / "index.json").write_text(json.dumps(index))
+    return manifest_digest
+
+
+class Skopeo:
+    def __init__(self, workdir: Path) -> None:
+        self.authfile = workdir / "auth.json"
+        self.policy = workdir / "policy.json"
+        self.policy.write_text('{"default": [{"type": "insecureAcceptAnything"}]}')
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["skopeo", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    def login(self, address: str, username: str, password: str) -> subprocess.CompletedProcess[str]:
+        self.authfile.unlink(missing_ok=True)
+        return self.run(
+            "login",
+            "--tls-verify=false",
+            "--authfile",
+            str(self.authfile),
+            "--username",
+            username,
+            "--password",
+            password,
+            address,
+        )
+
+    def push(self, layout: Path, reference: str) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "--policy",
+            str(self.policy),
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-authfile",
+            str(self.authfile),
+            f"oci:{layout}:latest",
+            f"docker://{reference}",
+        )
+
+    def pull(self, reference: str, layout: Path) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "--policy",
+            str(self.policy),
+            "copy",
+            "--src-tls-verify=false",
+            "--src-authfile",
+            str(self.authfile),
+            f"docker://{reference}",
+            f"oci:{layout}:latest",
+        )
+
+
+def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stderr
+
+
+def assert_unauthorized(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode != 0
+    assert (
+        "unauthorized" in result.stderr.lower()
+        or "invalid username/password" in result.stderr.lower()
+    ), result.stderr
+
+
+@pytest.fixture
+def registry_in_console(docker_registry: RunningRegistry) -> Registry:
+    region = Region.objects.create(name="cn-north-4")
+    return Registry.objects.create(region=region, name="local", address=docker_registry.address)
+
+
+def create_long_term(client: Client, registry: Registry, name: str) -> tuple[str, str]:
+    response = client.post(reverse("create_long_term", args=[registry.public_id]), {"name": name})
+    assert response.status_code == 200, response.content[:500]
+    row = list(csv.reader(io.StringIO(response.content.decode())))[1]
+    return row[1], row[2]
+
+
+def operate(client: Client, registry: Registry, operation: str, username: str) -> None:
+    from credentials.models import LongTermCredential
+
+    credential = LongTermCredential.objects.get(username=username)
+    url = reverse(f"{operation}_long_term", args=[registry.public_id, credential.public_id])
+    assert client.post(url).status_code == 302
+
+
+def test_a_long_term_credential_logs_in_pushes_pulls_and_stops_when_refused(
+    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, tmp_path: Path
+) -> None:
+    console = client_for(owner)
+    username, password = create_long_term(console, registry_in_console, "ci-bot")
+    skopeo = Skopeo(tmp_path)
+    layout = tmp_path / "image"
+    digest = build_oci_image(layout)
+    reference = f"{docker_registry.address}/team/app:v1"
+
+    assert_ok(skopeo.login(docker_registry.address, username, password))
+    assert_ok(skopeo.push(layout, reference))
+    pulled = tmp_path / "pulled"
+    assert_ok(skopeo.pull(reference, pulled))
+    assert digest in (pulled / "index.json").read_text()
+
+    operate(console, registry_in_console, "disable", username)
+    assert_unauthorized(skopeo.login(docker_registry.address, username, password))
+
+    operate(console, registry_in_console, "enable", username)
+    assert_ok(skopeo.login(docker_registry.address, username, password))
+    assert_ok(skopeo.pull(reference, tmp_path / "again"))
+
+    operate(console, registry_in_console, "delete", username)
+    assert_unauthorized(skopeo.login(docker_registry.address, username, password))
+
+
+def test_a_built_in_temporary_credential_pushes_until_it_expires(
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    tmp_path: Path,
+    settings,
+    live_server,
+) -> None:
+    settings.SWR_BUILTIN_URL = live_server.url
+    response = client_for(owner).post(
+        reverse("generate_temporary", args=[registry_in_console.public_id]), {"kind": "image"}
+    )
+    assert response.status_code == 200
+    command = response.content.decode().split('<pre id="temporary-command">')[1].split("</pre>")[0]
+    _, _, _, username, _, password, host = command.split()
+    assert host == docker_registry.address
+
+    skopeo = Skopeo(tmp_path)
+    layout = tmp_path / "image"
+    build_oci_image(layout)
+    assert_ok(skopeo.login(host, username, password))
+    assert_ok(skopeo.push(layout, f"{host}/team/temp:v1"))
+
+    # Move the credential's clock past its expiry rather than waiting 24 hours.
+    TemporaryCredential.objects.filter(username=username).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert_unauthorized(skopeo.login(host, username, password))
+
+
+def test_a_federated_users_long_term_credential_is_refused(
+    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, tmp_path: Path
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "ci-bot")
+    owner.is_federated = True
+    owner.save()
+    assert_unauthorized(Skopeo(tmp_path).login(docker_registry.address, username, password))
+
+
+def _foreign_token(service: str) -> str:
+    """A well-formed token for `service`, signed by a key the registry does not trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "swrconsole")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    claims = {
+        "iss": "swrconsole",
+        "sub": "intruder",
+        "aud": service,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()) - 5,
+        "exp": int(now.timestamp()) + 300,
+        "jti": "x",
+        "access": [{"type": "repository", "name": "team/app", "actions": ["pull", "push"]}],
+    }
+    x5c = [base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()]
+    return jwt.encode(claims, key, algorithm="ES256", headers={"x5c": x5c})
+
+
+def test_the_registry_refuses_a_token_signed_with_another_key(
+    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, live_server
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "ci-bot")
+    url = f"{docker_registry.url}/v2/team/app/tags/list"
+    genuine = requests.get(
+        f"{live_server.url}/service/token",
+        params={"service": docker_registry.address, "scope": "repository:team/app:pull"},
+        auth=(username, password),
+        timeout=10,
+    ).json()["token"]
+    # The repository does not exist yet: a trusted token gets past auth to a 404.
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {genuine}"}, timeout=10).status_code
+        == 404
+    )
+    forged = _foreign_token(docker_registry.address)
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code
+        == 401
+    )

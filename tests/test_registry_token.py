@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -71,7 +72,10 @@ def test_a_valid_long_term_credential_gets_a_token_for_its_scope(
     ]
     header = jwt.get_unverified_header(body["token"])
     assert header["alg"] == "ES256"
-    assert header["x5c"] and re_kid(header["kid"])
+    with open(token_keys[1], "rb") as handle:
+        certificate = x509.load_pem_x509_certificate(handle.read())
+    assert base64.b64decode(header["x5c"][0]) == certificate.public_bytes(Encoding.DER)
+    assert re_kid(header["kid"])
 
 
 def re_kid(kid: str) -> bool:

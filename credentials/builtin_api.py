@@ -90,13 +90,8 @@ def iam_tokens(request: HttpRequest) -> JsonResponse:
     domain, username, password, project = grant
     allowed_domain = settings.SWR_BUILTIN_IAM_DOMAIN
     user = authenticate(request, username=username, password=password)
+    # A failed password is audited by the user_login_failed signal (credentials/signals.py).
     if user is None or (allowed_domain and domain != allowed_domain):
-        AuditEvent.record(
-            AuditEvent.Action.SIGN_IN_FAILED,
-            Actor.from_request(request),
-            username=username,
-            via="built-in IAM API",
-        )
         return swr_error(401, "4010000", "Authentication failed")
     project = project or settings.SWR_DEFAULT_REGION
     token, expires_at = User.objects.issue_iam_token(user, project)

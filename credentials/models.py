@@ -65,12 +65,14 @@ class Actor:
     user: User | None
     ip_address: str | None = None
     user_agent: str = ""
+    # Who it claimed to be, when there is no user (a failed sign-in).
+    username: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
-        user = request.user if request.user.is_authenticated else None
+        user = getattr(request, "user", None)
         return cls(
-            user=user,  # type: ignore[arg-type]
+            user=user if user is not None and user.is_authenticated else None,  # type: ignore[arg-type]
             ip_address=request.META.get("REMOTE_ADDR") or None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         )
@@ -250,6 +252,7 @@ class LongTermCredential(models.Model):
     objects = LongTermCredentialQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "long-term credential"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -260,6 +263,9 @@ class LongTermCredential(models.Model):
             models.Index(
                 fields=["owner", "registry", "-created_at", "-id"], name="credential_tab_order"
             ),
+            models.Index(fields=["-created_at", "-id"], name="credential_newest_first"),
+            models.Index(fields=["registry", "-created_at", "-id"], name="credential_by_registry"),
+            models.Index(fields=["name"], name="credential_by_name"),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +345,8 @@ class TemporaryCredential(models.Model):
     objects = TemporaryCredentialQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "temporary credential (built-in)"
+        verbose_name_plural = "temporary credentials (built-in)"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -396,13 +404,18 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Every admin filter and exact search has an index that also yields newest-first order.
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
-            models.Index(fields=["action", "-created_at"], name="audit_by_action"),
-            models.Index(fields=["actor_username", "-created_at"], name="audit_by_actor"),
-            models.Index(fields=["registry", "-created_at"], name="audit_by_registry"),
-            models.Index(fields=["credential_public_id"], name="audit_by_credential"),
-            models.Index(fields=["credential_username"], name="audit_by_username"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_by_action"),
+            models.Index(fields=["actor_username", "-created_at", "-id"], name="audit_by_actor"),
+            models.Index(fields=["registry", "-created_at", "-id"], name="audit_by_registry"),
+            models.Index(
+                fields=["credential_public_id", "-created_at"], name="audit_by_credential"
+            ),
+            models.Index(fields=["credential_username", "-created_at"], name="audit_by_username"),
+            models.Index(fields=["credential_name", "-created_at"], name="audit_by_name"),
+            models.Index(fields=["ip_address", "-created_at"], name="audit_by_ip"),
         ]
 
     def __str__(self) -> str:
@@ -441,7 +454,7 @@ class AuditEvent(models.Model):
         return cls.objects.create(
             action=action,
             actor=by.user,
-            actor_username=by.user.get_username() if by.user else "",
+            actor_username=by.user.get_username() if by.user else by.username[:150],
             ip_address=by.ip_address,
             user_agent=by.user_agent,
             registry=registry,

@@ -108,3 +108,18 @@ def token_keys(settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
     settings.REGISTRY_TOKEN_KEY_FILE = key
     settings.REGISTRY_TOKEN_CERT_FILE = cert
     return key, cert
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    """A staff member of the Auditors group (re-created if a flush removed it)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name="Auditors").exists():
+        importlib.import_module("credentials.migrations.0003_auditors").create_auditors(apps)
+    user = make_user("audrey", is_staff=True)
+    user.groups.add(Group.objects.get(name="Auditors"))
+    return user

@@ -1,0 +1,363 @@
+"""The admin panel: auditors see everything and change nothing; the trail is append-only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tracemalloc
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    LongTermCredential,
+    Registry,
+    TemporaryCredential,
+    User,
+)
+from tests.conftest import PASSWORD, client_for
+
+CREDENTIALS = "admin:credentials_longtermcredential_changelist"
+EVENTS = "admin:credentials_auditevent_changelist"
+
+
+def make_credential(owner: User, registry: Registry, name: str) -> tuple[LongTermCredential, str]:
+    return LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name=name, by=Actor(user=owner)
+    )
+
+
+def test_an_auditor_sees_credentials_and_events(
+    auditor: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = make_credential(owner, registry, "ci-bot")
+    client = client_for(auditor)
+    page = client.get(reverse(CREDENTIALS)).content.decode()
+    assert "ci-bot" in page
+    assert credential.username in page
+    page = client.get(reverse(EVENTS)).content.decode()
+    assert "Long-term credential created" in page
+    detail = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+    assert client.get(detail).status_code == 200
+    event = AuditEvent.objects.get(action="long_term.created")
+    assert (
+        client.get(reverse("admin:credentials_auditevent_change", args=[event.pk])).status_code
+        == 200
+    )
+
+
+def test_an_auditor_cannot_change_anything(auditor: User, owner: User, registry: Registry) -> None:
+    credential, _ = make_credential(owner, registry, "ci-bot")
+    client = client_for(auditor)
+    change = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+    assert client.post(change, {"name": "renamed"}).status_code == 403
+    delete = reverse("admin:credentials_longtermcredential_delete", args=[credential.pk])
+    assert client.get(delete).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    response = client.post(
+        reverse(CREDENTIALS),
+        {
+            "action": "disable_selected",
+            "_selected_action": [credential.pk],
+            "apply": "yes",
+            "reason": "x",
+        },
+    )
+    assert response.status_code in (200, 302, 403)
+    event = AuditEvent.objects.get(action="long_term.created")
+    for name in ("change", "delete"):
+        url = reverse(f"admin:credentials_auditevent_{name}", args=[event.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:credentials_registry_add")).status_code == 403
+    assert client.get(reverse("admin:credentials_user_changelist")).status_code == 403
+    credential.refresh_from_db()
+    assert credential.is_enabled
+    assert credential.name == "ci-bot"
+    assert (
+        not AuditEvent.objects.exclude(action="console.sign_in")
+        .exclude(action="long_term.created")
+        .exists()
+    )
+
+
+def test_nobody_adds_changes_or_deletes_events_in_the_admin(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "ci-bot")
+    event = AuditEvent.objects.get(action="long_term.created")
+    client = client_for(staff_user)
+    assert client.get(reverse("admin:credentials_auditevent_add")).status_code == 403
+    change = reverse("admin:credentials_auditevent_change", args=[event.pk])
+    assert client.post(change, {"action": "long_term.deleted"}).status_code == 403
+    delete = reverse("admin:credentials_auditevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:credentials_longtermcredential_add")).status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).action == "long_term.created"
+
+
+def test_no_secret_or_digest_appears_in_any_admin_page(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, password = make_credential(owner, registry, "ci-bot")
+    temporary, temp_password = TemporaryCredential.objects.mint(
+        user=owner, project_name="cn-north-4", region="cn-north-4"
+    )
+    credential.disable(by=Actor(user=staff_user), reason="leak drill")
+    client = client_for(staff_user)
+    urls = [
+        reverse("admin:index"),
+        reverse(CREDENTIALS),
+        reverse("admin:credentials_longtermcredential_change", args=[credential.pk]),
+        reverse("admin:credentials_longtermcredential_history", args=[credential.pk]),
+        reverse("admin:credentials_longtermcredential_export"),
+        reverse(EVENTS),
+        reverse("admin:credentials_auditevent_export"),
+        reverse("admin:credentials_temporarycredential_changelist"),
+        reverse("admin:credentials_temporarycredential_change", args=[temporary.pk]),
+        reverse("admin:credentials_user_change", args=[owner.pk]),
+    ] + [
+        reverse("admin:credentials_auditevent_change", args=[e.pk])
+        for e in AuditEvent.objects.all()
+    ]
+    secrets = [password, credential.password_digest, temp_password, temporary.password_digest]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
+        for secret in secrets:
+            assert secret not in text, url
+        assert "password_digest" not in text, url
+
+
+def bulk(client: Client, action: str, credentials: list[LongTermCredential], reason: str | None):
+    data = {"action": action, "_selected_action": [c.pk for c in credentials]}
+    if reason is not None:
+        data |= {"apply": "yes", "reason": reason}
+    return client.post(reverse(CREDENTIALS), data)
+
+
+def test_bulk_disable_asks_for_a_reason_and_records_one_event_each(
+    staff_user: User, owner: User, other_user: User, registry: Registry
+) -> None:
+    first, _ = make_credential(owner, registry, "one")
+    second, _ = make_credential(other_user, registry, "two")
+    client = client_for(staff_user)
+
+    asked = bulk(client, "disable_selected", [first, second], None)
+    assert asked.status_code == 200
+    assert "Reason" in asked.content.decode()
+    assert LongTermCredential.objects.filter(is_enabled=False).count() == 0
+
+    missing = bulk(client, "disable_selected", [first, second], "")
+    assert "Give the reason for this change." in missing.content.decode()
+    assert LongTermCredential.objects.filter(is_enabled=False).count() == 0
+
+    done = bulk(client, "disable_selected", [first, second], "Key leaked in a public repo")
+    assert done.status_code == 302
+    assert LongTermCredential.objects.filter(is_enabled=False).count() == 2
+    events = AuditEvent.objects.filter(action="long_term.disabled")
+    assert events.count() == 2
+    assert {e.detail["reason"] for e in events} == {"Key leaked in a public repo"}
+    assert {e.actor_username for e in events} == {"sam"}
+    assert {e.credential_name for e in events} == {"one", "two"}
+
+    bulk(client, "enable_selected", [first, second], "False alarm")
+    assert (
+        AuditEvent.objects.filter(action="long_term.enabled", detail__reason="False alarm").count()
+        == 2
+    )
+
+
+def test_deleting_in_the_admin_is_audited(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = make_credential(owner, registry, "ci-bot")
+    url = reverse("admin:credentials_longtermcredential_delete", args=[credential.pk])
+    assert client_for(staff_user).post(url, {"post": "yes"}).status_code == 302
+    event = AuditEvent.objects.get(action="long_term.deleted")
+    assert event.actor_username == "sam"
+    assert event.detail["reason"] == "deleted in the admin panel"
+
+
+def test_update_and_delete_on_the_audit_table_fail_in_postgresql(
+    owner: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "ci-bot")
+    attempts = [
+        lambda: AuditEvent.objects.update(action="long_term.deleted"),
+        lambda: AuditEvent.objects.all().delete(),
+        lambda: AuditEvent.objects.get().save(),
+        lambda: connection.cursor().execute(
+            "UPDATE credentials_auditevent SET actor_username = 'x'"
+        ),
+        lambda: connection.cursor().execute("DELETE FROM credentials_auditevent"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    event = AuditEvent.objects.get()
+    assert event.action == "long_term.created"
+    assert event.actor_username == "alice"
+
+
+def test_deleting_a_user_leaves_their_events_readable(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "ci-bot")
+    owner.delete()
+    assert LongTermCredential.objects.count() == 0
+    event = AuditEvent.objects.get(action="long_term.created")
+    assert event.actor_username == "alice"
+    assert event.credential_name == "ci-bot"
+    page = client_for(staff_user).get(reverse(EVENTS)).content.decode()
+    assert "alice" in page
+    assert "ci-bot" in page
+
+
+def test_events_link_to_their_credential_while_it_exists(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = make_credential(owner, registry, "ci-bot")
+    client = client_for(staff_user)
+    change = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+    page = client.get(reverse(EVENTS)).content.decode()
+    assert f'href="{change}"' in page
+    history = f"{reverse(EVENTS)}?credential_public_id={credential.public_id}"
+    assert history.replace("?", "?") in client.get(change).content.decode().replace("&amp;", "&")
+    assert "ci-bot" in client.get(history).content.decode()
+    credential.delete_by(by=Actor(user=owner))
+    page = client.get(reverse(EVENTS)).content.decode()
+    assert f'href="{change}"' not in page
+    assert "ci-bot" in page
+
+
+def test_console_sign_ins_and_failures_are_audited(owner: User, db: None) -> None:
+    client = Client()
+    client.post(
+        "/accounts/login/", {"username": "alice", "password": "wrong"}, HTTP_USER_AGENT="firefox"
+    )
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    failed = AuditEvent.objects.get(action="console.sign_in_failed")
+    assert failed.actor_username == "alice"
+    assert failed.user_agent == "firefox"
+    assert failed.ip_address == "127.0.0.1"
+    assert AuditEvent.objects.get(action="console.sign_in").actor == owner
+    assert "wrong" not in str(list(AuditEvent.objects.values()))
+
+
+def read_export(response) -> list[list[str]]:
+    assert response.streaming
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_event_export_streams_the_filtered_rows(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential.disable(by=Actor(user=owner), reason="rotating")
+    make_credential(owner, registry, "other")
+    response = client_for(staff_user).get(
+        reverse("admin:credentials_auditevent_export"), {"action__exact": "long_term.disabled"}
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    header, *rows = read_export(response)
+    assert header[:3] == ["Time", "Action", "Actor"]
+    assert len(rows) == 1
+    assert rows[0][1] == "long_term.disabled"
+    assert rows[0][6] == "ci-bot"
+    assert rows[0][-1] == "reason: rotating"
+
+
+def test_the_credential_export_streams_the_searched_rows(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "ci-bot")
+    make_credential(owner, registry, "other")
+    response = client_for(staff_user).get(
+        reverse("admin:credentials_longtermcredential_export"), {"q": "ci-bot"}
+    )
+    header, *rows = read_export(response)
+    assert header[0] == "Credential Name"
+    assert [row[0] for row in rows] == ["ci-bot"]
+
+
+def _peak_while_exporting(client: Client) -> tuple[int, int]:
+    tracemalloc.start()
+    response = client.get(reverse("admin:credentials_auditevent_export"))
+    rows = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return rows, peak
+
+
+def _add_events(count: int) -> None:
+    AuditEvent.objects.bulk_create(
+        AuditEvent(action="console.sign_in", actor_username=f"user{n}", detail={"path": "/"})
+        for n in range(count)
+    )
+
+
+def test_the_export_memory_stays_flat_as_rows_grow(staff_user: User) -> None:
+    client = client_for(staff_user)
+    _add_events(3_000)
+    small_rows, small_peak = _peak_while_exporting(client)
+    _add_events(27_000)
+    large_rows, large_peak = _peak_while_exporting(client)
+    assert large_rows > 9 * small_rows
+    # Ten times the rows, nowhere near ten times the memory: the export does not load them.
+    assert large_peak < 2 * small_peak, (small_peak, large_peak)
+
+
+def test_the_event_changelist_runs_a_constant_number_of_queries(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    client = client_for(staff_user)
+    for number in range(3):
+        make_credential(owner, registry, f"c{number}")
+    client.get(reverse(EVENTS))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse(EVENTS))
+    for number in range(3, 40):
+        make_credential(owner, registry, f"c{number}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse(EVENTS))
+    assert len(many) == len(few)
+    assert not any(
+        "COUNT(*)" in q["sql"] and "LIMIT" not in q["sql"] for q in many.captured_queries
+    )
+
+
+@pytest.mark.parametrize("term", ["ci-bot", "alice", "127.0.0.1"])
+def test_the_event_search_matches_names_actors_and_ips(
+    staff_user: User, owner: User, registry: Registry, term: str
+) -> None:
+    client = client_for(owner)
+    client.post(reverse("create_long_term", args=[registry.public_id]), {"name": "ci-bot"})
+    page = client_for(staff_user).get(reverse(EVENTS), {"q": term}).content.decode()
+    assert re.search(r"1 result", page) or "ci-bot" in page
+    assert "Long-term credential created" in page
+
+
+def test_the_credential_filters_work(
+    staff_user: User, owner: User, federated_user: User, registry: Registry
+) -> None:
+    used, _ = make_credential(owner, registry, "used")
+    make_credential(owner, registry, "unused")
+    LongTermCredential.objects.filter(pk=used.pk).update(last_used_at="2026-01-01T00:00:00Z")
+    client = client_for(staff_user)
+    never = client.get(reverse(CREDENTIALS), {"used": "never"}).content.decode()
+    assert ">unused<" in never
+    assert ">used<" not in never
+    disabled = client.get(reverse(CREDENTIALS), {"is_enabled__exact": "0"}).content.decode()
+    assert ">unused<" not in disabled
+    federated = client.get(
+        reverse(CREDENTIALS), {"owner__is_federated__exact": "1"}
+    ).content.decode()
+    assert "0 long-term credentials" in federated

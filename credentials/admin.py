@@ -198,7 +198,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
 
     @admin.display(description="audit events")
     def events(self, credential: LongTermCredential) -> str:
-        return audit_link("History", credential_public_id=credential.public_id)
+        return audit_link("Audit events", credential_public_id=credential.public_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # created by its owner on the console, with the one-time CSV

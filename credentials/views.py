@@ -19,6 +19,7 @@ from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
@@ -75,6 +76,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico on pages (the admin's) that do not name one.
+    return redirect(static("favicon.svg"))
 
 
 @login_required

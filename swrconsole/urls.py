@@ -41,6 +41,7 @@ registry_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("service/token", registry_auth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
     path(

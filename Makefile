@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-admin bench-http clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache
+
+# Benchmarks (not tests): see bench/README.md. Each starts its own throwaway PostgreSQL.
+bench-admin: $(VENV)/.dev
+	scripts/with-postgres.sh $(BIN)/python bench/admin_bench.py $(BENCH_ARGS)

@@ -38,6 +38,10 @@ from credentials.models import (
 
 COUNT_CAP = 10_000
 
+admin.site.site_header = "SWR Console administration"
+admin.site.site_title = "SWR Console admin"
+admin.site.index_title = "Credentials, registries and the audit trail"
+
 
 class CappedCountPaginator(Paginator):
     """Counts at most COUNT_CAP rows, so a page of a million-row table never scans it all.
@@ -49,7 +53,7 @@ class CappedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         if isinstance(queryset, QuerySet):
-            return queryset.order_by()[: COUNT_CAP + 1].count()
+            return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
         return len(queryset)
 
 
@@ -101,7 +105,49 @@ def audit_link(text: str, **filters: Any) -> str:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+class InputFilter(admin.SimpleListFilter):
+    """A filter that takes a typed value (a username), instead of listing thousands of links."""
+
+    template = "admin/credentials/input_filter.html"
+    field = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return []
+
+    def has_output(self) -> bool:
+        return True
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = (self.value() or "").strip()
+        return queryset.filter(**{self.field: value}) if value else queryset
+
+    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
+        # One "choice" carrying what the template needs: the value and the other parameters.
+        others = {
+            key: value
+            for key, value in changelist.get_filters_params().items()
+            if key != self.parameter_name
+        }
+        if changelist.query:
+            others["q"] = changelist.query
+        yield {
+            "value": self.value() or "",
+            "others": [(key, v) for key, values in others.items() for v in _as_list(values)],
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 # --- Long-term credentials ----------------------------------------------------------
+
+
+class OwnerFilter(InputFilter):
+    title = "owner (username)"
+    parameter_name = "owner"
+    field = "owner__username"
 
 
 class NeverUsedFilter(admin.SimpleListFilter):
@@ -135,7 +181,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
     list_filter = (
         ("is_enabled", admin.BooleanFieldListFilter),
         "registry",
-        ("owner", admin.RelatedOnlyFieldListFilter),
+        OwnerFilter,
         ("owner__is_federated", admin.BooleanFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
         NeverUsedFilter,
@@ -147,6 +193,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
     list_per_page = 50
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = (
         "name",
         "owner",
@@ -178,11 +225,13 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        # Exact matches on indexed columns: instant at 100,000 credentials, unlike icontains.
+        # Exact matches on indexed columns, no join: instant at 100,000 credentials.
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(name=term) | Q(username=term) | Q(owner__username=term)), False
+        # Owner ids are looked up first: a literal list lets PostgreSQL OR three index scans.
+        owners = list(User.objects.filter(username=term).values_list("pk", flat=True))
+        return queryset.filter(Q(name=term) | Q(username=term) | Q(owner_id__in=owners)), False
 
     @admin.display(description="status", ordering="is_enabled")
     def status(self, credential: LongTermCredential) -> str:
@@ -254,16 +303,10 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
 # --- Audit events -------------------------------------------------------------------
 
 
-class ActorFilter(admin.SimpleListFilter):
-    title = "actor"
+class ActorFilter(InputFilter):
+    title = "actor (username)"
     parameter_name = "actor"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        names = User.objects.order_by("username").values_list("username", flat=True)[:200]
-        return [(name, name) for name in names]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(actor_username=self.value()) if self.value() else queryset
+    field = "actor_username"
 
 
 class RegistryFilter(admin.SimpleListFilter):
@@ -297,9 +340,10 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
     )
     search_help_text = "Exact credential name, credential username, actor or IP address."
     search_fields = ("credential_name",)  # shows the box; get_search_results does the work
-    list_per_page = 100
+    list_per_page = 50
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = (
         "created_at",
         "action",
@@ -383,6 +427,7 @@ class TemporaryCredentialAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = ("username", "user", "project_name", "created_at", "expires_at", "public_id")
     readonly_fields = fields
 

@@ -361,3 +361,32 @@ def test_the_credential_filters_work(
         reverse(CREDENTIALS), {"owner__is_federated__exact": "1"}
     ).content.decode()
     assert "0 long-term credentials" in federated
+
+
+def test_the_owner_filter_takes_a_typed_username(
+    staff_user: User, owner: User, other_user: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "alices")
+    make_credential(other_user, registry, "bobs")
+    page = client_for(staff_user).get(reverse(CREDENTIALS), {"owner": "bob"}).content.decode()
+    assert ">bobs<" in page
+    assert ">alices<" not in page
+    assert 'name="owner" value="bob"' in page
+
+
+def test_the_date_hierarchy_reads_years_and_months_off_the_index(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    first, _ = make_credential(owner, registry, "old")
+    make_credential(owner, registry, "new")
+    LongTermCredential.objects.filter(pk=first.pk).update(created_at="2024-03-05T10:00:00Z")
+    client = client_for(staff_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse(CREDENTIALS)).content.decode()
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    assert "created_at__year=2024" in page
+    assert "created_at__year=2026" in page
+    months = client.get(reverse(CREDENTIALS), {"created_at__year": "2024"}).content.decode()
+    assert "created_at__month=3" in months
+    assert ">old<" in months
+    assert ">new<" not in months

@@ -1,0 +1,101 @@
+"""Server time of the audit and credential changelists at scale, against a minimal admin page.
+
+Run with `make bench-admin` (a throwaway PostgreSQL) or with DATABASE_URL pointing at an empty
+database. Seeds 1,000,000 events and 100,000 credentials unless told otherwise, then times
+each page in-process (Django's test client: no network, no browser), median of N runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("CREDENTIAL_HASH_KEY", "bench-only-hash-key")
+os.environ["ALLOWED_HOSTS"] = "testserver"
+os.environ.setdefault("DEBUG", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from credentials.models import AuditEvent, LongTermCredential, User  # noqa: E402
+
+
+def timed(client: Client, url: str, runs: int) -> tuple[float, float]:
+    for _ in range(3):
+        assert client.get(url).status_code == 200, url
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, url
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--credentials", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--no-seed", action="store_true", help="Use the data already there.")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    if not args.no_seed:
+        started = time.perf_counter()
+        call_command("seed_demo_data", events=args.events, credentials=args.credentials)
+        print(f"seeded in {time.perf_counter() - started:.0f} s")
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)
+
+    some_event = AuditEvent.objects.filter(action="long_term.disabled").first()
+    some_credential = LongTermCredential.objects.order_by("?").first()
+    pages = [
+        ("minimal admin page (regions, 1 row)", "/admin/credentials/region/"),
+        ("audit: first page", "/admin/credentials/auditevent/"),
+        ("audit: filtered (action + this month)",
+         "/admin/credentials/auditevent/?action__exact=long_term.disabled"
+         f"&created_at__gte={some_event.created_at.date().replace(day=1)}"),
+        ("audit: search by credential username",
+         f"/admin/credentials/auditevent/?q={some_event.credential_username}"),
+        ("credentials: first page", "/admin/credentials/longtermcredential/"),
+        ("credentials: filtered (disabled, never used)",
+         "/admin/credentials/longtermcredential/?is_enabled__exact=0&used=never"),
+        ("credentials: search by username",
+         f"/admin/credentials/longtermcredential/?q={some_credential.username}"),
+    ]  # fmt: skip
+    print(
+        f"\n{AuditEvent.objects.count():,} events, {LongTermCredential.objects.count():,} "
+        f"credentials; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, median of {args.runs} runs\n"
+    )
+    print(f"| {'page':<46} | median ms | p90 ms | × minimal |")
+    print(f"|{'-' * 48}|----------:|-------:|----------:|")
+    baseline = None
+    for label, url in pages:
+        median, p90 = timed(client, url, args.runs)
+        baseline = baseline or median
+        print(f"| {label:<46} | {median:9.1f} | {p90:6.1f} | {median / baseline:9.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth.middleware import RemoteUserMiddleware
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -39,3 +42,54 @@ class DatabaseUnavailableMiddleware:
             logger.warning("database unavailable: %s", type(exception).__name__)
             return database_unavailable_response()
         return None
+
+
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the TCP peer is one of TRUSTED_PROXIES (their headers may be believed)."""
+    peer = request.META.get("SWR_PEER_ADDR") or request.META.get("REMOTE_ADDR", "")
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.TRUSTED_PROXY_NETWORKS)
+
+
+class ClientAddressMiddleware:
+    """Behind trusted proxies, REMOTE_ADDR becomes the client's address from X-Forwarded-For.
+
+    Audit events and rate limits then see the real client. The proxies' own entries are
+    skipped from the right; a header from anyone else is ignored.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META["SWR_PEER_ADDR"] = request.META.get("REMOTE_ADDR", "")
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and settings.TRUSTED_PROXY_NETWORKS and from_trusted_proxy(request):
+            for hop in reversed([part.strip() for part in forwarded.split(",")]):
+                try:
+                    address = ipaddress.ip_address(hop)
+                except ValueError:
+                    break
+                request.META["REMOTE_ADDR"] = str(address)
+                if not any(address in net for net in settings.TRUSTED_PROXY_NETWORKS):
+                    break
+        return self.get_response(request)
+
+
+class TrustedHeaderSSOMiddleware(RemoteUserMiddleware):
+    """Single sign-on: the username in SSO_HEADER, honoured only from TRUSTED_PROXIES."""
+
+    force_logout_if_no_header = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        self.header = "HTTP_" + settings.SSO_HEADER.upper().replace("-", "_")
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not from_trusted_proxy(request):
+            request.META.pop(self.header, None)
+            return
+        super().process_request(request)

@@ -27,7 +27,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import get_usage
 
 from credentials.models import (
     Actor,
@@ -37,6 +36,7 @@ from credentials.models import (
     TemporaryCredential,
     password_matches,
 )
+from credentials.throttling import failures_exceeded
 
 logger = logging.getLogger(__name__)
 
@@ -196,31 +196,10 @@ def _unauthorized() -> HttpResponse:
     return response
 
 
-def _throttled(request: HttpRequest, username: str, *, increment: bool) -> bool:
-    """Whether this client IP or this username has used up its failed attempts.
-
-    With increment=True, one more failure is counted first.
-    """
-    limits = [("registry-login-ip", "ip", settings.REGISTRY_LOGIN_FAILURES_PER_IP)]
-    if username:
-        limits.append(
-            (
-                "registry-login-username",
-                lambda group, request: username,
-                settings.REGISTRY_LOGIN_FAILURES_PER_USERNAME,
-            )
-        )
-    throttled = False
-    for group, key, rate in limits:
-        usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
-        throttled = throttled or (usage is not None and usage["count"] >= usage["limit"])
-    return throttled
-
-
 def _refuse(
     request: HttpRequest, username: str, registry: Registry | None, reason: str
 ) -> HttpResponse:
-    if _throttled(request, username, increment=True):
+    if failures_exceeded(request, "registry-login", username, count_one_more=True):
         logger.warning("registry login throttled for a username or IP")
     AuditEvent.record(
         AuditEvent.Action.REGISTRY_LOGIN_FAILED,
@@ -242,7 +221,7 @@ def token(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
     credentials = _basic_credentials(request)
     username = credentials[0][:MAX_CREDENTIAL_LENGTH] if credentials else ""
-    if _throttled(request, username, increment=False):
+    if failures_exceeded(request, "registry-login", username):
         logger.warning("registry login refused while throttled")
         return _unauthorized()
     if credentials is None:

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from credentials.models import Actor, AuditEvent, User
+from credentials.throttling import failures_exceeded
 
 
 @receiver(user_logged_in)
@@ -37,3 +38,5 @@ def record_sign_in_failure(
     AuditEvent.record(
         AuditEvent.Action.SIGN_IN_FAILED, actor, path=request.path if request is not None else ""
     )
+    if request is not None:
+        failures_exceeded(request, "sign-in", username, count_one_more=True)

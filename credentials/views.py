@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.signals import setting_changed
@@ -42,6 +43,7 @@ from credentials.models import (
     Registry,
     User,
 )
+from credentials.throttling import failures_exceeded
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,24 @@ def _get_credential_for_user(
 
 
 # --- Frame ----------------------------------------------------------------------------
+
+SIGN_IN_THROTTLED = (
+    "Too many failed sign-in attempts for this account or from this address. "
+    "Wait a few minutes and try again."
+)
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    """Django's sign-in page, refusing with a clear message once failures pile up."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if failures_exceeded(request, "sign-in", request.POST.get("username", "")):
+            form = self.get_form_class()(request)
+            context = self.get_context_data(form=form, throttled=SIGN_IN_THROTTLED)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @require_GET

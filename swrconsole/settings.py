@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,11 +50,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    "credentials.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,12 +137,68 @@ STORAGES = {
     },
 }
 
+# --- Security -------------------------------------------------------------------------
+
 # Sessions end after SESSION_COOKIE_AGE seconds (default 8 hours) and when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers and probes call /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# For example "HTTP_X_FORWARDED_PROTO,https" behind a TLS-terminating proxy.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+# Proxies (addresses or networks) whose X-Forwarded-For and SSO header are believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(net, strict=False) for net in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+# Single sign-on: a header naming the user, set by a trusted proxy (off when empty).
+SSO_HEADER = env.str("SSO_HEADER", default="")
+if SSO_HEADER:
+    if not TRUSTED_PROXIES:
+        raise ImproperlyConfigured("SSO_HEADER needs TRUSTED_PROXIES: only they may set it.")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "credentials.middleware.TrustedHeaderSSOMiddleware",
+    )
+AUTHENTICATION_BACKENDS = ["credentials.auth.ThrottledModelBackend"]
+if SSO_HEADER:
+    AUTHENTICATION_BACKENDS.append("credentials.auth.FederatedRemoteUserBackend")
+SIGN_IN_FAILURES_PER_IP = env.str("SIGN_IN_FAILURES_PER_IP", default="30/15m")
+SIGN_IN_FAILURES_PER_USERNAME = env.str("SIGN_IN_FAILURES_PER_USERNAME", default="10/15m")
+
+# No inline scripts or styles anywhere; htmx is told not to inject its indicator style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # --- The console's own settings -------------------------------------------------------
 
@@ -197,16 +258,40 @@ REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.str(
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20
 
+# Logs: JSON lines to stderr (text when DEBUG), optionally also to LOG_FILE; secrets masked.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_FILE = env.str("LOG_FILE", default="")
+_log_handlers = ["console", *(["file"] if LOG_FILE else [])]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "swrconsole.logs.RedactSecrets"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Django's request logger prints the request on 4xx/5xx; keep it at WARNING.
-        "django.request": {"level": "WARNING"},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+        },
+        **(
+            {
+                "file": {
+                    "class": "logging.FileHandler",
+                    "filename": LOG_FILE,
+                    "formatter": "json",
+                    "filters": ["redact"],
+                }
+            }
+            if LOG_FILE
+            else {}
+        ),
     },
+    "root": {"handlers": _log_handlers, "level": env.str("LOG_LEVEL", default="INFO")},
 }

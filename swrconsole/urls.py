@@ -44,11 +44,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("service/token", registry_auth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.ConsoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # The built-in upstream: Huawei's IAM and SWR contracts, at their documented paths.

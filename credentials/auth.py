@@ -1,0 +1,40 @@
+"""Authentication backends: passwords with failed-attempt limits, and trusted-proxy SSO."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
+from django.http import HttpRequest
+
+from credentials.models import User
+from credentials.throttling import failures_exceeded
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's password check, refused outright once an IP or username has failed too often.
+
+    Failures are counted by the user_login_failed receiver (credentials/signals.py), so the
+    console form, the admin and the built-in IAM API share one limit.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        if request is not None and failures_exceeded(request, "sign-in", username or ""):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class FederatedRemoteUserBackend(RemoteUserBackend):
+    """Users named by the SSO proxy header; created on first sight, and always federated."""
+
+    def configure_user(self, request: HttpRequest, user: User, created: bool = True) -> User:
+        if not user.is_federated:
+            user.is_federated = True
+            user.save(update_fields=["is_federated"])
+        return user

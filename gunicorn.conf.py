@@ -1,0 +1,28 @@
+"""gunicorn settings for SWR Console (`gunicorn -c gunicorn.conf.py swrconsole.wsgi`)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threads matter: a generate in built-in mode calls the console's own API, and a slow upstream
+# holds a thread for up to its read timeout, so one worker must serve several requests at once.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the
+# user, never as a killed worker.
+_upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
+    os.environ.get("SWR_TIMEOUT_READ", "10")
+)
+timeout = max(30, math.ceil(_upstream) + 15)
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so slow leaks (if any) never add up.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+logger_class = "swrconsole.logs.GunicornLogger"
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -14,3 +14,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Live-server request threads die after each request; persistent connections would outlive
 # them and keep the test database busy at teardown.
 os.environ.setdefault("CONN_MAX_AGE", "0")
+# Everything the in-process servers log also goes here, for the log-secrecy test.
+os.environ.setdefault(
+    "LOG_FILE",
+    os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts", "console.log"
+    ),
+)
+os.makedirs(os.path.dirname(os.environ["LOG_FILE"]), exist_ok=True)
+open(os.environ["LOG_FILE"], "w").close()  # this run's lines only

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,9 @@ def context(browser: Browser, live_server: object) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    page = context.new_page()
+@contextmanager
+def watch_for_errors(page: Page) -> Iterator[None]:
+    """Fail on any script error, refused resource or CSP violation the page reports."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
@@ -70,9 +71,15 @@ def page(context: BrowserContext) -> Iterator[Page]:
             else None
         ),
     )
-    yield page
-    # A script error or a refused resource (CSP, 404 script) is a failure of the page.
+    yield
     assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    with watch_for_errors(page):
+        yield page
 
 
 @pytest.fixture

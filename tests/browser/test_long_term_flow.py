@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from credentials.models import LongTermCredential, Registry, User
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +61,7 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
     ]
     assert values[0] == "ci-bot.1"
     username, password, address = values[1], values[2], values[3]
+    SEEN_SECRETS.append(password)
     assert values[4] == f"docker login -u {username} -p {password} {address}"
 
     expect(dialog).to_be_hidden()

@@ -9,6 +9,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from credentials.models import AuditEvent, Registry, User
 from tests.browser.conftest import screenshot
 from tests.browser.test_long_term_flow import open_access_credentials
+from tests.conftest import SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,6 +33,7 @@ def test_generate_image_and_chart_commands_and_copy_them(
     command = page.locator("#temporary-command")
     expect(command).to_contain_text("docker login -u cn-north-4@")
     docker_command = command.inner_text()
+    SEEN_SECRETS.append(docker_command.split()[5])
     assert docker_command.endswith(f" {registry.address}")
 
     expires = datetime.fromisoformat(

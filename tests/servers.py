@@ -1,0 +1,132 @@
+"""gunicorn with the production settings, against the test database, for deployment tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_database_url() -> str:
+    settings = connection.settings_dict
+    user = settings["USER"] or "postgres"
+    return f"postgres://{user}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+@dataclass
+class Gunicorn:
+    url: str
+    log: Path
+    process: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+    "LOG_FORMAT": "json",
+    "CONN_MAX_AGE": "60",
+    "WEB_CONCURRENCY": "2",
+    "GUNICORN_THREADS": "4",
+}
+
+
+@contextmanager
+def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[Gunicorn]:
+    """Start gunicorn (gunicorn.conf.py) with production settings; stop it afterwards."""
+    port = port or free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"gunicorn-{name}.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SWR_TEST_")},
+        **PRODUCTION_ENV,
+        "DATABASE_URL": test_database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_FILE": "",
+        **overrides,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = Gunicorn(url=f"http://127.0.0.1:{port}", log=log, process=process)
+    try:
+        _wait_until_healthy(server)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_healthy(server: Gunicorn) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"gunicorn exited:\n{server.log_text()}")
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)  # readiness polling of a starting process, bounded by the deadline
+    pytest.fail(f"gunicorn did not become healthy:\n{server.log_text()}")
+
+
+def session_cookie_for(user: object) -> str:
+    """A real session for `user` in the shared database, as gunicorn will read it."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def console_headers(session: str, *, https: bool = False) -> dict[str, str]:
+    """Cookie and CSRF headers for POSTs to a console served by gunicorn."""
+    csrf = secrets.token_hex(16)
+    headers = {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf}
+    if https:
+        headers["X-Forwarded-Proto"] = "https"
+    return headers
+
+
+def pg_ctl(action: str) -> None:
+    command = os.environ.get("SWR_TEST_PG_CTL")
+    if not command:
+        message = "needs the throwaway PostgreSQL that `make test` starts (SWR_TEST_PG_CTL unset)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    arguments = [*shlex.split(command), action, *(["-m", "fast"] if action == "stop" else [])]
+    subprocess.run(arguments, check=True, capture_output=True, timeout=120)

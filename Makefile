@@ -30,6 +30,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bootstrap
+	$(BIN)/python manage.py create_registry_token_keys
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
@@ -49,3 +50,9 @@ clean:
 # Benchmarks (not tests): see bench/README.md. Each starts its own throwaway PostgreSQL.
 bench-admin: $(VENV)/.dev
 	scripts/with-postgres.sh $(BIN)/python bench/admin_bench.py $(BENCH_ARGS)
+
+bench-http: $(VENV)/.dev
+	@command -v wrk >/dev/null || (echo "Installing wrk"; apt-get install -y -qq wrk)
+	scripts/with-postgres.sh $(BIN)/python bench/http_bench.py $(BENCH_ARGS)
+
+bench: bench-admin bench-http

@@ -11,6 +11,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A worker accepts no more connections than it has threads: excess requests wait in the
+# listen queue for a free worker instead of queueing behind busy threads (which, in built-in
+# mode, could hold the console's call to itself behind the very request that made it).
+worker_connections = threads
 # Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the
 # user, never as a killed worker.
 _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
@@ -18,7 +22,7 @@ _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
 )
 timeout = max(30, math.ceil(_upstream) + 15)
 graceful_timeout = 30
-keepalive = 5
+keepalive = 2
 # Recycle workers now and then so slow leaks (if any) never add up.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10

@@ -99,6 +99,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+def ping(request: HttpRequest) -> HttpResponse:
+    # The smallest page the stack can serve: the benchmarks' baseline.
+    return HttpResponse("pong", content_type="text/plain")
+
+
+@require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     # Browsers ask for /favicon.ico on pages (the admin's) that do not name one.
     return redirect(static("favicon.svg"))

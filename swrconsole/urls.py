@@ -42,6 +42,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
+    path("ping", views.ping, name="ping"),
     path("service/token", registry_auth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
     path("accounts/login/", views.ConsoleLoginView.as_view(), name="login"),

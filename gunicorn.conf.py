@@ -11,10 +11,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-# A worker accepts no more connections than it has threads: excess requests wait in the
-# listen queue for a free worker instead of queueing behind busy threads (which, in built-in
-# mode, could hold the console's call to itself behind the very request that made it).
-worker_connections = threads
+# Keep-alive connections stay with the worker that accepted them, and requests queue behind
+# its busy threads. In built-in mode a generate waits on the console's own API: keep
+# concurrent generates below the thread count (a real upstream has no such coupling).
 # Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the
 # user, never as a killed worker.
 _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
@@ -26,7 +25,7 @@ keepalive = 2
 # Recycle workers now and then so slow leaks (if any) never add up.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 logger_class = "swrconsole.logs.GunicornLogger"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -198,6 +198,20 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
     def for_user(self, user: User) -> LongTermCredentialQuerySet:
         return self.filter(owner=user)
 
+    def table_version(self) -> tuple[Any, ...]:
+        """(count, newest created, newest status change, newest use): changes with any row.
+
+        Creates and deletes move the count or the newest creation; disable, enable and use
+        stamp the current time, which becomes the newest of its column.
+        """
+        version = self.order_by().aggregate(
+            count=models.Count("pk"),
+            created=models.Max("created_at"),
+            changed=models.Max("status_changed_at"),
+            used=models.Max("last_used_at"),
+        )
+        return tuple(version.values())
+
     def in_registry(self, registry: Registry) -> LongTermCredentialQuerySet:
         return self.filter(registry=registry)
 

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -34,6 +35,7 @@ from credentials.models import (
     LongTermCredential,
     Registry,
     TemporaryCredential,
+    User,
     password_matches,
 )
 from credentials.throttling import failures_exceeded
@@ -94,13 +96,28 @@ class Principal:
     """A verified credential: who it is, and which registries it may act on."""
 
     username: str
-    long_term: LongTermCredential | None = None
-    temporary: TemporaryCredential | None = None
+    long_term_id: int | None = None
+    last_used_at: datetime | None = None
+    registry_address: str = ""
+    project_name: str = ""
 
-    def may_use(self, registry: Registry) -> bool:
-        if self.long_term:
-            return self.long_term.registry_id == registry.pk
-        return self.temporary is not None and self.temporary.project_name == registry.project_name
+    def may_use(self, service: str) -> bool:
+        """A long-term credential works at its registry; a temporary one at its project's."""
+        if self.long_term_id is not None:
+            return self.registry_address == service
+        return Registry.objects.filter(address=service, project_name=self.project_name).exists()
+
+
+# The hot path's one query, written out: the ORM would spend longer compiling it than the
+# database spends answering it (see docs/PERFORMANCE.md).
+_LONG_TERM_LOOKUP = f"""
+    SELECT c.id, c.password_digest, c.is_enabled, c.last_used_at,
+           u.is_active, u.is_federated, r.address
+    FROM {LongTermCredential._meta.db_table} c
+    JOIN {User._meta.db_table} u ON u.id = c.owner_id
+    JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
+    WHERE c.username = %s
+"""  # noqa: S608 - table names from model metadata, the value is a parameter
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -118,41 +135,44 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return username, password
 
 
-def verify(username: str, password: str, registry: Registry) -> Principal | None:
+def verify(username: str, password: str) -> Principal | None:
     """The credential `username` if `password` is its password and it may log in now.
 
-    One indexed lookup by username (two for a temporary credential), one HMAC.
+    One indexed lookup by username (joined with its owner and registry), one HMAC; a
+    temporary credential costs a second lookup.
     """
-    long_term = LongTermCredential.objects.select_related("owner").filter(username=username).first()
-    if long_term is not None:
-        owner = long_term.owner
-        usable = long_term.is_enabled and owner.is_active and not owner.is_federated
-        if usable and password_matches(password, long_term.password_digest):
-            return Principal(username=username, long_term=long_term)
+    with connection.cursor() as cursor:
+        cursor.execute(_LONG_TERM_LOOKUP, [username])
+        row = cursor.fetchone()
+    if row is not None:
+        pk, digest, enabled, last_used_at, active, federated, address = row
+        if enabled and active and not federated and password_matches(password, digest):
+            return Principal(username, pk, last_used_at, registry_address=address)
         return None
-    temporary = (
+    found = (
         TemporaryCredential.objects.select_related("user")
         .filter(username=username, expires_at__gt=timezone.now())
-        .first()
+        .order_by()[:1]
     )
+    temporary = next(iter(found), None)
     if (
         temporary
         and temporary.user.is_active
         and password_matches(password, temporary.password_digest)
     ):
-        return Principal(username=username, temporary=temporary)
+        return Principal(username, project_name=temporary.project_name)
     return None
 
 
-def granted_access(scopes: list[str], principal: Principal, registry: Registry) -> list[dict]:
-    """The intersection of what was asked and what the credential may do."""
+def granted_access(scopes: list[str]) -> list[dict]:
+    """The intersection of what was asked and what a credential may do on its registry."""
     allowed = set(settings.REGISTRY_TOKEN_ACTIONS)
     access: list[dict] = []
     for scope in scopes:
         for item in scope.split(" "):
             kind, _, rest = item.partition(":")
             name, _, actions = rest.rpartition(":")
-            if kind != "repository" or not name or not principal.may_use(registry):
+            if kind != "repository" or not name:
                 continue
             granted = [action for action in actions.split(",") if action in allowed]
             if granted:
@@ -196,9 +216,7 @@ def _unauthorized() -> HttpResponse:
     return response
 
 
-def _refuse(
-    request: HttpRequest, username: str, registry: Registry | None, reason: str
-) -> HttpResponse:
+def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
     if failures_exceeded(request, "registry-login", username, count_one_more=True):
         logger.warning("registry login throttled for a username or IP")
     AuditEvent.record(
@@ -208,9 +226,10 @@ def _refuse(
             ip_address=request.META.get("REMOTE_ADDR"),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         ),
-        registry=registry,
+        registry=Registry.objects.filter(address=service).first() if service else None,
         username=username[:150],
         reason=reason,
+        service=service[:255],
     )
     return _unauthorized()
 
@@ -225,29 +244,26 @@ def token(request: HttpRequest) -> HttpResponse:
         logger.warning("registry login refused while throttled")
         return _unauthorized()
     if credentials is None:
-        return _refuse(request, username, None, "missing or malformed Basic credentials")
+        return _refuse(request, username, service, "missing or malformed Basic credentials")
     if len(credentials[0]) > MAX_CREDENTIAL_LENGTH or len(credentials[1]) > MAX_CREDENTIAL_LENGTH:
-        return _refuse(request, username, None, "credentials too long")
+        return _refuse(request, username, service, "credentials too long")
 
-    registry = Registry.objects.filter(address=service).first() if service else None
-    if registry is None:
-        return _refuse(request, username, None, "unknown service")
-    principal = verify(*credentials, registry)
+    principal = verify(*credentials)
     if principal is None:
-        return _refuse(request, username, registry, "wrong, disabled or expired credential")
-    if not principal.may_use(registry):
-        return _refuse(request, username, registry, "credential belongs to another registry")
+        return _refuse(request, username, service, "wrong, disabled or expired credential")
+    if not service or not principal.may_use(service):
+        return _refuse(request, username, service, "unknown service, or another registry's")
 
-    if principal.long_term:
-        _touch_last_used(principal.long_term)
-    access = granted_access(request.GET.getlist("scope"), principal, registry)
+    if principal.long_term_id is not None:
+        _touch_last_used(principal)
+    access = granted_access(request.GET.getlist("scope"))
     return JsonResponse(issue_token(principal.username, service, access))
 
 
-def _touch_last_used(credential: LongTermCredential) -> None:
+def _touch_last_used(principal: Principal) -> None:
     """Record use at most once a minute: one conditional UPDATE, skipped when fresh."""
     now = timezone.now()
-    if credential.last_used_at and now - credential.last_used_at < LAST_USED_PRECISION:
+    if principal.last_used_at and now - principal.last_used_at < LAST_USED_PRECISION:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
-    LongTermCredential.objects.filter(stale, pk=credential.pk).update(last_used_at=now)
+    LongTermCredential.objects.filter(stale, pk=principal.long_term_id).update(last_used_at=now)

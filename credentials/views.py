@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import logging
 import uuid
@@ -19,6 +20,7 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -156,8 +158,18 @@ ACCESS_TEMPLATE = "credentials/access_credentials.html"
 
 def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
     credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-    page = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE).get_page(request.GET.get("page"))
+    version = credentials.table_version()
+    paginator = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE)
+    paginator.count = version[0]  # already counted
+    page = paginator.get_page(request.GET.get("page"))
+    # The rendered table is cached under what it shows: the rows' version, the page, and the
+    # session's CSRF secret (its forms carry tokens for this session only).
+    get_token(request)
+    table_key = hashlib.sha256(
+        repr((version, request.META.get("CSRF_COOKIE"))).encode()
+    ).hexdigest()
     return {
+        "table_key": table_key,
         "registry": registry,
         "section": "access-credentials",
         "tab": "long-term",

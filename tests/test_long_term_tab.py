@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -72,7 +75,9 @@ def test_newest_credentials_come_first_twenty_to_a_page(
     assert "cred00" in second
 
 
-def _queries_for_tab(client: Client, registry: Registry) -> int:
+def _queries_for_tab(client: Client, registry: Registry, *, cached: bool = False) -> int:
+    if not cached:
+        cache.clear()  # render the table, rather than reuse it
     with CaptureQueriesContext(connection) as queries:
         assert client.get(tab_url(registry)).status_code == 200
     return len(queries)
@@ -93,6 +98,38 @@ def test_the_tab_runs_a_constant_number_of_queries(
     with_a_thousand = _queries_for_tab(owner_client, registry)
     assert with_a_thousand == with_one
     assert with_one <= 6
+    # Unchanged rows: the rendered table is reused and its page query skipped.
+    assert _queries_for_tab(owner_client, registry, cached=True) == with_one - 1
+
+
+def test_the_cached_table_changes_with_the_rows(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    assert "Enabled" in owner_client.get(tab_url(registry)).content.decode()
+    credential.disable(by=Actor(user=owner))
+    assert "Disabled" in owner_client.get(tab_url(registry)).content.decode()
+    LongTermCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+    page = owner_client.get(tab_url(registry)).content.decode()
+    assert page.count(" UTC</time>") == 2  # Created and Last Used
+    credential.delete_by(by=Actor(user=owner))
+    assert (
+        "You have no long-term credentials" in owner_client.get(tab_url(registry)).content.decode()
+    )
+
+
+def test_another_session_of_the_same_user_gets_its_own_csrf_tokens(
+    owner: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "ci-bot")
+    first, second = client_for(owner), client_for(owner)
+    first.get(tab_url(registry))
+    page = second.get(tab_url(registry)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    disable = re.search(r'action="([^"]+/disable/)"', page).group(1)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = second.cookies
+    assert strict.post(disable, {"csrfmiddlewaretoken": token}).status_code == 302
 
 
 def test_disable_and_enable_record_when_and_by_whom(

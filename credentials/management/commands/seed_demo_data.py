@@ -119,7 +119,7 @@ class Command(BaseCommand):
     ) -> Iterator[tuple]:
         region = registry.region.name
         for n in range(total):
-            owner = bench if n < for_bench else self.random.choice(users)
+            owner = bench if n < for_bench else self.random.choice(users[1:] or users)
             created = self._moment()
             enabled = self.random.random() > 0.1
             used = created + timedelta(days=1) if self.random.random() < 0.7 else None

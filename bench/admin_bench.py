@@ -74,7 +74,7 @@ def main() -> None:
         ("audit: first page", "/admin/credentials/auditevent/"),
         ("audit: filtered (action + this month)",
          "/admin/credentials/auditevent/?action__exact=long_term.disabled"
-         f"&created_at__gte={some_event.created_at.date().replace(day=1)}"),
+         f"&created_at__gte={some_event.created_at.date().replace(day=1)}%2000:00:00%2B00:00"),
         ("audit: search by credential username",
          f"/admin/credentials/auditevent/?q={some_event.credential_username}"),
         ("credentials: first page", "/admin/credentials/longtermcredential/"),

@@ -176,7 +176,6 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         "created_at",
         "last_used_at",
         "disabled",
-        "events",
     )
     list_filter = (
         ("is_enabled", admin.BooleanFieldListFilter),

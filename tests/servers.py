@@ -90,17 +90,25 @@ def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[G
         process.wait(timeout=30)
 
 
-def _wait_until_healthy(server: Gunicorn) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_answering(
+    process: subprocess.Popen, url: str, status: int, log: Path, timeout: float = 60
+) -> None:
+    """Poll `url` until it answers `status`; fail with the log if the process dies first."""
+    name = Path(str(process.args[0] if isinstance(process.args, list) else process.args)).name
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"gunicorn exited:\n{server.log_text()}")
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited:\n{log.read_text(errors='replace')}")
         try:
-            if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+            if requests.get(url, timeout=2).status_code == status:
                 return
         except requests.ConnectionError:
-            time.sleep(0.1)  # readiness polling of a starting process, bounded by the deadline
-    pytest.fail(f"gunicorn did not become healthy:\n{server.log_text()}")
+            time.sleep(0.05)  # readiness polling of a starting process, bounded by the deadline
+    pytest.fail(f"{name} did not answer {url} in {timeout:g} s:\n{log.read_text(errors='replace')}")
+
+
+def _wait_until_healthy(server: Gunicorn) -> None:
+    wait_until_answering(server.process, f"{server.url}/healthz", 200, server.log)
 
 
 def session_cookie_for(user: object) -> str:

@@ -12,10 +12,8 @@ import io
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,14 +31,9 @@ from django.utils import timezone
 
 from credentials.models import Region, Registry, TemporaryCredential, User
 from tests.conftest import client_for
+from tests.servers import free_port, wait_until_answering
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -81,25 +74,12 @@ def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[Running
     log = (tmp_path / "registry.log").open("w")
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_listening(address, process, tmp_path / "registry.log")
+        wait_until_answering(process, f"http://{address}/v2/", 401, tmp_path / "registry.log")
         yield RunningRegistry(address=address, workdir=tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
-
-
-def _wait_until_listening(address: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"docker-registry exited: {log.read_text()}")
-        try:
-            if requests.get(f"http://{address}/v2/", timeout=1).status_code == 401:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.05)  # readiness polling of a starting process, bounded by the deadline
-    pytest.fail(f"docker-registry did not start: {log.read_text()}")
 
 
 def build_oci_image(directory: Path) -> str:

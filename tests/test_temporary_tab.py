@@ -173,16 +173,19 @@ def test_generate_is_post_only_and_needs_csrf(owner: User, registry: Registry) -
     assert client.post(url, {"kind": "image"}).status_code == 403
 
 
+def use_remote_upstream(settings, fake: FakeHuawei, password: str | None = None) -> None:
+    """Point the console at `fake` as its SWR and IAM APIs (the remote mode)."""
+    settings.SWR_API_URL = settings.SWR_IAM_URL = fake.url
+    settings.SWR_BUILTIN_API = False
+    settings.SWR_IAM_DOMAIN, settings.SWR_IAM_USER = fake.domain, fake.user
+    settings.SWR_IAM_PASSWORD = fake.password if password is None else password
+
+
 def test_the_remote_mode_works_against_a_separate_server(
     settings, httpserver: HTTPServer, owner_client: Client, registry: Registry
 ) -> None:
     fake = FakeHuawei(httpserver).install()
-    settings.SWR_API_URL = fake.url
-    settings.SWR_IAM_URL = fake.url
-    settings.SWR_BUILTIN_API = False
-    settings.SWR_IAM_DOMAIN = fake.domain
-    settings.SWR_IAM_USER = fake.user
-    settings.SWR_IAM_PASSWORD = fake.password
+    use_remote_upstream(settings, fake)
 
     first = command_of(generate(owner_client, registry))
     assert re.fullmatch(rf"docker login -u cn-north-4@\w+ -p [0-9a-f]{{64}} {HOST}", first)
@@ -199,14 +202,7 @@ def test_remote_mode_reports_wrong_iam_credentials(
     settings, httpserver: HTTPServer, owner_client: Client, registry: Registry
 ) -> None:
     fake = FakeHuawei(httpserver).install()
-    settings.SWR_API_URL = fake.url
-    settings.SWR_IAM_URL = fake.url
-    settings.SWR_BUILTIN_API = False
-    settings.SWR_IAM_DOMAIN, settings.SWR_IAM_USER, settings.SWR_IAM_PASSWORD = (
-        fake.domain,
-        fake.user,
-        "wrong",
-    )
+    use_remote_upstream(settings, fake, password="wrong")
     response = generate(owner_client, registry)
     assert response.status_code == 502
     assert "The IAM API did not accept the console&#x27;s credentials" in response.content.decode()

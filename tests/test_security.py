@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shutil
@@ -150,7 +151,7 @@ def test_sign_in_failures_from_one_address_are_limited_across_usernames(
     )
 
 
-@override_settings(TRUSTED_PROXY_NETWORKS=[__import__("ipaddress").ip_network("127.0.0.0/8")])
+@override_settings(TRUSTED_PROXY_NETWORKS=[ipaddress.ip_network("127.0.0.0/8")])
 def test_a_trusted_proxy_forwards_the_client_address(owner: User, registry: Registry) -> None:
     client = Client(HTTP_X_FORWARDED_FOR="203.0.113.9, 127.0.0.1")
     client.force_login(owner)
@@ -167,7 +168,7 @@ def test_forwarded_for_from_anyone_else_is_ignored(owner: User, registry: Regist
 
 SSO = {
     "SSO_HEADER": "X-Forwarded-User",
-    "TRUSTED_PROXY_NETWORKS": [__import__("ipaddress").ip_network("127.0.0.1/32")],
+    "TRUSTED_PROXY_NETWORKS": [ipaddress.ip_network("127.0.0.1/32")],
 }
 
 

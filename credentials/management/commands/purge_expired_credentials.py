@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from credentials.models import TemporaryCredential
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete built-in temporary credentials that expired more than --days ago (they can no "
+        "longer log in; their audit events stay). Run it daily, e.g. from cron."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--days", type=int, default=7)
+
+    def handle(self, *args: Any, days: int, **options: Any) -> None:
+        cutoff = timezone.now() - timedelta(days=days)
+        deleted, _ = TemporaryCredential.objects.filter(expires_at__lt=cutoff).delete()
+        self.stdout.write(
+            f"Deleted {deleted} temporary credential(s) expired before {cutoff:%Y-%m-%d %H:%M} UTC."
+        )

@@ -87,7 +87,12 @@ def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[G
         yield server
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+            pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{server.log_text()}")
 
 
 def wait_until_answering(

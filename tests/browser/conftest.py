@@ -72,6 +72,10 @@ def watch_for_errors(page: Page) -> Iterator[None]:
         ),
     )
     yield
+    if errors:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with (ARTIFACTS.parent / "page-errors.log").open("a") as log:
+            log.write(f"{page.url}: {errors}\n")
     assert not errors, f"the page reported errors: {errors}"
 
 

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +95,21 @@ class TrustedHeaderSSOMiddleware(RemoteUserMiddleware):
             request.META.pop(self.header, None)
             return
         super().process_request(request)
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session has ended is sent to the sign-in page as a whole page,
+    rather than having the sign-in form swapped into a table row."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))
+        ):
+            return HttpResponseClientRedirect(response["Location"])
+        return response

@@ -159,3 +159,29 @@ def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_
     result = _settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50})
     assert result.returncode != 0
     assert "CREDENTIAL_HASH_KEY must be set" in result.stderr
+
+
+def test_an_htmx_request_without_a_session_is_sent_to_sign_in_as_a_whole_page(
+    client: Client, registry: Registry
+) -> None:
+    response = client.get(
+        reverse("long_term_tab", args=[registry.public_id]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
+    assert response.content == b""
+
+
+def test_a_csrf_failure_explains_itself_and_changes_nothing(owner, registry: Registry) -> None:
+    from credentials.models import LongTermCredential
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    url = reverse("create_long_term", args=[registry.public_id])
+    page = client.post(url, {"name": "ci-bot"})
+    assert page.status_code == 403
+    assert "This form has expired" in page.content.decode()
+    fragment = client.post(url, {"name": "ci-bot"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 403
+    assert fragment.content.decode().startswith('<p class="form-error" role="alert">')
+    assert LongTermCredential.objects.count() == 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system programs the test suite drives are present:
-#   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL.
+#   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL,
+#   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -9,6 +10,8 @@ missing=()
 command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
   missing+=(postgresql)

@@ -215,9 +215,6 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
     def in_registry(self, registry: Registry) -> LongTermCredentialQuerySet:
         return self.filter(registry=registry)
 
-    def enabled(self) -> LongTermCredentialQuerySet:
-        return self.filter(is_enabled=True)
-
     def create_for(
         self, *, owner: User, registry: Registry, name: str, by: Actor
     ) -> tuple[LongTermCredential, str]:

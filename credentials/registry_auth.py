@@ -150,8 +150,9 @@ def verify(username: str, password: str) -> Principal | None:
             return Principal(username, pk, last_used_at, registry_address=address)
         return None
     found = (
-        TemporaryCredential.objects.select_related("user")
-        .filter(username=username, expires_at__gt=timezone.now())
+        TemporaryCredential.objects.unexpired()
+        .select_related("user")
+        .filter(username=username)
         .order_by()[:1]
     )
     temporary = next(iter(found), None)

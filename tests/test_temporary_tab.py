@@ -93,7 +93,7 @@ def test_the_config_json_and_secret_carry_the_same_credential(
 
 
 def test_an_issue_is_audited_without_the_password(
-    builtin: None, owner_client: Client, owner: User, registry: Registry
+    builtin: None, settings, owner_client: Client, owner: User, registry: Registry
 ) -> None:
     response = generate(owner_client, registry, "chart", User_Agent="laptop/1")
     password = command_of(response).split()[-1]
@@ -102,17 +102,11 @@ def test_an_issue_is_audited_without_the_password(
     assert event.ip_address == "127.0.0.1"
     assert event.registry == registry
     assert event.detail["kind"] == "chart"
-    assert event.detail["upstream"] == live_server_host(response)
+    assert event.detail["upstream"] == settings.SWR_BUILTIN_URL.split("//")[1].rstrip("/")
     assert event.detail["registry_host"] == registry.address
     assert event.detail["expires_at"]
     assert event.credential_username == TemporaryCredential.objects.get().username
     assert password not in json.dumps(list(AuditEvent.objects.values()), default=str)
-
-
-def live_server_host(response) -> str:
-    from django.conf import settings
-
-    return settings.SWR_BUILTIN_URL.split("//")[1].rstrip("/")
 
 
 def test_the_password_appears_nowhere_in_the_database_or_the_logs(

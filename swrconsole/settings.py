@@ -92,7 +92,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'swrconsole.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections, checked before reuse so a restarted database is noticed.
+    # Persistent connections, checked before reuse so a restarted database is noticed; the
+    # check polls the socket instead of sending `SELECT 1` (swrconsole/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "swrconsole.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(

@@ -1,0 +1,74 @@
+"""The persistent connection's health check: no round trip while the server is there, and a
+connection the server ended is replaced before a request uses it (swrconsole/postgresql)."""
+
+from __future__ import annotations
+
+import select
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def persistent() -> Iterator[BaseDatabaseWrapper]:
+    """A connection of its own, set up as gunicorn's threads have theirs."""
+    default = connections["default"]
+    settings = default.settings_dict | {"CONN_MAX_AGE": 60}  # the test database sets 0
+    wrapper = type(default)(settings, "default")
+    assert wrapper.settings_dict["CONN_HEALTH_CHECKS"]
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+def _next_request(wrapper: BaseDatabaseWrapper) -> None:
+    # What Django's request_started handler does, then the check run by the first query.
+    wrapper.close_if_unusable_or_obsolete()
+    wrapper.close_if_health_check_failed()
+
+
+def _last_statement(pid: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0]
+
+
+def _backend_pid(wrapper: BaseDatabaseWrapper) -> int:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_the_engine_is_ours() -> None:
+    assert connection.settings_dict["ENGINE"] == "swrconsole.postgresql"
+
+
+def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabaseWrapper) -> None:
+    pid = _backend_pid(persistent)
+    psycopg_connection = persistent.connection
+
+    _next_request(persistent)
+
+    assert persistent.connection is psycopg_connection
+    assert persistent.health_check_done
+    # Had the check sent SELECT 1, the server would list it as this backend's last statement.
+    assert _last_statement(pid) == "SELECT pg_backend_pid()"
+
+
+def test_a_connection_the_server_ended_is_replaced(persistent: BaseDatabaseWrapper) -> None:
+    pid = _backend_pid(persistent)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert cursor.fetchone()[0] is True
+    # Wait for the server's goodbye to arrive on the socket (an event, not a sleep).
+    readable, _, _ = select.select([persistent.connection.fileno()], [], [], 10)
+    assert readable, "the server did not close the terminated connection within 10 s"
+
+    _next_request(persistent)
+
+    assert persistent.connection is None  # closed by the check, so the next query reconnects
+    assert _backend_pid(persistent) != pid

@@ -6,14 +6,13 @@ import math
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Threads matter: a generate in built-in mode calls the console's own API, and a slow upstream
-# holds a thread for up to its read timeout, so one worker must serve several requests at once.
+# Threads matter: a slow upstream holds a thread for up to its read timeout, so one worker
+# must serve several requests at once.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Keep-alive connections stay with the worker that accepted them, and requests queue behind
-# its busy threads. In built-in mode a generate waits on the console's own API: keep
-# concurrent generates below the thread count (a real upstream has no such coupling).
+# its busy threads.
 # Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the
 # user, never as a killed worker.
 _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(

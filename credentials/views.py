@@ -17,7 +17,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -43,7 +43,7 @@ from credentials.models import (
     LongTermCredential,
     Region,
     Registry,
-    User,
+    TemporaryCredential,
 )
 from credentials.throttling import failures_exceeded
 
@@ -397,31 +397,55 @@ def _timeouts() -> upstream.Timeouts:
     return upstream.Timeouts(connect=settings.SWR_TIMEOUT_CONNECT, read=settings.SWR_TIMEOUT_READ)
 
 
-def _upstream_api_url(request: HttpRequest) -> str:
-    if settings.SWR_API_URL:
-        return settings.SWR_API_URL
-    return settings.SWR_BUILTIN_URL or request.build_absolute_uri("/")
-
-
-def _request_temporary_login(
-    request: HtmxHttpRequest, registry: Registry, api_url: str
+def _issue_temporary_login(
+    request: HtmxHttpRequest, registry: Registry, kind: str
 ) -> upstream.TemporaryLogin:
+    """A 24-hour login for the signed-in user, audited as issued; UpstreamError if SWR fails.
+
+    Built-in mode mints it here, in the same transaction as its audit event. The built-in
+    HTTP API serves the same credentials to other clients; calling it over HTTP from inside
+    a worker would hold one thread waiting on another of the same pool.
+    """
+    actor = Actor.from_request(request)
     if settings.SWR_BUILTIN_API:
-        # The built-in API mints for the signed-in user, with a token issued for them.
-        token, _ = User.objects.issue_iam_token(request.user, registry.project_name)
-        return upstream.create_secret(
-            api_url=api_url,
-            token=token,
-            project_name=registry.project_name,
-            timeouts=_timeouts(),
-            prefer_host=registry.address,
-        )
-    return upstream.create_secret_with(
+        with transaction.atomic():
+            credential, password = TemporaryCredential.objects.mint(
+                user=request.user, project_name=registry.project_name, region=registry.region.name
+            )
+            login = upstream.TemporaryLogin(
+                credential.username, password, registry.address, credential.expires_at
+            )
+            _record_issued(actor, registry, login, kind, "built-in", credential)
+        return login
+    login = upstream.create_secret_with(
         _token_provider(),
-        api_url=api_url,
+        api_url=settings.SWR_API_URL,
         project_name=registry.project_name,
         timeouts=_timeouts(),
         prefer_host=registry.address,
+    )
+    _record_issued(actor, registry, login, kind, urlsplit(settings.SWR_API_URL).netloc)
+    return login
+
+
+def _record_issued(
+    actor: Actor,
+    registry: Registry,
+    login: upstream.TemporaryLogin,
+    kind: str,
+    source: str,
+    credential: TemporaryCredential | None = None,
+) -> None:
+    AuditEvent.record(
+        AuditEvent.Action.TEMPORARY_ISSUED,
+        actor,
+        credential=credential,
+        registry=registry,
+        username=login.username,
+        kind=kind,
+        upstream=source,
+        registry_host=login.host,
+        expires_at=login.expires_at.isoformat(),
     )
 
 
@@ -445,24 +469,13 @@ def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> Http
         )
         return _temporary_result(request, registry, form=form, error=error, status=429)
 
-    api_url = _upstream_api_url(request)
+    kind = form.cleaned_data["kind"]
     try:
-        login = _request_temporary_login(request, registry, api_url)
+        login = _issue_temporary_login(request, registry, kind)
     except upstream.UpstreamError as exc:
         logger.warning("temporary credential not issued: %s", exc)
         return _temporary_result(request, registry, form=form, error=str(exc), status=502)
-
-    kind = form.cleaned_data["kind"]
-    AuditEvent.record(
-        AuditEvent.Action.TEMPORARY_ISSUED,
-        Actor.from_request(request),
-        registry=registry,
-        username=login.username,
-        kind=kind,
-        upstream=urlsplit(api_url).netloc,
-        registry_host=login.host,
-        expires_at=login.expires_at.isoformat(),
-    )
+    logger.info("temporary credential issued: %s (%s)", login.username, kind)
     response = _temporary_result(request, registry, form=form, login=login, kind=kind)
     response["Cache-Control"] = "no-store"
     return response

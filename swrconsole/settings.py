@@ -159,9 +159,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# Load balancers and probes call /healthz over plain HTTP, and in built-in mode the console
-# calls its own SWR/IAM API at SWR_BUILTIN_URL, typically http://127.0.0.1:8000.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^v3/auth/tokens$", r"^v2/manage/utils/secret$"]
+# Load balancers and probes call /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -228,8 +227,6 @@ SWR_IAM_PASSWORD = env.str("SWR_IAM_PASSWORD", default="")
 SWR_TIMEOUT_CONNECT = env.float("SWR_TIMEOUT_CONNECT", default=3.05)
 SWR_TIMEOUT_READ = env.float("SWR_TIMEOUT_READ", default=10.0)
 SWR_BUILTIN_API = not SWR_API_URL
-# Where the console reaches its own built-in API (default: the URL of the request itself).
-SWR_BUILTIN_URL = env.str("SWR_BUILTIN_URL", default="")
 # The one IAM account ("domain") name the built-in IAM API accepts; empty accepts any.
 SWR_BUILTIN_IAM_DOMAIN = env.str("SWR_BUILTIN_IAM_DOMAIN", default="")
 if SWR_API_URL and not SWR_AUTH_TOKEN:

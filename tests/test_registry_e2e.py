@@ -260,7 +260,6 @@ def test_a_built_in_temporary_credential_pushes_until_it_expires(
     settings,
     live_server,
 ) -> None:
-    settings.SWR_BUILTIN_URL = live_server.url
     response = client_for(owner).post(
         reverse("generate_temporary", args=[registry_in_console.public_id]), {"kind": "image"}
     )

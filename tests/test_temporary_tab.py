@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def builtin(settings, live_server) -> None:
-    """The console reaches its built-in API over HTTP at the live test server."""
-    settings.SWR_BUILTIN_URL = live_server.url
+def builtin(settings) -> None:
+    """The default: no upstream configured, the console mints the credentials itself."""
+    assert settings.SWR_BUILTIN_API
 
 
 def generate(client: Client, registry: Registry, kind: str = "image", **headers: str):
@@ -102,10 +102,15 @@ def test_an_issue_is_audited_without_the_password(
     assert event.ip_address == "127.0.0.1"
     assert event.registry == registry
     assert event.detail["kind"] == "chart"
-    assert event.detail["upstream"] == settings.SWR_BUILTIN_URL.split("//")[1].rstrip("/")
+    assert event.detail["upstream"] == "built-in"
     assert event.detail["registry_host"] == registry.address
     assert event.detail["expires_at"]
-    assert event.credential_username == TemporaryCredential.objects.get().username
+    minted = TemporaryCredential.objects.get()
+    assert (event.credential_username, event.credential_public_id) == (
+        minted.username,
+        minted.public_id,
+    )
+    assert AuditEvent.objects.filter(action__startswith="temporary.").count() == 1  # one click
     assert password not in json.dumps(list(AuditEvent.objects.values()), default=str)
 
 
@@ -129,7 +134,9 @@ def test_an_upstream_failure_shows_its_message_and_records_nothing(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings.SWR_BUILTIN_URL = f"http://127.0.0.1:{port}"
+    settings.SWR_API_URL = f"http://127.0.0.1:{port}"  # remote mode, refusing connections
+    settings.SWR_BUILTIN_API = False
+    settings.SWR_AUTH_TOKEN = "static-token"
     response = generate(owner_client, registry, HX_Request="true")
     assert response.status_code == 502
     page = response.content.decode()

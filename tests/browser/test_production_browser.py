@@ -26,7 +26,6 @@ def server(token_keys: tuple[str, str]) -> Iterator[Gunicorn]:
         # The browser talks plain HTTP to localhost; the proxy header says it was HTTPS, so
         # its http:// Origin must be trusted explicitly (a real proxy serves https://).
         CSRF_TRUSTED_ORIGINS=f"http://localhost:{port}",
-        SWR_BUILTIN_URL=f"http://127.0.0.1:{port}",
         REGISTRY_TOKEN_KEY_FILE=token_keys[0],
         REGISTRY_TOKEN_CERT_FILE=token_keys[1],
     ) as running:

@@ -69,7 +69,10 @@ def test_an_upstream_failure_is_shown_in_the_tab(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings.SWR_BUILTIN_URL = f"http://127.0.0.1:{port}"
+    # Remote mode, with an SWR API that refuses connections.
+    settings.SWR_API_URL = f"http://127.0.0.1:{port}"
+    settings.SWR_BUILTIN_API = False
+    settings.SWR_AUTH_TOKEN = "static-token"
     open_temporary_tab(page, owner)
     page.get_by_role("button", name="Generate a temporary access credential").click()
     expect(page.get_by_role("alert")).to_contain_text("connection refused")

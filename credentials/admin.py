@@ -448,6 +448,17 @@ class ConsoleUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         ("Federation", {"fields": ("is_federated",)}),
     )
+    actions = ("end_sessions",)
+
+    @admin.action(description="Sign selected users out everywhere", permissions=["change"])
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+        actor = Actor.from_request(request)
+        for user in queryset:
+            user.end_sessions()
+            AuditEvent.record(AuditEvent.Action.SESSIONS_ENDED, actor, user=user.get_username())
+        self.message_user(
+            request, f"Signed {queryset.count()} user(s) out of every session.", messages.SUCCESS
+        )
 
 
 @admin.register(Region)

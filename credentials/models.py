@@ -10,6 +10,7 @@ import hmac
 import secrets
 import string
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core import signing
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -90,7 +93,7 @@ class ConsoleUserManager(UserManager["User"]):
         Stateless (signed, not stored): a password change or deactivation ends it.
         """
         issued = timezone.now()
-        payload = {"u": user.pk, "p": project, "h": user.get_session_auth_hash()[:16]}
+        payload = {"u": user.pk, "p": project, "h": self._password_binding(user)}
         token = signing.TimestampSigner(salt=self._IAM_SALT).sign_object(payload)
         return token, issued + TEMPORARY_VALIDITY
 
@@ -103,9 +106,12 @@ class ConsoleUserManager(UserManager["User"]):
             user = self.get(pk=payload["u"], is_active=True)
         except (signing.BadSignature, self.model.DoesNotExist, KeyError, TypeError):
             return None
-        if not hmac.compare_digest(user.get_session_auth_hash()[:16], payload.get("h", "")):
+        if not hmac.compare_digest(self._password_binding(user), payload.get("h", "")):
             return None
         return user, payload["p"]
+
+    def _password_binding(self, user: User) -> str:
+        return salted_hmac(self._IAM_SALT, user.password, algorithm="sha256").hexdigest()[:16]
 
 
 class User(AbstractUser):
@@ -115,8 +121,34 @@ class User(AbstractUser):
         help_text="Federated users sign in through an identity provider and cannot "
         "create or use long-term credentials.",
     )
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Signed into every session: raising it ends all of the user's sessions.",
+    )
 
     objects = ConsoleUserManager()
+
+    # Sessions are signed cookies (settings.SESSION_ENGINE), so none is stored to delete. The
+    # hash Django keeps in each one covers the password and the session generation: a password
+    # change, a sign-out or end_sessions() makes every earlier cookie of this user fail.
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret)
+
+    def _session_auth_hash(self, secret: str) -> str:
+        value = f"{self.session_generation}:{self.password}"
+        return salted_hmac(
+            "credentials.User.session", value, secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def end_sessions(self) -> None:
+        """Sign the user out everywhere: no session cookie issued so far verifies any more."""
+        User.objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
+        self.refresh_from_db(fields=["session_generation"])
 
 
 # --- Regions and registries -----------------------------------------------------------
@@ -409,6 +441,7 @@ class AuditEvent(models.Model):
         TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
         SIGN_IN = "console.sign_in", "Console sign-in"
         SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
+        SESSIONS_ENDED = "console.sessions_ended", "Console sessions ended"
         REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"
 
     id = models.BigAutoField(primary_key=True)

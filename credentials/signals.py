@@ -1,10 +1,11 @@
-"""Sign-ins to the console (pages, admin and the built-in IAM API) go to the audit trail."""
+"""Sign-ins to the console (pages, admin and the built-in IAM API) go to the audit trail;
+a sign-out ends every session of the account."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -40,3 +41,12 @@ def record_sign_in_failure(
     )
     if request is not None:
         failures_exceeded(request, "sign-in", username, count_one_more=True)
+
+
+@receiver(user_logged_out)
+def end_sessions_on_sign_out(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    # A session is a signed cookie: a copy kept from before the sign-out must stop working.
+    if user is not None:
+        user.end_sessions()

@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -147,7 +146,10 @@ STORAGES = {
 
 # --- Security -------------------------------------------------------------------------
 
-# Sessions end after SESSION_COOKIE_AGE seconds (default 8 hours) and when the browser closes.
+# Sessions are signed cookies: no database query per request to find one. They end after
+# SESSION_COOKIE_AGE seconds (default 8 hours) and when the browser closes, and signing out
+# ends every session of the account (User.get_session_auth_hash); see docs/DECISIONS.md.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -8,4 +8,4 @@ class CredentialsConfig(AppConfig):
     verbose_name = "Access credentials"
 
     def ready(self) -> None:
-        from credentials import signals  # noqa: F401 - connects the receivers
+        from credentials import catalog, signals  # noqa: F401 - connect their receivers

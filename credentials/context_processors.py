@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest
 
+from credentials import catalog
 from credentials.models import Region
 
 REGION_SESSION_KEY = "region"
 
 
-def selected_region(request: HttpRequest, regions: list[Region]) -> Region | None:
+def selected_region(request: HttpRequest, regions: Sequence[Region]) -> Region | None:
     wanted = request.session.get(REGION_SESSION_KEY)
     for region in regions:
         if region.name == wanted:
@@ -23,5 +25,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         return {}
     if request.path.startswith("/admin/"):
         return {}
-    regions = list(Region.objects.all())
+    regions = catalog.current().regions
     return {"regions": regions, "current_region": selected_region(request, regions)}

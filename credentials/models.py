@@ -110,6 +110,11 @@ class ConsoleUserManager(UserManager["User"]):
             return None
         return user, payload["p"]
 
+    def credentials_changed(self, user_id: int) -> None:
+        """Raise the user's credentials_version. Call it in the transaction of every change
+        to their long-term credentials."""
+        self.filter(pk=user_id).update(credentials_version=F("credentials_version") + 1)
+
     def _password_binding(self, user: User) -> str:
         return salted_hmac(self._IAM_SALT, user.password, algorithm="sha256").hexdigest()[:16]
 
@@ -125,6 +130,12 @@ class User(AbstractUser):
         default=0,
         editable=False,
         help_text="Signed into every session: raising it ends all of the user's sessions.",
+    )
+    credentials_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised with every change to the user's long-term credentials (their "
+        "Last Used included): the key under which their tab's rendered page is cached.",
     )
 
     objects = ConsoleUserManager()
@@ -230,20 +241,6 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
     def for_user(self, user: User) -> LongTermCredentialQuerySet:
         return self.filter(owner=user)
 
-    def table_version(self) -> tuple[Any, ...]:
-        """(count, newest created, newest status change, newest use): changes with any row.
-
-        Creates and deletes move the count or the newest creation; disable, enable and use
-        stamp the current time, which becomes the newest of its column.
-        """
-        version = self.order_by().aggregate(
-            count=models.Count("pk"),
-            created=models.Max("created_at"),
-            changed=models.Max("status_changed_at"),
-            used=models.Max("last_used_at"),
-        )
-        return tuple(version.values())
-
     def in_registry(self, registry: Registry) -> LongTermCredentialQuerySet:
         return self.filter(registry=registry)
 
@@ -278,9 +275,13 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
                     username=generate_username(registry.region.name),
                     password_digest=digest_password(password),
                 )
+                User.objects.credentials_changed(owner.pk)
                 AuditEvent.record(AuditEvent.Action.LONG_TERM_CREATED, by, credential=credential)
         except IntegrityError as exc:
-            # The lock makes this unlikely; the unique constraint is the last word.
+            if not Registry.objects.filter(pk=registry.pk).exists():
+                # Deleted in the admin since this page's snapshot of registries was taken.
+                raise ConsoleError("This registry no longer exists.") from exc
+            # The lock makes a duplicate unlikely; the unique constraint is the last word.
             raise ConsoleError(duplicate_name_message(name)) from exc
         return credential, password
 
@@ -352,6 +353,7 @@ class LongTermCredential(models.Model):
             self.status_changed_at = timezone.now()
             self.status_changed_by = by.user
             self.save(update_fields=["is_enabled", "status_changed_at", "status_changed_by"])
+            User.objects.credentials_changed(self.owner_id)
             AuditEvent.record(action, by, credential=self, reason=reason)
         return True
 
@@ -373,6 +375,7 @@ class LongTermCredential(models.Model):
                 AuditEvent.Action.LONG_TERM_DELETED, by, credential=self, reason=reason
             )
             self.delete()
+            User.objects.credentials_changed(self.owner_id)
 
 
 # --- Temporary credentials (minted by the built-in SWR API) ---------------------------

@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -97,6 +97,7 @@ class Principal:
 
     username: str
     long_term_id: int | None = None
+    owner_id: int | None = None
     last_used_at: datetime | None = None
     registry_address: str = ""
     project_name: str = ""
@@ -111,7 +112,7 @@ class Principal:
 # The hot path's one query, written out: the ORM would spend longer compiling it than the
 # database spends answering it (see docs/PERFORMANCE.md).
 _LONG_TERM_LOOKUP = f"""
-    SELECT c.id, c.password_digest, c.is_enabled, c.last_used_at,
+    SELECT c.id, c.owner_id, c.password_digest, c.is_enabled, c.last_used_at,
            u.is_active, u.is_federated, r.address
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
@@ -145,9 +146,9 @@ def verify(username: str, password: str) -> Principal | None:
         cursor.execute(_LONG_TERM_LOOKUP, [username])
         row = cursor.fetchone()
     if row is not None:
-        pk, digest, enabled, last_used_at, active, federated, address = row
+        pk, owner_id, digest, enabled, last_used_at, active, federated, address = row
         if enabled and active and not federated and password_matches(password, digest):
-            return Principal(username, pk, last_used_at, registry_address=address)
+            return Principal(username, pk, owner_id, last_used_at, registry_address=address)
         return None
     found = (
         TemporaryCredential.objects.unexpired()
@@ -262,9 +263,15 @@ def token(request: HttpRequest) -> HttpResponse:
 
 
 def _touch_last_used(principal: Principal) -> None:
-    """Record use at most once a minute: one conditional UPDATE, skipped when fresh."""
+    """Record use at most once a minute: one conditional UPDATE, skipped when fresh (and the
+    owner's credentials_version, so their tab shows it)."""
     now = timezone.now()
     if principal.last_used_at and now - principal.last_used_at < LAST_USED_PRECISION:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
-    LongTermCredential.objects.filter(stale, pk=principal.long_term_id).update(last_used_at=now)
+    with transaction.atomic():
+        touched = LongTermCredential.objects.filter(stale, pk=principal.long_term_id).update(
+            last_used_at=now
+        )
+        if touched:
+            User.objects.credentials_changed(principal.owner_id)

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection, transaction
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -32,7 +33,7 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import is_ratelimited
 
-from credentials import upstream
+from credentials import catalog, upstream
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
 from credentials.models import (
@@ -41,7 +42,6 @@ from credentials.models import (
     AuditEvent,
     ConsoleError,
     LongTermCredential,
-    Region,
     Registry,
     TemporaryCredential,
 )
@@ -51,13 +51,19 @@ logger = logging.getLogger(__name__)
 
 CREDENTIALS_CHANGED = "credentialsChanged"
 
+# Rendered pages, in each process's memory (settings.CACHES["pages"]).
+pages = caches["pages"]
+
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
 def _get_registry(registry_id: uuid.UUID) -> Registry:
-    return get_object_or_404(Registry.objects.select_related("region"), public_id=registry_id)
+    found = catalog.registry(registry_id)
+    if found is None:
+        raise Http404("No such registry.")
+    return found
 
 
 def _get_credential_for_user(
@@ -115,7 +121,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    regions = list(Region.objects.all())
+    regions = catalog.current().regions
     wanted = request.GET.get("region")
     if wanted is not None:
         if not any(region.name == wanted for region in regions):
@@ -124,7 +130,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             request.session[REGION_SESSION_KEY] = wanted
         return redirect("home")
     region = selected_region(request, regions)
-    registries = Registry.objects.filter(region=region).select_related("region") if region else []
+    registries = catalog.current().registries_in(region) if region else []
     return render(
         request, "credentials/home.html", {"registries": registries, "current_region": region}
     )
@@ -158,18 +164,8 @@ ACCESS_TEMPLATE = "credentials/access_credentials.html"
 
 def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
     credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-    version = credentials.table_version()
-    paginator = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE)
-    paginator.count = version[0]  # already counted
-    page = paginator.get_page(request.GET.get("page"))
-    # The rendered table is cached under what it shows: the rows' version, the page, and the
-    # session's CSRF secret (its forms carry tokens for this session only).
-    get_token(request)
-    table_key = hashlib.sha256(
-        repr((version, request.META.get("CSRF_COOKIE"))).encode()
-    ).hexdigest()
+    page = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
-        "table_key": table_key,
         "registry": registry,
         "section": "access-credentials",
         "tab": "long-term",
@@ -204,10 +200,50 @@ def _tab_url(registry: Registry, request: HttpRequest | None = None) -> str:
 @vary_on_headers("HX-Request")
 def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = _get_registry(registry_id)
-    if request.htmx and not request.htmx.boosted:
+    partial = bool(request.htmx and not request.htmx.boosted)
+    if not partial:
+        _remember_region(request, registry)
+    key = _page_key(request, registry, partial)
+    html = pages.get(key) if key else None
+    if html is not None:
+        return HttpResponse(html)
+    if partial:
         context = _long_term_context(request, registry)
-        return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
-    return _render_long_term(request, registry)
+        response = render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
+    else:
+        response = _render_long_term(request, registry)
+    if key:
+        pages.set(key, response.content)
+    return response
+
+
+def _page_key(request: HtmxHttpRequest, registry: Registry, partial: bool) -> str | None:
+    """The key of the tab's rendered page: everything the page shows depends on these.
+
+    The user's credentials_version changes with any of their credentials, the catalog's
+    version with any region or registry, and the CSRF secret is the session's own (the
+    page's forms carry tokens for it). None — render, do not cache — when messages wait to
+    be shown once.
+    """
+    if not partial and len(messages.get_messages(request)):
+        return None
+    user = request.user
+    get_token(request)  # sets CSRF_COOKIE, a new secret when the browser has none yet
+    parts = (
+        partial,
+        request.GET.get("page", "")[:12],
+        user.pk,
+        user.get_username(),
+        user.is_federated,
+        user.is_staff,
+        user.credentials_version,
+        request.META["CSRF_COOKIE"],
+        registry.public_id,
+        catalog.current().version,
+        settings.LONG_TERM_PAGE_SIZE,
+        settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
+    )
+    return "long-term-tab:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @login_required

@@ -110,7 +110,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Rendered pages, kept apart so they never push out the rate limits' counters. Always
+    # in-process: their keys carry the versions of what they show (views._page_key).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "credentials.User"
@@ -229,6 +239,8 @@ SWR_IAM_PASSWORD = env.str("SWR_IAM_PASSWORD", default="")
 SWR_TIMEOUT_CONNECT = env.float("SWR_TIMEOUT_CONNECT", default=3.05)
 SWR_TIMEOUT_READ = env.float("SWR_TIMEOUT_READ", default=10.0)
 SWR_BUILTIN_API = not SWR_API_URL
+# How long each process keeps its snapshot of regions and registries (credentials/catalog.py).
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
 # The one IAM account ("domain") name the built-in IAM API accepts; empty accepts any.
 SWR_BUILTIN_IAM_DOMAIN = env.str("SWR_BUILTIN_IAM_DOMAIN", default="")
 if SWR_API_URL and not SWR_AUTH_TOKEN:

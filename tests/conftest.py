@@ -7,9 +7,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 
+from credentials import catalog
 from credentials.models import Region, Registry, User
 
 PASSWORD = "correct horse battery staple"
@@ -43,6 +45,14 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[object]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_start_empty() -> None:
+    """The database is rolled back after each test; the in-process snapshot of regions and
+    registries and the rendered pages are not. Each test starts as a new process would."""
+    catalog.forget()
+    caches["pages"].clear()
 
 
 def make_user(username: str, **extra: object) -> User:

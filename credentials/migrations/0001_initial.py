@@ -10,186 +10,415 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(help_text='For example cn-north-4.', max_length=64, unique=True)),
-                ('display_name', models.CharField(blank=True, max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.SlugField(
+                        help_text="For example cn-north-4.", max_length=64, unique=True
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('is_federated', models.BooleanField(default=False, help_text='Federated users sign in through an identity provider and cannot create or use long-term credentials.', verbose_name='federated')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "is_federated",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Federated users sign in through an identity provider and cannot create or use long-term credentials.",
+                        verbose_name="federated",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', credentials.models.ConsoleUserManager()),
+                ("objects", credentials.models.ConsoleUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Registry',
+            name="Registry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('address', models.CharField(help_text='Host (and port) clients log in to, e.g. swr.cn-north-4.myhuaweicloud.com. It is also the `service` the registry names in token requests.', max_length=255, unique=True)),
-                ('project_name', models.CharField(blank=True, help_text='Upstream SWR project; defaults to the region name.', max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registries', to='credentials.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "address",
+                    models.CharField(
+                        help_text="Host (and port) clients log in to, e.g. swr.cn-north-4.myhuaweicloud.com. It is also the `service` the registry names in token requests.",
+                        max_length=255,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "project_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Upstream SWR project; defaults to the region name.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registries",
+                        to="credentials.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'registries',
-                'ordering': ['name'],
+                "verbose_name_plural": "registries",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='LongTermCredential',
+            name="LongTermCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('username', models.CharField(max_length=96, unique=True)),
-                ('password_digest', models.CharField(editable=False, max_length=64)),
-                ('is_enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='long_term_credentials', to=settings.AUTH_USER_MODEL)),
-                ('status_changed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('registry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='long_term_credentials', to='credentials.registry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                ("username", models.CharField(max_length=96, unique=True)),
+                ("password_digest", models.CharField(editable=False, max_length=64)),
+                ("is_enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("status_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="long_term_credentials",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "status_changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "registry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="long_term_credentials",
+                        to="credentials.registry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'long-term credential',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "long-term credential",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('action', models.CharField(choices=[('long_term.created', 'Long-term credential created'), ('long_term.disabled', 'Long-term credential disabled'), ('long_term.enabled', 'Long-term credential enabled'), ('long_term.deleted', 'Long-term credential deleted'), ('temporary.issued', 'Temporary credential issued'), ('temporary.minted', 'Temporary credential minted (built-in SWR API)'), ('console.sign_in', 'Console sign-in'), ('console.sign_in_failed', 'Console sign-in failed'), ('registry.login_failed', 'Registry login failed')], max_length=32)),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='actor')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('user_agent', models.CharField(blank=True, max_length=512)),
-                ('registry_address', models.CharField(blank=True, max_length=255, verbose_name='registry')),
-                ('credential_public_id', models.UUIDField(blank=True, null=True)),
-                ('credential_name', models.CharField(blank=True, max_length=64)),
-                ('credential_username', models.CharField(blank=True, max_length=150)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('registry', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='credentials.registry')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("long_term.created", "Long-term credential created"),
+                            ("long_term.disabled", "Long-term credential disabled"),
+                            ("long_term.enabled", "Long-term credential enabled"),
+                            ("long_term.deleted", "Long-term credential deleted"),
+                            ("temporary.issued", "Temporary credential issued"),
+                            ("temporary.minted", "Temporary credential minted (built-in SWR API)"),
+                            ("console.sign_in", "Console sign-in"),
+                            ("console.sign_in_failed", "Console sign-in failed"),
+                            ("registry.login_failed", "Registry login failed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "actor_username",
+                    models.CharField(blank=True, max_length=150, verbose_name="actor"),
+                ),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=512)),
+                (
+                    "registry_address",
+                    models.CharField(blank=True, max_length=255, verbose_name="registry"),
+                ),
+                ("credential_public_id", models.UUIDField(blank=True, null=True)),
+                ("credential_name", models.CharField(blank=True, max_length=64)),
+                ("credential_username", models.CharField(blank=True, max_length=150)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "registry",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="credentials.registry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TemporaryCredential',
+            name="TemporaryCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('project_name', models.CharField(max_length=64)),
-                ('username', models.CharField(max_length=96, unique=True)),
-                ('password_digest', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='temporary_credentials', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("project_name", models.CharField(max_length=64)),
+                ("username", models.CharField(max_length=96, unique=True)),
+                ("password_digest", models.CharField(editable=False, max_length=64)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="temporary_credentials",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'temporary credential (built-in)',
-                'verbose_name_plural': 'temporary credentials (built-in)',
-                'ordering': ['-created_at'],
+                "verbose_name": "temporary credential (built-in)",
+                "verbose_name_plural": "temporary credentials (built-in)",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='registry',
-            constraint=models.UniqueConstraint(fields=('region', 'name'), name='registry_name_per_region'),
+            model_name="registry",
+            constraint=models.UniqueConstraint(
+                fields=("region", "name"), name="registry_name_per_region"
+            ),
         ),
         migrations.AddIndex(
-            model_name='longtermcredential',
-            index=models.Index(fields=['owner', 'registry', '-created_at', '-id'], name='credential_tab_order'),
+            model_name="longtermcredential",
+            index=models.Index(
+                fields=["owner", "registry", "-created_at", "-id"], name="credential_tab_order"
+            ),
         ),
         migrations.AddIndex(
-            model_name='longtermcredential',
-            index=models.Index(fields=['-created_at', '-id'], name='credential_newest_first'),
+            model_name="longtermcredential",
+            index=models.Index(fields=["-created_at", "-id"], name="credential_newest_first"),
         ),
         migrations.AddIndex(
-            model_name='longtermcredential',
-            index=models.Index(fields=['registry', '-created_at', '-id'], name='credential_by_registry'),
+            model_name="longtermcredential",
+            index=models.Index(
+                fields=["registry", "-created_at", "-id"], name="credential_by_registry"
+            ),
         ),
         migrations.AddIndex(
-            model_name='longtermcredential',
-            index=models.Index(fields=['name'], name='credential_by_name'),
+            model_name="longtermcredential",
+            index=models.Index(fields=["name"], name="credential_by_name"),
         ),
         migrations.AddIndex(
-            model_name='longtermcredential',
-            index=models.Index(fields=['is_enabled', 'last_used_at'], name='credential_by_status_use'),
+            model_name="longtermcredential",
+            index=models.Index(
+                fields=["is_enabled", "last_used_at"], name="credential_by_status_use"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='longtermcredential',
-            constraint=models.UniqueConstraint(fields=('owner', 'registry', 'name'), name='credential_name_per_owner_registry'),
+            model_name="longtermcredential",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "registry", "name"), name="credential_name_per_owner_registry"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['-created_at', '-id'], name='audit_newest_first'),
+            model_name="auditevent",
+            index=models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['action', '-created_at', '-id'], name='audit_by_action'),
+            model_name="auditevent",
+            index=models.Index(fields=["action", "-created_at", "-id"], name="audit_by_action"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor_username', '-created_at', '-id'], name='audit_by_actor'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["actor_username", "-created_at", "-id"], name="audit_by_actor"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['registry', '-created_at', '-id'], name='audit_by_registry'),
+            model_name="auditevent",
+            index=models.Index(fields=["registry", "-created_at", "-id"], name="audit_by_registry"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['credential_public_id', '-created_at'], name='audit_by_credential'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["credential_public_id", "-created_at"], name="audit_by_credential"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['credential_username', '-created_at'], name='audit_by_username'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["credential_username", "-created_at"], name="audit_by_username"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['credential_name', '-created_at'], name='audit_by_name'),
+            model_name="auditevent",
+            index=models.Index(fields=["credential_name", "-created_at"], name="audit_by_name"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['ip_address', '-created_at'], name='audit_by_ip'),
+            model_name="auditevent",
+            index=models.Index(fields=["ip_address", "-created_at"], name="audit_by_ip"),
         ),
     ]

@@ -1,0 +1,101 @@
+"""The long-term tab's rendered page is reused only while everything it shows is unchanged;
+regions and registries come from each process's snapshot (credentials/catalog.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client
+
+from credentials import catalog
+from credentials.models import Actor, Region, Registry, User
+from tests.conftest import client_for
+from tests.test_long_term_tab import make_credential, op_url, tab_url
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client: Client, registry: Registry) -> str:
+    response = client.get(tab_url(registry))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_flash_message_is_shown_once_and_never_cached(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    page(owner_client, registry)  # cached without a message
+    owner_client.post(op_url("disable", credential))  # no JavaScript: redirect with a message
+    assert "Credential “ci-bot” is disabled." in page(owner_client, registry)
+    assert "is disabled." not in page(owner_client, registry)
+
+
+def test_the_page_follows_the_users_own_row(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    assert "Create Long-Term Credential" in page(owner_client, registry)
+    User.objects.filter(pk=owner.pk).update(is_federated=True)
+    assert "Federated users cannot create" in page(owner_client, registry)
+    User.objects.filter(pk=owner.pk).update(is_federated=False, is_staff=True)
+    assert ">Admin</a>" in page(owner_client, registry)
+
+
+def test_each_user_gets_their_own_page(
+    owner_client: Client, owner: User, other_user: User, registry: Registry
+) -> None:
+    make_credential(owner, registry, "alices-bot")
+    assert "alices-bot" in page(owner_client, registry)
+    assert "alices-bot" not in page(client_for(other_user), registry)
+
+
+def test_a_registry_changed_in_this_process_shows_at_once(
+    owner_client: Client, registry: Registry, region: Region
+) -> None:
+    assert "default" in page(owner_client, registry)
+    registry.name = "renamed"
+    registry.save()  # as the admin does
+    Region.objects.create(name="ap-southeast-1", display_name="AP-Singapore")
+    shown = page(owner_client, registry)
+    assert '<a class="sidebar-title"' in shown
+    assert ">renamed</a>" in shown
+    assert "AP-Singapore" in shown
+
+
+def test_a_change_made_by_another_process_shows_within_the_snapshots_life(
+    owner_client: Client, registry: Registry, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page(owner_client, registry)
+    # Another worker renamed it: no signal reaches this process.
+    Registry.objects.filter(pk=registry.pk).update(name="elsewhere")
+    assert ">elsewhere</a>" not in page(owner_client, registry)
+    later = time.monotonic() + settings.CATALOG_CACHE_SECONDS
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+    assert ">elsewhere</a>" in page(owner_client, registry)
+
+
+def test_a_registry_created_by_another_process_is_found_at_once(
+    owner_client: Client, registry: Registry, region: Region
+) -> None:
+    page(owner_client, registry)  # the snapshot is taken
+    [created] = Registry.objects.bulk_create(  # no signal, as from another worker
+        [Registry(region=region, name="new", address="new.example.com", project_name="p")]
+    )
+    assert ">new</a>" in page(owner_client, created)
+
+
+def test_an_unknown_registry_is_a_404(owner_client: Client) -> None:
+    response = owner_client.get(
+        "/registries/00000000-0000-4000-8000-000000000000/access-credentials/long-term/"
+    )
+    assert response.status_code == 404
+
+
+def test_status_changes_reach_the_cached_page(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    assert "Enabled" in page(owner_client, registry)
+    credential.disable(by=Actor(user=owner))
+    assert '<span class="status disabled">Disabled</span>' in page(owner_client, registry)

@@ -21,8 +21,10 @@ _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
 timeout = max(30, math.ceil(_upstream) + 15)
 graceful_timeout = 30
 keepalive = 2
-# Recycle workers now and then so slow leaks (if any) never add up.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# Off by default (gunicorn's own default): a recycled worker starts cold — no database
+# connections, prepared statements, cached pages or catalog — and at a few thousand
+# requests a second 5,000 meant a restart every few seconds. Set it to recycle workers.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,9 +56,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare(credentials: int, keys: Path) -> dict[str, str]:
+def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str]:
     call_command("migrate", verbosity=0)
-    call_command("seed_demo_data", credentials=credentials, events=10_000, bench_credentials=1000)
+    if seed:
+        call_command(
+            "seed_demo_data", credentials=credentials, events=10_000, bench_credentials=1000
+        )
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("create_registry_token_keys", key=str(keys / "k.pem"), cert=str(keys / "c.pem"))
     registry = Registry.objects.get(
@@ -111,29 +115,23 @@ def lua(path: Path, method: str, headers: dict[str, str], body: str = "") -> Pat
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk run per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--generate-connections",
-        type=int,
-        default=6,
-        help="Each generate holds a thread while the console calls its own built-in API: "
-        "keep this under half the threads so those calls always find one free.",
-    )
     parser.add_argument("--credentials", type=int, default=100_000)
+    parser.add_argument("--no-seed", action="store_true", help="reuse the data already there")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     work = Path(tempfile.mkdtemp(prefix="swrconsole-bench-"))
-    facts = prepare(args.credentials, work)
+    facts = prepare(args.credentials, work, seed=not args.no_seed)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": "",
-        "SWR_BUILTIN_URL": base,
         "REGISTRY_TOKEN_KEY_FILE": str(work / "k.pem"),
         "REGISTRY_TOKEN_CERT_FILE": str(work / "c.pem"),
     }
@@ -145,78 +143,121 @@ def main() -> None:
         stderr=open(work / "gunicorn.log", "w"),  # noqa: SIM115
     )
     try:
-        import requests
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {(work / 'gunicorn.log').read_text()}")
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        wait_until_healthy(server, base, work / "gunicorn.log")
         csrf = secrets.token_hex(16)
         cookie = {"Cookie": f"sessionid={facts['session']}; csrftoken={csrf}"}
-        tab = f"{base}/registries/{facts['registry_id']}/access-credentials/long-term/"
-        generate = (
-            f"{base}/registries/{facts['registry_id']}/access-credentials/temporary/generate/"
-        )
+        registry = f"{base}/registries/{facts['registry_id']}/access-credentials"
         token = (
             f"{base}/service/token?service={facts['service']}&scope=repository:bench/app:pull,push"
         )
+        # Generate is posted as the page's htmx form posts it: CSRF header, HX-Request.
+        generate_headers = cookie | {
+            "X-CSRFToken": csrf,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "HX-Request": "true",
+        }
+        baseline = Case("minimal view (/ping)", "GET", f"{base}/ping", {}, "", work)
         cases = [
-            ("minimal view (/ping)", f"{base}/ping", None, 200),
-            (f"long-term tab ({facts['count']} of {facts['total']} credentials)", tab,
-             lua(work / "tab.lua", "GET", cookie), 200),
-            ("temporary generate (built-in upstream)", generate,
-             lua(work / "gen.lua", "POST", cookie | {
-                 "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded",
-             }, "kind=image"), 200),
-            ("registry token (long-term credential)", token,
-             lua(work / "token.lua", "GET", {"Authorization": f"Basic {facts['basic']}"}), 200),
+            Case(f"long-term tab ({facts['count']} of {facts['total']} credentials)", "GET",
+                 f"{registry}/long-term/", cookie, "", work),
+            Case("temporary generate (built-in upstream)", "POST",
+                 f"{registry}/temporary/generate/", generate_headers, "kind=image", work),
+            Case("registry token (long-term credential)", "GET", token,
+                 {"Authorization": f"Basic {facts['basic']}"}, "", work),
         ]  # fmt: skip
-        for label, url, script, status in cases:  # each must work before it is measured
-            headers = (
-                dict(re.findall(r'wrk.headers\["(.+?)"\] = "(.+?)"', script.read_text()))
-                if script
-                else {}
-            )
-            method = "POST" if script and "POST" in script.read_text() else "GET"
-            answer = requests.request(
-                method,
-                url,
-                headers=headers,
-                data="kind=image" if method == "POST" else None,
-                timeout=15,
-            )
-            assert answer.status_code == status, (label, answer.status_code, answer.text[:300])
+        for case in [baseline, *cases]:  # each must work before it is measured
+            case.check()
 
         print(
             f"\n{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"gunicorn gthread {env.get('WEB_CONCURRENCY', '2')} workers × "
-            f"{env.get('GUNICORN_THREADS', '8')} threads; wrk -t2 -d{args.seconds}s on the same "
-            "machine\n"
+            f"{env.get('GUNICORN_THREADS', '8')} threads; wrk -t2 -c{args.connections} "
+            f"-d{args.seconds}s on the same machine; {args.rounds} rounds\n"
         )
+        # The machine's speed drifts during a run (shared host, CPU quotas), so every
+        # measurement of an endpoint is bracketed by measurements of the baseline, and its
+        # ratio is to the mean of the two. The median over rounds is reported.
+        ratios: dict[str, list[float]] = {case.label: [] for case in cases}
+        results: dict[str, list[dict[str, float]]] = {case.label: [] for case in cases}
+        pings: list[dict[str, float]] = [baseline.measure(args.seconds, args.connections)]
+        for round_number in range(1, args.rounds + 1):
+            for case in cases:
+                result = case.measure(args.seconds, args.connections)
+                pings.append(baseline.measure(args.seconds, args.connections))
+                ratio = result["rps"] / statistics.mean(p["rps"] for p in pings[-2:])
+                ratios[case.label].append(ratio)
+                results[case.label].append(result)
+                print(
+                    f"round {round_number}: {case.label}: {result['rps']:.0f} req/s, "
+                    f"baseline {pings[-2]['rps']:.0f} → {pings[-1]['rps']:.0f}, "
+                    f"ratio {100 * ratio:.0f} %",
+                    flush=True,
+                )
         table = [
-            "| endpoint | connections | req/s | p50 ms | p99 ms | ratio to minimal |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| endpoint | req/s | p50 ms | p99 ms | ratio to minimal (median) | each round |",
+            "|---|---:|---:|---:|---:|---|",
+            row(baseline.label, median_result(pings), None, []),
         ]
-        baseline = None
-        for label, url, script, _ in cases:
-            connections = args.generate_connections if "generate" in label else args.connections
-            result = wrk(url, args.seconds, connections, script)
-            baseline = baseline or result["rps"]
+        for case in cases:
+            each = ratios[case.label]
             table.append(
-                f"| {label} | {connections} | {result['rps']:.0f} | {result['p50']:.2f} "
-                f"| {result['p99']:.2f} | {100 * result['rps'] / baseline:.0f} % |"
+                row(case.label, median_result(results[case.label]), statistics.median(each), each)
             )
-            print(table[-1] if len(table) > 3 else "\n".join(table))
+        print("\n" + "\n".join(table))
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "http.md").write_text("\n".join(table) + "\n")
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class Case:
+    def __init__(
+        self, label: str, method: str, url: str, headers: dict[str, str], body: str, work: Path
+    ) -> None:
+        self.label, self.method, self.url, self.headers, self.body = (
+            label, method, url, headers, body,
+        )  # fmt: skip
+        self.script = lua(work / f"{secrets.token_hex(4)}.lua", method, headers, body)
+
+    def check(self) -> None:
+        import requests
+
+        answer = requests.request(
+            self.method, self.url, headers=self.headers, data=self.body or None, timeout=15
+        )
+        assert answer.status_code == 200, (self.label, answer.status_code, answer.text[:300])
+
+    def measure(self, seconds: int, connections: int) -> dict[str, float]:
+        return wrk(self.url, seconds, connections, self.script)
+
+
+def median_result(results: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+
+
+def row(label: str, result: dict[str, float], ratio: float | None, each: list[float]) -> str:
+    rounds = ", ".join(f"{100 * r:.0f} %" for r in each)
+    shown = "100 %" if ratio is None else f"**{100 * ratio:.0f} %**"
+    return (
+        f"| {label} | {result['rps']:.0f} | {result['p50']:.2f} | {result['p99']:.2f} "
+        f"| {shown} | {rounds} |"
+    )
+
+
+def wait_until_healthy(server: subprocess.Popen, base: str, log: Path) -> None:
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {log.read_text()}")
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not become healthy within 60 s")
 
 
 if __name__ == "__main__":

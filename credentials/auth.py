@@ -5,13 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from credentials.models import User
 from credentials.throttling import failures_exceeded
 
 
-class ThrottledModelBackend(ModelBackend):
+class SignedInUserLookup:
+    """How a session finds its user, on every console request: one query written out.
+
+    The ORM spends longer compiling `get(pk=...)` than PostgreSQL spends answering it
+    (docs/PERFORMANCE.md); the answer is the same model instance.
+    """
+
+    def get_user(self, user_id: Any) -> User | None:
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        user = User.objects.by_pk(pk)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class ThrottledModelBackend(SignedInUserLookup, ModelBackend):
     """Django's password check, refused outright once an IP or username has failed too often.
 
     Failures are counted by the user_login_failed receiver (credentials/signals.py), so the
@@ -30,7 +47,7 @@ class ThrottledModelBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-class FederatedRemoteUserBackend(RemoteUserBackend):
+class FederatedRemoteUserBackend(SignedInUserLookup, RemoteUserBackend):
     """Users named by the SSO proxy header; created on first sight, and always federated."""
 
     def configure_user(self, request: HttpRequest, user: User, created: bool = True) -> User:

@@ -20,6 +20,7 @@ from typing import Any
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -238,6 +239,7 @@ def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> H
 
 @require_GET
 @never_cache
+@csp_exempt()  # JSON for registry clients: no page to protect
 def token(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
     credentials = _basic_credentials(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import threading
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ class TemporaryLogin:
             f"helm registry login {self.host} --username {self.username} --password {self.password}"
         )
 
-    @property
+    @functools.cached_property
     def docker_config(self) -> str:
         """The same login as a Docker config.json."""
         auth = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()

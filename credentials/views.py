@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -228,7 +228,8 @@ def _page_key(request: HtmxHttpRequest, registry: Registry, partial: bool) -> st
     if not partial and len(messages.get_messages(request)):
         return None
     user = request.user
-    get_token(request)  # sets CSRF_COOKIE, a new secret when the browser has none yet
+    if "CSRF_COOKIE" not in request.META:
+        get_token(request)  # a browser without a CSRF cookie gets a new secret
     parts = (
         partial,
         request.GET.get("page", "")[:12],
@@ -438,21 +439,18 @@ def _issue_temporary_login(
 ) -> upstream.TemporaryLogin:
     """A 24-hour login for the signed-in user, audited as issued; UpstreamError if SWR fails.
 
-    Built-in mode mints it here, in the same transaction as its audit event. The built-in
+    Built-in mode mints it here, stored together with its audit event. The built-in
     HTTP API serves the same credentials to other clients; calling it over HTTP from inside
     a worker would hold one thread waiting on another of the same pool.
     """
     actor = Actor.from_request(request)
     if settings.SWR_BUILTIN_API:
-        with transaction.atomic():
-            credential, password = TemporaryCredential.objects.mint(
-                user=request.user, project_name=registry.project_name, region=registry.region.name
-            )
-            login = upstream.TemporaryLogin(
-                credential.username, password, registry.address, credential.expires_at
-            )
-            _record_issued(actor, registry, login, kind, "built-in", credential)
-        return login
+        credential, password = TemporaryCredential.objects.issue(
+            registry=registry, by=actor, kind=kind
+        )
+        return upstream.TemporaryLogin(
+            credential.username, password, registry.address, credential.expires_at
+        )
     login = upstream.create_secret_with(
         _token_provider(),
         api_url=settings.SWR_API_URL,
@@ -470,12 +468,10 @@ def _record_issued(
     login: upstream.TemporaryLogin,
     kind: str,
     source: str,
-    credential: TemporaryCredential | None = None,
 ) -> None:
     AuditEvent.record(
         AuditEvent.Action.TEMPORARY_ISSUED,
         actor,
-        credential=credential,
         registry=registry,
         username=login.username,
         kind=kind,

@@ -1,0 +1,54 @@
+"""insert_together: several new rows in one statement on PostgreSQL, all or none."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    Registry,
+    TemporaryCredential,
+    User,
+    insert_together,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def rows(owner: User, registry: Registry, action: str = AuditEvent.Action.TEMPORARY_ISSUED):
+    credential, _ = TemporaryCredential.objects.build(owner, registry.project_name, "cn-north-4")
+    event = AuditEvent.build(action, Actor(user=owner), credential=credential, registry=registry)
+    return credential, event
+
+
+@pytest.fixture(params=["postgresql", "elsewhere"])
+def vendor(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "elsewhere":  # the transaction the SQLite default takes
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    return request.param
+
+
+def test_both_rows_are_stored_with_their_keys(vendor: str, owner: User, registry: Registry) -> None:
+    credential, event = rows(owner, registry)
+    with CaptureQueriesContext(connection) as queries:
+        insert_together(credential, event)
+    stored = TemporaryCredential.objects.get(pk=credential.pk)
+    assert (stored.username, stored.password_digest) == (
+        credential.username,
+        credential.password_digest,
+    )
+    assert AuditEvent.objects.get(pk=event.pk).credential_username == credential.username
+    assert not credential._state.adding
+    inserts = [q for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == (1 if vendor == "postgresql" else 2)
+
+
+def test_a_failing_row_stores_neither(vendor: str, owner: User, registry: Registry) -> None:
+    credential, event = rows(owner, registry, action="x" * 40)  # longer than the column allows
+    with pytest.raises(DatabaseError), transaction.atomic():
+        insert_together(credential, event)
+    assert not TemporaryCredential.objects.exists()
+    assert not AuditEvent.objects.exists()

@@ -7,10 +7,18 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threads matter: a slow upstream holds a thread for up to its read timeout, so one worker
-# must serve several requests at once.
+# must serve several requests at once. Few threads per process, and two processes per core:
+# a thread coming back from a database query waits for the GIL behind the busy ones, and
+# a worker can end up holding most keep-alive connections while another idles. On two
+# cores, 4 × 4 served 2–3× the requests of 2 × 8 (docs/PERFORMANCE.md).
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Connections a worker holds at once, idle keep-alives included. Unbounded, a burst of new
+# connections can land mostly on one worker: its threads queue while the others idle, and
+# one process (one GIL) serves what two cores could. Twice the threads bounds that and
+# leaves room for idle keep-alive connections.
+worker_connections = 2 * threads
 # Keep-alive connections stay with the worker that accepted them, and requests queue behind
 # its busy threads.
 # Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the

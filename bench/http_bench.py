@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--credentials", type=int, default=100_000)
     parser.add_argument("--no-seed", action="store_true", help="reuse the data already there")
+    parser.add_argument("--only", default="", help="measure only endpoints whose label has this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -165,13 +166,14 @@ def main() -> None:
             Case("registry token (long-term credential)", "GET", token,
                  {"Authorization": f"Basic {facts['basic']}"}, "", work),
         ]  # fmt: skip
+        cases = [case for case in cases if args.only in case.label]
         for case in [baseline, *cases]:  # each must work before it is measured
             case.check()
 
         print(
             f"\n{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"gunicorn gthread {env.get('WEB_CONCURRENCY', '2')} workers × "
-            f"{env.get('GUNICORN_THREADS', '8')} threads; wrk -t2 -c{args.connections} "
+            f"gunicorn gthread {env.get('WEB_CONCURRENCY', 2 * (os.cpu_count() or 1))} workers × "
+            f"{env.get('GUNICORN_THREADS', '4')} threads; wrk -t2 -c{args.connections} "
             f"-d{args.seconds}s on the same machine; {args.rounds} rounds\n"
         )
         # The machine's speed drifts during a run (shared host, CPU quotas), so every

@@ -458,27 +458,17 @@ def _issue_temporary_login(
         timeouts=_timeouts(),
         prefer_host=registry.address,
     )
-    _record_issued(actor, registry, login, kind, urlsplit(settings.SWR_API_URL).netloc)
-    return login
-
-
-def _record_issued(
-    actor: Actor,
-    registry: Registry,
-    login: upstream.TemporaryLogin,
-    kind: str,
-    source: str,
-) -> None:
     AuditEvent.record(
         AuditEvent.Action.TEMPORARY_ISSUED,
         actor,
         registry=registry,
         username=login.username,
         kind=kind,
-        upstream=source,
+        upstream=urlsplit(settings.SWR_API_URL).netloc,
         registry_host=login.host,
         expires_at=login.expires_at.isoformat(),
     )
+    return login
 
 
 @login_required

@@ -14,11 +14,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# Connections a worker holds at once, idle keep-alives included. Unbounded, a burst of new
-# connections can land mostly on one worker: its threads queue while the others idle, and
-# one process (one GIL) serves what two cores could. Twice the threads bounds that and
-# leaves room for idle keep-alive connections.
-worker_connections = 2 * threads
+# worker_connections stays at gunicorn's default (1000). A low cap spreads a burst of new
+# connections over the workers, but a client holding more keep-alive connections than the
+# workers' caps add up to (a load balancer's pool, wrk) would find the surplus never served.
 # Keep-alive connections stay with the worker that accepted them, and requests queue behind
 # its busy threads.
 # Above the upstream's connect + read timeouts, so a hung upstream ends as a message to the

@@ -99,3 +99,34 @@ def test_status_changes_reach_the_cached_page(
     assert "Enabled" in page(owner_client, registry)
     credential.disable(by=Actor(user=owner))
     assert '<span class="status disabled">Disabled</span>' in page(owner_client, registry)
+
+
+@pytest.mark.usefixtures("token_keys")
+def test_every_change_to_a_credential_raises_its_owners_version(
+    client: Client, owner: User, other_user: User, registry: Registry
+) -> None:
+    from credentials.models import LongTermCredential
+    from tests.test_registry_token import ask, basic
+
+    def version(user: User) -> int:
+        user.refresh_from_db(fields=["credentials_version"])
+        return user.credentials_version
+
+    seen = [version(owner)]
+    credential, password = LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
+    )
+    seen.append(version(owner))
+    credential.disable(by=Actor(user=owner))
+    seen.append(version(owner))
+    credential.enable(by=Actor(user=owner))
+    seen.append(version(owner))
+    assert ask(client, basic(credential.username, password), registry.address).status_code == 200
+    seen.append(version(owner))  # Last Used was written
+    assert ask(client, basic(credential.username, password), registry.address).status_code == 200
+    seen.append(version(owner))  # Last Used is fresh: nothing written, nothing raised
+    credential.delete_by(by=Actor(user=owner))
+    seen.append(version(owner))
+    start = seen[0]
+    assert seen == [start, start + 1, start + 2, start + 3, start + 4, start + 4, start + 5]
+    assert version(other_user) == 0

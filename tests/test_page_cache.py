@@ -130,3 +130,22 @@ def test_every_change_to_a_credential_raises_its_owners_version(
     start = seen[0]
     assert seen == [start, start + 1, start + 2, start + 3, start + 4, start + 4, start + 5]
     assert version(other_user) == 0
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked when the create commits
+def test_creating_in_a_registry_deleted_by_another_process_says_so(
+    owner_client: Client, registry: Registry
+) -> None:
+    from django.db import connection
+
+    from credentials.models import AuditEvent, LongTermCredential
+    from tests.test_create_credential import create
+
+    page(owner_client, registry)  # the snapshot holds the registry
+    with connection.cursor() as cursor:  # deleted elsewhere: no signal reaches this process
+        cursor.execute("DELETE FROM credentials_registry WHERE id = %s", [registry.pk])
+    response = create(owner_client, registry, "ci-bot", HX_Request="true")
+    assert response.status_code == 422
+    assert "This registry no longer exists." in response.content.decode()
+    assert not LongTermCredential.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="long_term.").exists()

@@ -1,0 +1,81 @@
+"""Failed-attempt limits: the check every attempt makes reads and never writes; addresses
+are counted as IPv4 addresses or IPv6 /64 prefixes; a limit ends with its window."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from credentials.models import Actor, LongTermCredential, Registry, User
+from tests.test_registry_token import ask, basic
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
+
+
+@pytest.fixture
+def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
+    return LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
+    )
+
+
+def test_a_successful_token_request_writes_nothing_to_the_cache(
+    client: Client, credential, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cred, password = credential
+    auth = basic(cred.username, password)
+    assert ask(client, auth, registry.address).status_code == 200  # Last Used recorded
+    writes: list[str] = []
+    for method in ("add", "set", "incr", "set_many", "delete"):
+        real = getattr(cache, method)
+        monkeypatch.setattr(
+            cache,
+            method,
+            lambda *a, _m=method, _real=real, **k: writes.append(_m) or _real(*a, **k),
+        )
+    for _ in range(3):
+        assert ask(client, auth, registry.address).status_code == 200
+    assert writes == []
+    assert ask(client, basic(cred.username, "wrong"), registry.address).status_code == 401
+    assert "incr" in writes or "add" in writes  # failures are counted
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix(
+    client: Client, credential, registry: Registry, settings
+) -> None:
+    settings.REGISTRY_LOGIN_FAILURES_PER_IP = "3/m"
+    cred, password = credential
+    for number in range(3):  # three addresses, one /64
+        client.get(
+            "/service/token",
+            {"service": registry.address},
+            headers={"Authorization": basic(f"cn-north-4@GUESS{number:015}", "x")},
+            REMOTE_ADDR=f"2001:db8:1:2::{number + 1}",
+        )
+
+    def from_address(address: str) -> int:
+        return client.get(
+            "/service/token",
+            {"service": registry.address},
+            headers={"Authorization": basic(cred.username, password)},
+            REMOTE_ADDR=address,
+        ).status_code
+
+    assert from_address("2001:db8:1:2::99") == 401
+    assert from_address("2001:db8:1:3::1") == 200
+
+
+def test_a_limit_ends_with_its_window(
+    client: Client, credential, registry: Registry, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.REGISTRY_LOGIN_FAILURES_PER_USERNAME = "2/m"
+    cred, password = credential
+    for _ in range(2):
+        ask(client, basic(cred.username, "wrong"), registry.address)
+    assert ask(client, basic(cred.username, password), registry.address).status_code == 401
+    later = time.time() + 121  # past the window, wherever in the minute it began
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert ask(client, basic(cred.username, password), registry.address).status_code == 200

@@ -27,6 +27,7 @@ from credentials.models import (
     Registry,
     TemporaryCredential,
     User,
+    insert_together,
 )
 
 
@@ -133,16 +134,17 @@ def create_secret(request: HttpRequest) -> JsonResponse:
     if not registries:
         return swr_error(400, "4001025", f"No registry belongs to project {project}")
 
-    credential, password = TemporaryCredential.objects.mint(
-        user=user, project_name=project, region=registries[0].region.name
+    credential, password = TemporaryCredential.objects.build(
+        user, project, registries[0].region.name
     )
-    AuditEvent.record(
+    event = AuditEvent.build(
         AuditEvent.Action.TEMPORARY_MINTED,
         Actor(user=user, ip_address=request.META.get("REMOTE_ADDR")),
         credential=credential,
         project=project,
         expires_at=_iso(credential.expires_at),
     )
+    insert_together(credential, event)  # no credential without its event
     auth = base64.b64encode(f"{credential.username}:{password}".encode()).decode()
     response = JsonResponse(
         {"auths": {registry.address: {"auth": auth} for registry in registries}}

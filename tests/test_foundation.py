@@ -128,7 +128,8 @@ def test_console_pages_answer_503_not_500_when_the_database_is_down(
     assert b"cannot reach its database" in response.content
 
 
-def _settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start Django in a fresh interpreter with only `env` (and the settings module) set."""
     code = "import django; django.setup()"
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
     return subprocess.run(
@@ -143,20 +144,18 @@ def _settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_settings_refuse_to_start_without_secret_key_when_debug_is_off() -> None:
-    result = _settings_import({"DEBUG": "false", "CREDENTIAL_HASH_KEY": "k"})
+    result = settings_import({"DEBUG": "false", "CREDENTIAL_HASH_KEY": "k"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is false" in result.stderr
 
 
 def test_settings_start_with_secret_key_when_debug_is_off() -> None:
-    result = _settings_import(
-        {"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"}
-    )
+    result = settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"})
     assert result.returncode == 0, result.stderr
 
 
 def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_off() -> None:
-    result = _settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50})
+    result = settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50})
     assert result.returncode != 0
     assert "CREDENTIAL_HASH_KEY must be set" in result.stderr
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from credentials.models import AuditEvent, Registry, User
 from swrconsole.logs import redact
 from tests.conftest import PASSWORD
+from tests.test_foundation import settings_import
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,22 +97,8 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     ],
 )
 def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) -> None:
-    base = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "swrconsole.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "s" * 50,
-        "CREDENTIAL_HASH_KEY": "k",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    production = {"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"}
+    result = settings_import(production | env)
     assert result.returncode != 0
     assert message in result.stderr
 

@@ -1,0 +1,16 @@
+"""The console's URLs plus the benchmark's floors (bench/floors.py), under /bench-floor/."""
+
+from django.urls import path
+
+from bench import floors
+from swrconsole.urls import handler500
+from swrconsole.urls import urlpatterns as console_urlpatterns
+
+urlpatterns = [
+    *console_urlpatterns,
+    path("bench-floor/signed-in-post", floors.signed_in_post),
+    path("bench-floor/registries/<uuid:registry_id>/generate", floors.generate),
+    path("bench-floor/token", floors.token),
+]
+
+__all__ = ["handler500", "urlpatterns"]

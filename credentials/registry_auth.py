@@ -27,7 +27,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from credentials.models import (
@@ -99,7 +98,8 @@ class Principal:
     username: str
     long_term_id: int | None = None
     owner_id: int | None = None
-    last_used_at: datetime | None = None
+    # Whether Last Used was recorded less than LAST_USED_PRECISION ago (long-term only).
+    last_used_recently: bool = False
     registry_address: str = ""
     project_name: str = ""
 
@@ -111,15 +111,17 @@ class Principal:
 
 
 # The hot path's one query, written out: the ORM would spend longer compiling it than the
-# database spends answering it (see docs/PERFORMANCE.md).
+# database spends answering it (see docs/PERFORMANCE.md). Whether Last Used is recent is
+# answered by the database against the cutoff we pass (our clock, as the UPDATE uses), so no
+# timestamp is read back on every request.
 _LONG_TERM_LOOKUP = f"""
-    SELECT c.id, c.owner_id, c.password_digest, c.is_enabled, c.last_used_at,
+    SELECT c.id, c.owner_id, c.password_digest, c.is_enabled, c.last_used_at > %s,
            u.is_active, u.is_federated, r.address
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
     JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
     WHERE c.username = %s
-"""  # noqa: S608 - table names from model metadata, the value is a parameter
+"""  # noqa: S608 - table names from model metadata, the values are parameters
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -144,12 +146,18 @@ def verify(username: str, password: str) -> Principal | None:
     temporary credential costs a second lookup.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_LONG_TERM_LOOKUP, [username])
+        cursor.execute(_LONG_TERM_LOOKUP, [timezone.now() - LAST_USED_PRECISION, username])
         row = cursor.fetchone()
     if row is not None:
-        pk, owner_id, digest, enabled, last_used_at, active, federated, address = row
+        pk, owner_id, digest, enabled, used_recently, active, federated, address = row
         if enabled and active and not federated and password_matches(password, digest):
-            return Principal(username, pk, owner_id, last_used_at, registry_address=address)
+            return Principal(
+                username,
+                pk,
+                owner_id,
+                last_used_recently=bool(used_recently),  # NULL when never used
+                registry_address=address,
+            )
         return None
     found = (
         TemporaryCredential.objects.unexpired()
@@ -210,9 +218,17 @@ def issue_token(subject: str, service: str, access: list[dict]) -> dict[str, Any
 # --- The endpoint -------------------------------------------------------------------
 
 
+def _token_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
+    # As RFC 6749 (5.1) asks of any answer that carries a token: never stored by a cache.
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
 def _unauthorized() -> HttpResponse:
     # The same answer for every failure, so a username cannot be told from a password.
-    response = JsonResponse(
+    response = _token_response(
         {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, status=401
     )
     response["WWW-Authenticate"] = 'Basic realm="SWR Console registry token service"'
@@ -238,7 +254,6 @@ def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> H
 
 
 @require_GET
-@never_cache
 @csp_exempt()  # JSON for registry clients: no page to protect
 def token(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
@@ -261,15 +276,15 @@ def token(request: HttpRequest) -> HttpResponse:
     if principal.long_term_id is not None:
         _touch_last_used(principal)
     access = granted_access(request.GET.getlist("scope"))
-    return JsonResponse(issue_token(principal.username, service, access))
+    return _token_response(issue_token(principal.username, service, access))
 
 
 def _touch_last_used(principal: Principal) -> None:
     """Record use at most once a minute: one conditional UPDATE, skipped when fresh (and the
     owner's credentials_version, so their tab shows it)."""
-    now = timezone.now()
-    if principal.last_used_at and now - principal.last_used_at < LAST_USED_PRECISION:
+    if principal.last_used_recently:
         return
+    now = timezone.now()
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
     with transaction.atomic():
         touched = LongTermCredential.objects.filter(stale, pk=principal.long_term_id).update(

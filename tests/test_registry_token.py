@@ -303,6 +303,28 @@ def test_last_used_is_recorded_at_most_once_a_minute(
     assert cred.last_used_at > first
 
 
+@pytest.mark.parametrize(("age", "recorded"), [(59, False), (61, True)])
+def test_last_used_is_recorded_once_it_is_a_minute_old(
+    client: Client, credential, registry: Registry, age: int, recorded: bool
+) -> None:
+    cred, password = credential
+    before = timezone.now() - timedelta(seconds=age)
+    LongTermCredential.objects.filter(pk=cred.pk).update(last_used_at=before)
+    assert ask(client, basic(cred.username, password), registry.address).status_code == 200
+    cred.refresh_from_db()
+    assert (cred.last_used_at > before) is recorded
+
+
+def test_token_answers_are_never_cached(client: Client, credential, registry: Registry) -> None:
+    cred, password = credential
+    granted = ask(client, basic(cred.username, password), registry.address)
+    refused = ask(client, basic(cred.username, "wrong"), registry.address)
+    assert (granted.status_code, refused.status_code) == (200, 401)
+    for response in (granted, refused):
+        assert response["Cache-Control"] == "no-store"
+        assert response["Pragma"] == "no-cache"
+
+
 def test_a_successful_token_request_is_one_query(
     client: Client, credential, registry: Registry
 ) -> None:

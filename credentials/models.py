@@ -363,7 +363,10 @@ class LongTermCredential(models.Model):
         Registry, on_delete=models.PROTECT, related_name="long_term_credentials", db_index=False
     )
     name = models.CharField(max_length=NAME_MAX_LENGTH)
-    username = models.CharField(max_length=96, unique=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL unique=True also builds a
+    # varchar_pattern_ops index for LIKE 'prefix%', which no query here makes (every username
+    # lookup is exact) and every insert would maintain.
+    username = models.CharField(max_length=96)
     password_digest = models.CharField(max_length=64, editable=False)
     is_enabled = models.BooleanField("enabled", default=True)
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -384,9 +387,10 @@ class LongTermCredential(models.Model):
         verbose_name = "long-term credential"
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["username"], name="long_term_username_unique"),
             models.UniqueConstraint(
                 fields=["owner", "registry", "name"], name="credential_name_per_owner_registry"
-            )
+            ),
         ]
         indexes = [
             models.Index(
@@ -494,7 +498,7 @@ class TemporaryCredential(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_credentials")
     project_name = models.CharField(max_length=64)
-    username = models.CharField(max_length=96, unique=True)
+    username = models.CharField(max_length=96)  # unique: see LongTermCredential.username
     password_digest = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(db_index=True)
@@ -505,6 +509,9 @@ class TemporaryCredential(models.Model):
         verbose_name = "temporary credential (built-in)"
         verbose_name_plural = "temporary credentials (built-in)"
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["username"], name="temporary_username_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -1,0 +1,54 @@
+"""Domain model: regions, registries, credentials and the audit trail, one module per topic.
+
+Domain actions live here as model and QuerySet methods; views only glue them to HTTP. Import
+from `credentials.models`: every public name of the package is re-exported here.
+"""
+
+from __future__ import annotations
+
+from credentials.models.audit import AuditEvent
+from credentials.models.base import (
+    NAME_MAX_LENGTH,
+    NAME_RULE,
+    TEMPORARY_VALIDITY,
+    Actor,
+    ConsoleError,
+    digest_password,
+    generate_password,
+    generate_username,
+    insert_together,
+    password_matches,
+)
+from credentials.models.catalog import Region, Registry
+from credentials.models.long_term import (
+    FEDERATED_MESSAGE,
+    LongTermCredential,
+    LongTermCredentialQuerySet,
+    duplicate_name_message,
+)
+from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
+from credentials.models.users import ConsoleUserManager, User
+
+__all__ = [
+    "FEDERATED_MESSAGE",
+    "NAME_MAX_LENGTH",
+    "NAME_RULE",
+    "TEMPORARY_VALIDITY",
+    "Actor",
+    "AuditEvent",
+    "ConsoleError",
+    "ConsoleUserManager",
+    "LongTermCredential",
+    "LongTermCredentialQuerySet",
+    "Region",
+    "Registry",
+    "TemporaryCredential",
+    "TemporaryCredentialQuerySet",
+    "User",
+    "digest_password",
+    "duplicate_name_message",
+    "generate_password",
+    "generate_username",
+    "insert_together",
+    "password_matches",
+]

@@ -1,0 +1,141 @@
+"""The audit trail: append-only events about credentials and sign-ins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils import timezone
+
+from credentials.models.base import NAME_MAX_LENGTH, Actor
+from credentials.models.catalog import Registry
+from credentials.models.users import User
+
+if TYPE_CHECKING:
+    from credentials.models.long_term import LongTermCredential
+    from credentials.models.temporary import TemporaryCredential
+
+
+class AuditEvent(models.Model):
+    """One thing that happened to a credential or a sign-in. Append-only.
+
+    References to users, registries and credentials are copied as text so events outlive
+    what they describe; the foreign keys carry no database constraint and never cascade.
+    """
+
+    class Action(models.TextChoices):
+        LONG_TERM_CREATED = "long_term.created", "Long-term credential created"
+        LONG_TERM_DISABLED = "long_term.disabled", "Long-term credential disabled"
+        LONG_TERM_ENABLED = "long_term.enabled", "Long-term credential enabled"
+        LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
+        TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
+        TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
+        SIGN_IN = "console.sign_in", "Console sign-in"
+        SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
+        SESSIONS_ENDED = "console.sessions_ended", "Console sessions ended"
+        REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    # No single-column indexes on the two keys: nothing looks events up by actor id, and
+    # audit_by_registry leads with the registry; every index is paid for on each insert.
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_username = models.CharField("actor", max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    registry = models.ForeignKey(
+        Registry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    registry_address = models.CharField("registry", max_length=255, blank=True)
+    credential_public_id = models.UUIDField(null=True, blank=True)
+    credential_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    credential_username = models.CharField(max_length=150, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # Every admin filter and exact search has an index that also yields newest-first order.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_by_action"),
+            models.Index(fields=["actor_username", "-created_at", "-id"], name="audit_by_actor"),
+            models.Index(fields=["registry", "-created_at", "-id"], name="audit_by_registry"),
+            models.Index(
+                fields=["credential_public_id", "-created_at"], name="audit_by_credential"
+            ),
+            models.Index(fields=["credential_username", "-created_at"], name="audit_by_username"),
+            models.Index(fields=["credential_name", "-created_at"], name="audit_by_name"),
+            models.Index(fields=["ip_address", "-created_at"], name="audit_by_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_username or 'anonymous'}"
+
+    @classmethod
+    def record(cls, action: str, by: Actor, **kwargs: Any) -> AuditEvent:
+        """Write one event. Never pass a password, digest or token in `detail`."""
+        event = cls.build(action, by, **kwargs)
+        event.save(force_insert=True)
+        return event
+
+    @classmethod
+    def build(
+        cls,
+        action: str,
+        by: Actor,
+        *,
+        credential: LongTermCredential | TemporaryCredential | None = None,
+        registry: Registry | None = None,
+        username: str = "",
+        reason: str = "",
+        **detail: Any,
+    ) -> AuditEvent:
+        """The event, not yet saved (see record())."""
+        # Imported here, not at the top: the credential modules record events, so they import
+        # this one.
+        from credentials.models.long_term import LongTermCredential
+        from credentials.models.temporary import TemporaryCredential
+
+        if reason:
+            detail["reason"] = reason
+        fields: dict[str, Any] = {}
+        if isinstance(credential, LongTermCredential):
+            registry = registry or credential.registry
+            fields = {
+                "credential_public_id": credential.public_id,
+                "credential_name": credential.name,
+                "credential_username": credential.username,
+            }
+        elif isinstance(credential, TemporaryCredential):
+            fields = {
+                "credential_public_id": credential.public_id,
+                "credential_username": credential.username,
+            }
+        if username and not fields.get("credential_username"):
+            fields["credential_username"] = username[:150]
+        return cls(
+            action=action,
+            actor=by.user,
+            actor_username=by.user.get_username() if by.user else by.username[:150],
+            ip_address=by.ip_address,
+            user_agent=by.user_agent,
+            registry=registry,
+            registry_address=registry.address if registry else "",
+            detail=detail,
+            **fields,
+        )

@@ -1,0 +1,93 @@
+"""Temporary credentials minted by the built-in SWR API: valid 24 hours, not revocable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from credentials.models.audit import AuditEvent
+from credentials.models.base import (
+    TEMPORARY_VALIDITY,
+    Actor,
+    digest_password,
+    generate_password,
+    generate_username,
+    insert_together,
+)
+from credentials.models.catalog import Registry
+from credentials.models.users import User
+
+
+class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
+    def unexpired(self, now: datetime | None = None) -> TemporaryCredentialQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def mint(
+        self, *, user: User, project_name: str, region: str
+    ) -> tuple[TemporaryCredential, str]:
+        """A new 24-hour credential for `user`, with its password (returned only here)."""
+        credential, password = self.build(user, project_name, region)
+        credential.save(force_insert=True)
+        return credential, password
+
+    def issue(self, *, registry: Registry, by: Actor, kind: str) -> tuple[TemporaryCredential, str]:
+        """Built-in mode's Generate: a new 24-hour credential for the signed-in `by.user`,
+        stored together with its "issued" audit event (one statement on PostgreSQL)."""
+        credential, password = self.build(by.user, registry.project_name, registry.region.name)
+        event = AuditEvent.build(
+            AuditEvent.Action.TEMPORARY_ISSUED,
+            by,
+            credential=credential,
+            registry=registry,
+            kind=kind,
+            upstream="built-in",
+            registry_host=registry.address,
+            expires_at=credential.expires_at.isoformat(),
+        )
+        insert_together(credential, event)
+        return credential, password
+
+    def build(
+        self, user: User | None, project_name: str, region: str
+    ) -> tuple[TemporaryCredential, str]:
+        """A new credential, not yet saved, and its password."""
+        password = generate_password()
+        credential = self.model(
+            user=user,
+            project_name=project_name,
+            username=generate_username(region),
+            password_digest=digest_password(password),
+            expires_at=timezone.now() + TEMPORARY_VALIDITY,
+        )
+        return credential, password
+
+
+class TemporaryCredential(models.Model):
+    """A temporary login issued by the built-in SWR API: valid 24 hours, not revocable.
+
+    It is valid for every registry of its upstream project, as SWR's are for a region.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_credentials")
+    project_name = models.CharField(max_length=64)
+    username = models.CharField(max_length=96)  # unique: see LongTermCredential.username
+    password_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = TemporaryCredentialQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "temporary credential (built-in)"
+        verbose_name_plural = "temporary credentials (built-in)"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["username"], name="temporary_username_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username

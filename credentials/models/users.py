@@ -1,0 +1,113 @@
+"""Console users: sessions that a sign-out anywhere ends, built-in IAM tokens, and the
+credentials_version that keys their long-term tab's cached page."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core import signing
+from django.db import connection, models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from credentials.models.base import TEMPORARY_VALIDITY
+
+
+@functools.cache
+def _user_by_pk_sql(model: type[User]) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 - names from the model
+
+
+class ConsoleUserManager(UserManager["User"]):
+    _IAM_SALT = "swrconsole.builtin-iam-token"
+
+    def by_pk(self, pk: int) -> User | None:
+        """The user with this id, through a query compiled once (see auth.SignedInUserLookup)."""
+        columns = [field.column for field in self.model._meta.concrete_fields]
+        with connection.cursor() as cursor:
+            cursor.execute(_user_by_pk_sql(self.model), [pk])
+            row = cursor.fetchone()
+        return self.model.from_db(self.db, columns, row) if row else None
+
+    def issue_iam_token(self, user: User, project: str) -> tuple[str, datetime]:
+        """A token for the built-in IAM API, valid 24 hours, bound to the user's password.
+
+        Stateless (signed, not stored): a password change or deactivation ends it.
+        """
+        issued = timezone.now()
+        payload = {"u": user.pk, "p": project, "h": self._password_binding(user)}
+        token = signing.TimestampSigner(salt=self._IAM_SALT).sign_object(payload)
+        return token, issued + TEMPORARY_VALIDITY
+
+    def for_iam_token(self, token: str) -> tuple[User, str] | None:
+        """The active user and project a built-in IAM token was issued for, or None."""
+        try:
+            payload = signing.TimestampSigner(salt=self._IAM_SALT).unsign_object(
+                token, max_age=TEMPORARY_VALIDITY
+            )
+            user = self.get(pk=payload["u"], is_active=True)
+        except (signing.BadSignature, self.model.DoesNotExist, KeyError, TypeError):
+            return None
+        if not hmac.compare_digest(self._password_binding(user), payload.get("h", "")):
+            return None
+        return user, payload["p"]
+
+    def credentials_changed(self, user_id: int) -> None:
+        """Raise the user's credentials_version. Call it in the transaction of every change
+        to their long-term credentials."""
+        self.filter(pk=user_id).update(credentials_version=F("credentials_version") + 1)
+
+    def _password_binding(self, user: User) -> str:
+        return salted_hmac(self._IAM_SALT, user.password, algorithm="sha256").hexdigest()[:16]
+
+
+class User(AbstractUser):
+    is_federated = models.BooleanField(
+        "federated",
+        default=False,
+        help_text="Federated users sign in through an identity provider and cannot "
+        "create or use long-term credentials.",
+    )
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Signed into every session: raising it ends all of the user's sessions.",
+    )
+    credentials_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised with every change to the user's long-term credentials (their "
+        "Last Used included): the key under which their tab's rendered page is cached.",
+    )
+
+    objects = ConsoleUserManager()
+
+    # Sessions are signed cookies (settings.SESSION_ENGINE), so none is stored to delete. The
+    # hash Django keeps in each one covers the password and the session generation: a password
+    # change, a sign-out or end_sessions() makes every earlier cookie of this user fail.
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret)
+
+    def _session_auth_hash(self, secret: str) -> str:
+        value = f"{self.session_generation}:{self.password}"
+        return salted_hmac(
+            "credentials.User.session", value, secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def end_sessions(self) -> None:
+        """Sign the user out everywhere: no session cookie issued so far verifies any more."""
+        User.objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
+        self.refresh_from_db(fields=["session_generation"])

@@ -7,7 +7,6 @@ The credentials minted here are real: the registry token service accepts them fo
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from credentials import login_formats
 from credentials.models import (
     TEMPORARY_VALIDITY,
     Actor,
@@ -145,12 +145,12 @@ def create_secret(request: HttpRequest) -> JsonResponse:
         expires_at=_iso(credential.expires_at),
     )
     insert_together(credential, event)  # no credential without its event
-    auth = base64.b64encode(f"{credential.username}:{password}".encode()).decode()
+    auth = login_formats.basic_auth(credential.username, password)
     response = JsonResponse(
         {"auths": {registry.address: {"auth": auth} for registry in registries}}
     )
-    response["X-Swr-Dockerlogin"] = (
-        f"docker login -u {credential.username} -p {password} {registries[0].address}"
+    response["X-Swr-Dockerlogin"] = login_formats.docker_command(
+        credential.username, password, registries[0].address
     )
     response["X-Swr-Expireat"] = _iso(credential.expires_at)
     return response

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from credentials import login_formats
 
 TEMPORARY_VALIDITY = timedelta(hours=24)
 # An IAM token is replaced this long before its expires_at, so none is used as it expires.
@@ -59,32 +60,20 @@ class TemporaryLogin:
 
     @property
     def docker_command(self) -> str:
-        return f"docker login -u {self.username} -p {self.password} {self.host}"
+        return login_formats.docker_command(self.username, self.password, self.host)
 
     @property
     def helm_command(self) -> str:
-        return (
-            f"helm registry login {self.host} --username {self.username} --password {self.password}"
-        )
+        return login_formats.helm_command(self.username, self.password, self.host)
 
     @functools.cached_property
     def docker_config(self) -> str:
         """The same login as a Docker config.json."""
-        auth = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return json.dumps({"auths": {self.host: {"auth": auth}}}, indent=2)
+        return login_formats.docker_config(self.username, self.password, self.host)
 
     def kubernetes_secret(self, name: str) -> str:
         """The same login as a Kubernetes image-pull Secret manifest."""
-        encoded = base64.b64encode(self.docker_config.encode()).decode()
-        return (
-            "apiVersion: v1\n"
-            "kind: Secret\n"
-            "metadata:\n"
-            f"  name: {name}\n"
-            "type: kubernetes.io/dockerconfigjson\n"
-            "data:\n"
-            f"  .dockerconfigjson: {encoded}\n"
-        )
+        return login_formats.kubernetes_secret(name, self.docker_config)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import functools
 import hashlib
-import io
 import logging
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,9 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.core.paginator import Paginator
-from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
-from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,17 +27,15 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import is_ratelimited
 
-from credentials import catalog, upstream
+from credentials import catalog, login_formats, temporary_logins, upstream
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
-    AuditEvent,
     ConsoleError,
     LongTermCredential,
     Registry,
-    TemporaryCredential,
 )
 from credentials.throttling import failures_exceeded
 
@@ -303,23 +295,9 @@ def _create_refused(
 
 def _credential_csv_response(credential: LongTermCredential, password: str) -> HttpResponse:
     """The one and only place the password leaves the server."""
-    address = credential.registry.address
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["Credential Name", "Username", "Password", "Registry", "Login Command", "Created At"]
+    response = HttpResponse(
+        login_formats.long_term_csv(credential, password), content_type="text/csv; charset=utf-8"
     )
-    writer.writerow(
-        [
-            credential.name,
-            credential.username,
-            password,
-            address,
-            f"docker login -u {credential.username} -p {password} {address}",
-            credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ]
-    )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{credential.name}.csv"'
     response["Cache-Control"] = "no-store"
     return response
@@ -412,65 +390,6 @@ def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
     return render(request, ACCESS_TEMPLATE, context)
 
 
-@functools.cache
-def _token_provider() -> upstream.TokenProvider:
-    return upstream.TokenProvider(
-        static_token=settings.SWR_AUTH_TOKEN,
-        iam_url=settings.SWR_IAM_URL,
-        domain=settings.SWR_IAM_DOMAIN,
-        user=settings.SWR_IAM_USER,
-        password=settings.SWR_IAM_PASSWORD,
-        timeouts=_timeouts(),
-    )
-
-
-@receiver(setting_changed)
-def _forget_token_provider(setting: str, **kwargs: Any) -> None:
-    if setting.startswith("SWR_"):
-        _token_provider.cache_clear()
-
-
-def _timeouts() -> upstream.Timeouts:
-    return upstream.Timeouts(connect=settings.SWR_TIMEOUT_CONNECT, read=settings.SWR_TIMEOUT_READ)
-
-
-def _issue_temporary_login(
-    request: HtmxHttpRequest, registry: Registry, kind: str
-) -> upstream.TemporaryLogin:
-    """A 24-hour login for the signed-in user, audited as issued; UpstreamError if SWR fails.
-
-    Built-in mode mints it here, stored together with its audit event. The built-in
-    HTTP API serves the same credentials to other clients; calling it over HTTP from inside
-    a worker would hold one thread waiting on another of the same pool.
-    """
-    actor = Actor.from_request(request)
-    if settings.SWR_BUILTIN_API:
-        credential, password = TemporaryCredential.objects.issue(
-            registry=registry, by=actor, kind=kind
-        )
-        return upstream.TemporaryLogin(
-            credential.username, password, registry.address, credential.expires_at
-        )
-    login = upstream.create_secret_with(
-        _token_provider(),
-        api_url=settings.SWR_API_URL,
-        project_name=registry.project_name,
-        timeouts=_timeouts(),
-        prefer_host=registry.address,
-    )
-    AuditEvent.record(
-        AuditEvent.Action.TEMPORARY_ISSUED,
-        actor,
-        registry=registry,
-        username=login.username,
-        kind=kind,
-        upstream=urlsplit(settings.SWR_API_URL).netloc,
-        registry_host=login.host,
-        expires_at=login.expires_at.isoformat(),
-    )
-    return login
-
-
 @login_required
 @require_POST
 def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
@@ -493,7 +412,7 @@ def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> Http
 
     kind = form.cleaned_data["kind"]
     try:
-        login = _issue_temporary_login(request, registry, kind)
+        login = temporary_logins.issue(registry=registry, by=Actor.from_request(request), kind=kind)
     except upstream.UpstreamError as exc:
         logger.warning("temporary credential not issued: %s", exc)
         return _temporary_result(request, registry, form=form, error=str(exc), status=502)

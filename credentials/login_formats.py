@@ -1,0 +1,77 @@
+"""The shapes a registry login is handed out in: docker and helm commands, a Docker
+config.json, a Kubernetes image-pull Secret, and the long-term credential's CSV file.
+
+Plain text only (no Django, no HTTP): the views, the upstream client and the built-in SWR API
+all format logins through here, so each shape is written once.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from credentials.models import LongTermCredential
+
+LONG_TERM_CSV_HEADER = (
+    "Credential Name",
+    "Username",
+    "Password",
+    "Registry",
+    "Login Command",
+    "Created At",
+)
+
+
+def docker_command(username: str, password: str, host: str) -> str:
+    return f"docker login -u {username} -p {password} {host}"
+
+
+def helm_command(username: str, password: str, host: str) -> str:
+    return f"helm registry login {host} --username {username} --password {password}"
+
+
+def basic_auth(username: str, password: str) -> str:
+    """The `auth` value of a Docker config.json entry: base64 of `username:password`."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def docker_config(username: str, password: str, host: str) -> str:
+    """The login as a Docker config.json."""
+    return json.dumps({"auths": {host: {"auth": basic_auth(username, password)}}}, indent=2)
+
+
+def kubernetes_secret(name: str, config_json: str) -> str:
+    """A Docker config.json as a Kubernetes image-pull Secret manifest."""
+    encoded = base64.b64encode(config_json.encode()).decode()
+    return (
+        "apiVersion: v1\n"
+        "kind: Secret\n"
+        "metadata:\n"
+        f"  name: {name}\n"
+        "type: kubernetes.io/dockerconfigjson\n"
+        "data:\n"
+        f"  .dockerconfigjson: {encoded}\n"
+    )
+
+
+def long_term_csv(credential: LongTermCredential, password: str) -> str:
+    """The file a new long-term credential is downloaded as: a header and its one row."""
+    address = credential.registry.address
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(LONG_TERM_CSV_HEADER)
+    writer.writerow(
+        [
+            credential.name,
+            credential.username,
+            password,
+            address,
+            docker_command(credential.username, password, address),
+            credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ]
+    )
+    return buffer.getvalue()

@@ -109,6 +109,8 @@ def wait_until_answering(
                 return
         except requests.ConnectionError:
             time.sleep(0.05)  # readiness polling of a starting process, bounded by the deadline
+        except requests.Timeout:
+            pass  # a worker still starting on a loaded machine: ask again, until the deadline
     pytest.fail(f"{name} did not answer {url} in {timeout:g} s:\n{log.read_text(errors='replace')}")
 
 

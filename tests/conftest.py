@@ -12,12 +12,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from credentials import catalog
-from credentials.models import Region, Registry, User
+from credentials.models import Actor, LongTermCredential, Region, Registry, User
+from tests.helpers import client_for, make_user
 
-PASSWORD = "correct horse battery staple"
-
-# Every credential password a browser test was shown; the last test greps the logs for them.
-SEEN_SECRETS: list[str] = []
 LAST = "test_no_secret_reached_the_logs"
 
 
@@ -53,10 +50,6 @@ def _process_caches_start_empty() -> None:
     registries and the rendered pages are not. Each test starts as a new process would."""
     catalog.forget()
     caches["pages"].clear()
-
-
-def make_user(username: str, **extra: object) -> User:
-    return User.objects.create_user(username=username, password=PASSWORD, **extra)
 
 
 @pytest.fixture
@@ -96,10 +89,12 @@ def other_registry(region: Region) -> Registry:
     return Registry.objects.create(region=region, name="second", address="registry.example.test")
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+@pytest.fixture
+def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
+    """The owner's long-term credential "ci" in the registry, and its password."""
+    return LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
+    )
 
 
 @pytest.fixture

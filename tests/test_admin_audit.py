@@ -20,22 +20,16 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from tests.conftest import PASSWORD, client_for
+from tests.helpers import PASSWORD, client_for, new_credential
 
 CREDENTIALS = "admin:credentials_longtermcredential_changelist"
 EVENTS = "admin:credentials_auditevent_changelist"
 
 
-def make_credential(owner: User, registry: Registry, name: str) -> tuple[LongTermCredential, str]:
-    return LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name=name, by=Actor(user=owner)
-    )
-
-
 def test_an_auditor_sees_credentials_and_events(
     auditor: User, owner: User, registry: Registry
 ) -> None:
-    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential, _ = new_credential(owner, registry, "ci-bot")
     client = client_for(auditor)
     page = client.get(reverse(CREDENTIALS)).content.decode()
     assert "ci-bot" in page
@@ -52,7 +46,7 @@ def test_an_auditor_sees_credentials_and_events(
 
 
 def test_an_auditor_cannot_change_anything(auditor: User, owner: User, registry: Registry) -> None:
-    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential, _ = new_credential(owner, registry, "ci-bot")
     client = client_for(auditor)
     change = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
     assert client.post(change, {"name": "renamed"}).status_code == 403
@@ -91,7 +85,7 @@ def test_an_auditor_cannot_change_anything(auditor: User, owner: User, registry:
 def test_nobody_adds_changes_or_deletes_events_in_the_admin(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    make_credential(owner, registry, "ci-bot")
+    new_credential(owner, registry, "ci-bot")
     event = AuditEvent.objects.get(action="long_term.created")
     client = client_for(staff_user)
     assert client.get(reverse("admin:credentials_auditevent_add")).status_code == 403
@@ -106,7 +100,7 @@ def test_nobody_adds_changes_or_deletes_events_in_the_admin(
 def test_no_secret_or_digest_appears_in_any_admin_page(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    credential, password = make_credential(owner, registry, "ci-bot")
+    credential, password = new_credential(owner, registry, "ci-bot")
     temporary, temp_password = TemporaryCredential.objects.mint(
         user=owner, project_name="cn-north-4", region="cn-north-4"
     )
@@ -148,8 +142,8 @@ def bulk(client: Client, action: str, credentials: list[LongTermCredential], rea
 def test_bulk_disable_asks_for_a_reason_and_records_one_event_each(
     staff_user: User, owner: User, other_user: User, registry: Registry
 ) -> None:
-    first, _ = make_credential(owner, registry, "one")
-    second, _ = make_credential(other_user, registry, "two")
+    first, _ = new_credential(owner, registry, "one")
+    second, _ = new_credential(other_user, registry, "two")
     client = client_for(staff_user)
 
     asked = bulk(client, "disable_selected", [first, second], None)
@@ -180,7 +174,7 @@ def test_bulk_disable_asks_for_a_reason_and_records_one_event_each(
 def test_deleting_in_the_admin_is_audited(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential, _ = new_credential(owner, registry, "ci-bot")
     url = reverse("admin:credentials_longtermcredential_delete", args=[credential.pk])
     assert client_for(staff_user).post(url, {"post": "yes"}).status_code == 302
     event = AuditEvent.objects.get(action="long_term.deleted")
@@ -191,7 +185,7 @@ def test_deleting_in_the_admin_is_audited(
 def test_update_and_delete_on_the_audit_table_fail_in_postgresql(
     owner: User, registry: Registry
 ) -> None:
-    make_credential(owner, registry, "ci-bot")
+    new_credential(owner, registry, "ci-bot")
     attempts = [
         lambda: AuditEvent.objects.update(action="long_term.deleted"),
         lambda: AuditEvent.objects.all().delete(),
@@ -212,7 +206,7 @@ def test_update_and_delete_on_the_audit_table_fail_in_postgresql(
 def test_deleting_a_user_leaves_their_events_readable(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    make_credential(owner, registry, "ci-bot")
+    new_credential(owner, registry, "ci-bot")
     owner.delete()
     assert LongTermCredential.objects.count() == 0
     event = AuditEvent.objects.get(action="long_term.created")
@@ -226,7 +220,7 @@ def test_deleting_a_user_leaves_their_events_readable(
 def test_events_link_to_their_credential_while_it_exists(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential, _ = new_credential(owner, registry, "ci-bot")
     client = client_for(staff_user)
     change = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
     page = client.get(reverse(EVENTS)).content.decode()
@@ -262,9 +256,9 @@ def read_export(response) -> list[list[str]]:
 def test_the_event_export_streams_the_filtered_rows(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    credential, _ = make_credential(owner, registry, "ci-bot")
+    credential, _ = new_credential(owner, registry, "ci-bot")
     credential.disable(by=Actor(user=owner), reason="rotating")
-    make_credential(owner, registry, "other")
+    new_credential(owner, registry, "other")
     response = client_for(staff_user).get(
         reverse("admin:credentials_auditevent_export"), {"action__exact": "long_term.disabled"}
     )
@@ -280,8 +274,8 @@ def test_the_event_export_streams_the_filtered_rows(
 def test_the_credential_export_streams_the_searched_rows(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    make_credential(owner, registry, "ci-bot")
-    make_credential(owner, registry, "other")
+    new_credential(owner, registry, "ci-bot")
+    new_credential(owner, registry, "other")
     response = client_for(staff_user).get(
         reverse("admin:credentials_longtermcredential_export"), {"q": "ci-bot"}
     )
@@ -322,12 +316,12 @@ def test_the_event_changelist_runs_a_constant_number_of_queries(
 ) -> None:
     client = client_for(staff_user)
     for number in range(3):
-        make_credential(owner, registry, f"c{number}")
+        new_credential(owner, registry, f"c{number}")
     client.get(reverse(EVENTS))
     with CaptureQueriesContext(connection) as few:
         client.get(reverse(EVENTS))
     for number in range(3, 40):
-        make_credential(owner, registry, f"c{number}")
+        new_credential(owner, registry, f"c{number}")
     with CaptureQueriesContext(connection) as many:
         client.get(reverse(EVENTS))
     assert len(many) == len(few)
@@ -363,8 +357,8 @@ def test_the_event_search_matches_names_actors_and_ips(
 def test_the_credential_filters_work(
     staff_user: User, owner: User, federated_user: User, registry: Registry
 ) -> None:
-    used, _ = make_credential(owner, registry, "used")
-    make_credential(owner, registry, "unused")
+    used, _ = new_credential(owner, registry, "used")
+    new_credential(owner, registry, "unused")
     LongTermCredential.objects.filter(pk=used.pk).update(last_used_at="2026-01-01T00:00:00Z")
     client = client_for(staff_user)
     never = client.get(reverse(CREDENTIALS), {"used": "never"}).content.decode()
@@ -381,8 +375,8 @@ def test_the_credential_filters_work(
 def test_the_owner_filter_takes_a_typed_username(
     staff_user: User, owner: User, other_user: User, registry: Registry
 ) -> None:
-    make_credential(owner, registry, "alices")
-    make_credential(other_user, registry, "bobs")
+    new_credential(owner, registry, "alices")
+    new_credential(other_user, registry, "bobs")
     page = client_for(staff_user).get(reverse(CREDENTIALS), {"owner": "bob"}).content.decode()
     assert ">bobs<" in page
     assert ">alices<" not in page
@@ -392,8 +386,8 @@ def test_the_owner_filter_takes_a_typed_username(
 def test_the_date_hierarchy_reads_years_and_months_off_the_index(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
-    first, _ = make_credential(owner, registry, "old")
-    make_credential(owner, registry, "new")
+    first, _ = new_credential(owner, registry, "old")
+    new_credential(owner, registry, "new")
     LongTermCredential.objects.filter(pk=first.pk).update(created_at="2024-03-05T10:00:00Z")
     client = client_for(staff_user)
     with CaptureQueriesContext(connection) as queries:

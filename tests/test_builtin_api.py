@@ -12,7 +12,7 @@ import pytest
 from django.test import Client, override_settings
 
 from credentials.models import AuditEvent, Registry, TemporaryCredential, User, digest_password
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def iam_body(username: str = "alice", password: str = PASSWORD, domain: str = "acme") -> dict:

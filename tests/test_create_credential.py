@@ -7,7 +7,7 @@ import re
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -20,17 +20,9 @@ from credentials.models import (
     User,
     digest_password,
 )
-from tests.conftest import client_for
+from tests.helpers import client_for, create, create_url, every_row_of_every_table
 
 HEADER = ["Credential Name", "Username", "Password", "Registry", "Login Command", "Created At"]
-
-
-def create_url(registry: Registry) -> str:
-    return reverse("create_long_term", args=[registry.public_id])
-
-
-def create(client: Client, registry: Registry, name: str, **headers: str):
-    return client.post(create_url(registry), {"name": name}, headers=headers)
 
 
 def read_csv(response) -> list[list[str]]:
@@ -76,15 +68,6 @@ def test_it_stores_only_a_keyed_digest_of_the_password(
         assert digest_password(row[2]) != credential.password_digest
 
 
-def _every_row_of_every_table() -> str:
-    chunks = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            chunks.append(repr(cursor.fetchall()))
-    return "\n".join(chunks)
-
-
 def test_the_password_appears_nowhere_in_the_database_or_the_logs(
     owner_client: Client, registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -93,7 +76,7 @@ def test_the_password_appears_nowhere_in_the_database_or_the_logs(
     password = row[2]
     owner_client.get(reverse("long_term_tab", args=[registry.public_id]))
 
-    dump = _every_row_of_every_table()
+    dump = every_row_of_every_table()
     assert "ci-bot" in dump, "the dump should contain the credential row"
     assert password not in dump
     session = owner_client.session.load()  # the signed cookie, decoded

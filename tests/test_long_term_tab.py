@@ -2,33 +2,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
-from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.conftest import client_for
-
-
-def make_credential(owner: User, registry: Registry, name: str) -> LongTermCredential:
-    credential, _ = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name=name, by=Actor(user=owner)
-    )
-    return credential
-
-
-def tab_url(registry: Registry) -> str:
-    return reverse("long_term_tab", args=[registry.public_id])
-
-
-def op_url(operation: str, credential: LongTermCredential) -> str:
-    return reverse(
-        f"{operation}_long_term", args=[credential.registry.public_id, credential.public_id]
-    )
+from credentials.models import Actor, LongTermCredential, Registry, User
+from tests.helpers import client_for, make_credential, tab_url
 
 
 def test_it_lists_the_users_credentials_with_their_columns(
@@ -132,120 +113,6 @@ def test_another_session_of_the_same_user_gets_its_own_csrf_tokens(
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = second.cookies
     assert strict.post(disable, {"csrfmiddlewaretoken": token}).status_code == 302
-
-
-def test_disable_and_enable_record_when_and_by_whom(
-    owner_client: Client, owner: User, registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    response = owner_client.post(op_url("disable", credential), headers={"User-Agent": "t/1"})
-    assert response.status_code == 302
-    credential.refresh_from_db()
-    assert not credential.is_enabled
-    assert credential.status_changed_by == owner
-    assert (timezone.now() - credential.status_changed_at).total_seconds() < 60
-    assert "Disabled" in owner_client.get(tab_url(registry)).content.decode()
-
-    owner_client.post(op_url("enable", credential))
-    credential.refresh_from_db()
-    assert credential.is_enabled
-    actions = list(
-        AuditEvent.objects.filter(credential_public_id=credential.public_id)
-        .order_by("id")
-        .values_list("action", flat=True)
-    )
-    assert actions == ["long_term.created", "long_term.disabled", "long_term.enabled"]
-
-
-def test_disabling_twice_records_one_event(
-    owner_client: Client, owner: User, registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    owner_client.post(op_url("disable", credential))
-    owner_client.post(op_url("disable", credential))
-    assert AuditEvent.objects.filter(action="long_term.disabled").count() == 1
-
-
-def test_an_htmx_disable_answers_the_updated_row(
-    owner_client: Client, owner: User, registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    response = owner_client.post(op_url("disable", credential), headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    fragment = response.content.decode().strip()
-    assert fragment.startswith(f'<tr id="credential-{credential.public_id}"')
-    assert "Disabled" in fragment
-    assert ">Enable</button>" in fragment
-
-
-def test_delete_asks_first_then_removes_the_credential_but_keeps_its_history(
-    owner_client: Client, owner: User, registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    confirm = owner_client.get(op_url("delete", credential)).content.decode()
-    assert "Delete <strong>ci-bot</strong>" in confirm
-    assert LongTermCredential.objects.count() == 1
-
-    response = owner_client.post(op_url("delete", credential))
-    assert response.status_code == 302
-    assert LongTermCredential.objects.count() == 0
-    deleted = AuditEvent.objects.get(action="long_term.deleted")
-    assert deleted.credential_name == "ci-bot"
-    assert deleted.credential_username == credential.username
-    assert deleted.credential_public_id == credential.public_id
-    assert AuditEvent.objects.filter(credential_public_id=credential.public_id).count() == 2
-
-
-def test_an_htmx_delete_asks_the_page_to_refresh_the_table(
-    owner_client: Client, owner: User, registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    response = owner_client.post(op_url("delete", credential), headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    assert response["HX-Trigger"] == '{"credentialsChanged": {}}'
-
-
-@pytest.mark.parametrize(
-    ("operation", "method"),
-    [("disable", "post"), ("enable", "post"), ("delete", "get"), ("delete", "post")],
-)
-def test_another_users_credential_is_a_404_for_every_operation(
-    owner: User, other_user: User, registry: Registry, operation: str, method: str
-) -> None:
-    credential = make_credential(owner, registry, "alices")
-    if operation == "enable":
-        credential.disable(by=Actor(user=owner))
-    response = getattr(client_for(other_user), method)(op_url(operation, credential))
-    assert response.status_code == 404
-    credential.refresh_from_db()
-    assert credential.is_enabled == (operation != "enable")
-
-
-def test_a_credential_from_another_registry_url_is_a_404(
-    owner_client: Client, owner: User, registry: Registry, other_registry: Registry
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    url = reverse("disable_long_term", args=[other_registry.public_id, credential.public_id])
-    assert owner_client.post(url).status_code == 404
-
-
-@pytest.mark.parametrize("operation", ["disable", "enable"])
-def test_a_get_on_a_post_only_url_is_a_405(
-    owner_client: Client, owner: User, registry: Registry, operation: str
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    assert owner_client.get(op_url(operation, credential)).status_code == 405
-
-
-@pytest.mark.parametrize("operation", ["disable", "enable", "delete"])
-def test_every_post_without_a_csrf_token_is_refused(
-    owner: User, registry: Registry, operation: str
-) -> None:
-    credential = make_credential(owner, registry, "ci-bot")
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(owner)
-    assert client.post(op_url(operation, credential)).status_code == 403
-    assert LongTermCredential.objects.filter(pk=credential.pk, is_enabled=True).exists()
 
 
 def test_the_tab_partial_is_served_to_htmx(owner_client: Client, registry: Registry) -> None:

@@ -10,8 +10,7 @@ from django.test import Client
 
 from credentials import catalog
 from credentials.models import Actor, Region, Registry, User
-from tests.conftest import client_for
-from tests.test_long_term_tab import make_credential, op_url, tab_url
+from tests.helpers import ask, basic, client_for, create, make_credential, op_url, tab_url
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +105,6 @@ def test_every_change_to_a_credential_raises_its_owners_version(
     client: Client, owner: User, other_user: User, registry: Registry
 ) -> None:
     from credentials.models import LongTermCredential
-    from tests.test_registry_token import ask, basic
 
     def version(user: User) -> int:
         user.refresh_from_db(fields=["credentials_version"])
@@ -139,7 +137,6 @@ def test_creating_in_a_registry_deleted_by_another_process_says_so(
     from django.db import connection
 
     from credentials.models import AuditEvent, LongTermCredential
-    from tests.test_create_credential import create
 
     page(owner_client, registry)  # the snapshot holds the registry
     with connection.cursor() as cursor:  # deleted elsewhere: no signal reaches this process

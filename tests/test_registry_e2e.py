@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import Region, Registry, TemporaryCredential, User
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.servers import free_port, wait_until_answering
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -22,26 +22,9 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from tests.helpers import ask, basic
 
 pytestmark = pytest.mark.usefixtures("token_keys")
-
-
-def basic(username: str, password: str | bytes) -> str:
-    raw = password if isinstance(password, bytes) else password.encode()
-    return "Basic " + base64.b64encode(username.encode() + b":" + raw).decode()
-
-
-def ask(client: Client, authorization: str | None, service: str, *scopes: str):
-    headers = {"Authorization": authorization} if authorization else {}
-    query = {"service": service, "scope": list(scopes)} if scopes else {"service": service}
-    return client.get("/service/token", query, headers=headers)
-
-
-@pytest.fixture
-def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
-    return LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
-    )
 
 
 def decode(response, token_keys: tuple[str, str], audience: str) -> dict:

@@ -60,3 +60,9 @@ def test_the_token_lookup_is_an_index_scan_by_username(db: None) -> None:
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "long_term_username_unique" in plan, plan
+
+
+def test_the_suite_runs_on_postgresql(db: None) -> None:
+    assert connection.vendor == "postgresql", (
+        "The tests must run against PostgreSQL: run them with `make test`, which starts one."
+    )

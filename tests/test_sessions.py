@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from credentials.models import AuditEvent, User
-from tests.conftest import PASSWORD, client_for
+from tests.helpers import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 

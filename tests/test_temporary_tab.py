@@ -14,8 +14,8 @@ from django.urls import reverse
 from pytest_httpserver import HTTPServer
 
 from credentials.models import AuditEvent, Registry, TemporaryCredential, User
-from tests.conftest import client_for
 from tests.fake_swr import HOST, FakeHuawei
+from tests.helpers import client_for, every_row_of_every_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,11 +117,10 @@ def test_an_issue_is_audited_without_the_password(
 def test_the_password_appears_nowhere_in_the_database_or_the_logs(
     builtin: None, owner_client: Client, registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.test_create_credential import _every_row_of_every_table
 
     caplog.set_level(logging.DEBUG)
     password = command_of(generate(owner_client, registry)).split()[4]
-    dump = _every_row_of_every_table()
+    dump = every_row_of_every_table()
     assert TemporaryCredential.objects.get().username in dump
     assert password not in dump
     assert caplog.records

@@ -9,17 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from credentials.models import Actor, LongTermCredential, Registry, User
-from tests.test_registry_token import ask, basic
+from credentials.models import Registry
+from tests.helpers import ask, basic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
-
-
-@pytest.fixture
-def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
-    return LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
-    )
 
 
 def test_a_successful_token_request_writes_nothing_to_the_cache(

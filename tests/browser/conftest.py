@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-# Refusals the console answers on purpose (form errors, limits); Chromium logs them as errors.
-DELIBERATE_STATUS = re.compile(r"status of (403|409|422|429|502|503|504) ")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from tests.browser.helpers import watch_for_errors
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -58,27 +54,6 @@ def context(browser: Browser, live_server: object) -> Iterator[BrowserContext]:
     context.close()
 
 
-@contextmanager
-def watch_for_errors(page: Page) -> Iterator[None]:
-    """Fail on any script error, refused resource or CSP violation the page reports."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not DELIBERATE_STATUS.search(message.text)
-            else None
-        ),
-    )
-    yield
-    if errors:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        with (ARTIFACTS.parent / "page-errors.log").open("a") as log:
-            log.write(f"{page.url}: {errors}\n")
-    assert not errors, f"the page reported errors: {errors}"
-
-
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
@@ -94,18 +69,3 @@ def no_js_page(browser: Browser, live_server: object) -> Iterator[Page]:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from credentials.models import Actor, LongTermCredential, Registry, User
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.helpers import screenshot
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

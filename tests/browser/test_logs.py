@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SEEN_SECRETS
+from tests.helpers import SEEN_SECRETS
 from tests.servers import ARTIFACTS
 
 

@@ -7,19 +7,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from credentials.models import LongTermCredential, Registry, User
-from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import PASSWORD, SEEN_SECRETS
+from tests.browser.helpers import open_access_credentials, screenshot
+from tests.helpers import SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def open_access_credentials(page: Page, user: User) -> None:
-    sign_in(page, user.username, PASSWORD)
-    page.get_by_role("link", name="default").click()
-    page.get_by_role("navigation", name="Registry").get_by_role(
-        "link", name="Access Credentials"
-    ).click()
-    expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
 
 
 def row(page: Page, name: str):

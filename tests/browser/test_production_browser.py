@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from credentials.models import Registry, User
-from tests.browser.conftest import screenshot, watch_for_errors
-from tests.conftest import PASSWORD, SEEN_SECRETS
+from tests.browser.helpers import screenshot, watch_for_errors
+from tests.helpers import PASSWORD, SEEN_SECRETS
 from tests.servers import Gunicorn, free_port, gunicorn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

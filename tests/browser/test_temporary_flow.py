@@ -7,9 +7,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from credentials.models import AuditEvent, Registry, User
-from tests.browser.conftest import screenshot
-from tests.browser.test_long_term_flow import open_access_credentials
-from tests.conftest import SEEN_SECRETS
+from tests.browser.helpers import open_access_credentials, screenshot
+from tests.helpers import SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

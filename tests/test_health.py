@@ -1,5 +1,6 @@
-"""The persistent connection's health check: no round trip while the server is there, and a
-connection the server ended is replaced before a request uses it (swrconsole/postgresql)."""
+"""Health: /healthz, the 503 every page answers while the database is down, and the
+persistent connection's health check (swrconsole/postgresql): no round trip while the server
+is there, and a connection the server ended is replaced before a request uses it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,55 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test import Client
+from django.urls import reverse
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from credentials.models import Registry
+
+
+def test_healthz_answers_200_when_the_database_answers(client: Client, db: None) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None) -> None:
+    # A real refused connection: point the connection at a port where nothing listens.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    saved = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(dead_port)
+    try:
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = saved
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+
+
+def test_console_pages_answer_503_not_500_when_the_database_is_down(
+    owner_client: Client, registry: Registry
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    saved = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(dead_port)
+    try:
+        response = owner_client.get(reverse("long_term_tab", args=[registry.public_id]))
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = saved
+    assert response.status_code == 503
+    assert b"cannot reach its database" in response.content
 
 
 @pytest.fixture
@@ -47,6 +95,7 @@ def test_the_engine_is_ours() -> None:
     assert connection.settings_dict["ENGINE"] == "swrconsole.postgresql"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabaseWrapper) -> None:
     pid = _backend_pid(persistent)
     psycopg_connection = persistent.connection
@@ -59,6 +108,7 @@ def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabase
     assert _last_statement(pid) == "SELECT pg_backend_pid()"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_connection_the_server_ended_is_replaced(persistent: BaseDatabaseWrapper) -> None:
     pid = _backend_pid(persistent)
     with connection.cursor() as cursor:

@@ -1,0 +1,100 @@
+"""What tests share that is not a fixture: users, clients, credentials, URLs, requests.
+
+Fixtures are in conftest.py; test modules import helpers from here, never from each other."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from credentials.models import Actor, LongTermCredential, Registry, User
+
+PASSWORD = "correct horse battery staple"
+
+
+# Every credential password a browser test was shown; the last test greps the logs for them.
+SEEN_SECRETS: list[str] = []
+
+
+def make_user(username: str, **extra: object) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD, **extra)
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def new_credential(owner: User, registry: Registry, name: str) -> tuple[LongTermCredential, str]:
+    """A long-term credential of `owner`, and its password."""
+    return LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name=name, by=Actor(user=owner)
+    )
+
+
+def make_credential(owner: User, registry: Registry, name: str) -> LongTermCredential:
+    """A long-term credential of `owner` (its password unused)."""
+    return new_credential(owner, registry, name)[0]
+
+
+def tab_url(registry: Registry) -> str:
+    return reverse("long_term_tab", args=[registry.public_id])
+
+
+def op_url(operation: str, credential: LongTermCredential) -> str:
+    return reverse(
+        f"{operation}_long_term", args=[credential.registry.public_id, credential.public_id]
+    )
+
+
+def create_url(registry: Registry) -> str:
+    return reverse("create_long_term", args=[registry.public_id])
+
+
+def create(client: Client, registry: Registry, name: str, **headers: str):
+    return client.post(create_url(registry), {"name": name}, headers=headers)
+
+
+def every_row_of_every_table() -> str:
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+            chunks.append(repr(cursor.fetchall()))
+    return "\n".join(chunks)
+
+
+def basic(username: str, password: str | bytes) -> str:
+    raw = password if isinstance(password, bytes) else password.encode()
+    return "Basic " + base64.b64encode(username.encode() + b":" + raw).decode()
+
+
+def ask(client: Client, authorization: str | None, service: str, *scopes: str):
+    headers = {"Authorization": authorization} if authorization else {}
+    query = {"service": service, "scope": list(scopes)} if scopes else {"service": service}
+    return client.get("/service/token", query, headers=headers)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start Django in a fresh interpreter with only `env` (and the settings module) set."""
+    code = "import django; django.setup()"
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -1,0 +1,113 @@
+"""Settings and deployment: what the settings refuse at start, `check --deploy` with the
+production example, and docker-compose.yml."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, settings_import
+
+
+def test_settings_refuse_to_start_without_secret_key_when_debug_is_off() -> None:
+    result = settings_import({"DEBUG": "false", "CREDENTIAL_HASH_KEY": "k"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is false" in result.stderr
+
+
+def test_settings_start_with_secret_key_when_debug_is_off() -> None:
+    result = settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_off() -> None:
+    result = settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50})
+    assert result.returncode != 0
+    assert "CREDENTIAL_HASH_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SWR_TIMEOUT_READ": "0"}, "SWR_TIMEOUT_READ must be a positive number"),
+        ({"SSO_HEADER": "X-Forwarded-User"}, "SSO_HEADER needs TRUSTED_PROXIES"),
+        (
+            {"SWR_API_URL": "https://swr-api.example"},
+            "SWR_API_URL is set, so the console needs an X-Auth-Token",
+        ),
+        ({"TRUSTED_PROXIES": "not-a-network"}, "TRUSTED_PROXIES"),
+        (
+            {"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO"},
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value'",
+        ),
+    ],
+)
+def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) -> None:
+    production = {"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"}
+    result = settings_import(production | env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def example_environment() -> dict[str, str]:
+    """The production example (.env.example) with its required secrets filled in."""
+    env = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key] = value
+    env |= {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "CREDENTIAL_HASH_KEY": secrets.token_urlsafe(32),
+    }
+    return env
+
+
+def test_check_deploy_is_clean_with_the_production_example() -> None:
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env | example_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
+    compose = shutil.which("docker-compose")
+    if not compose:
+        pytest.fail(
+            "docker-compose is needed to validate docker-compose.yml (apt-get install docker-compose)"
+        )
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    shutil.copy(ROOT / "Dockerfile", tmp_path)
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    result = subprocess.run(
+        [compose, "config", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    services = subprocess.run(
+        [compose, "config", "--services"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert sorted(services) == ["db", "web"]

@@ -21,6 +21,7 @@ from django_ratelimit.core import get_usage
 SCOPES = {
     "sign-in": ("SIGN_IN_FAILURES_PER_IP", "SIGN_IN_FAILURES_PER_USERNAME"),
     "registry-login": ("REGISTRY_LOGIN_FAILURES_PER_IP", "REGISTRY_LOGIN_FAILURES_PER_USERNAME"),
+    "api-auth": ("API_AUTH_FAILURES_PER_IP", "API_AUTH_FAILURES_PER_ACCESS_KEY"),
 }
 
 

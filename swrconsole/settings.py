@@ -276,6 +276,36 @@ REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.str(
     "REGISTRY_LOGIN_FAILURES_PER_USERNAME", default="10/5m"
 )
 
+# Access keys (AK/SK) for Huawei's SDKs: their secret keys are kept encrypted with these
+# Fernet keys (comma-separated, newest first: the first encrypts, any decrypts), never with
+# SECRET_KEY. Make one with: python -c 'from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())'
+ACCESS_KEY_ENCRYPTION_KEYS = env.list(
+    "ACCESS_KEY_ENCRYPTION_KEYS",
+    default=[] if not DEBUG else ["ZGV2LW9ubHktaW5zZWN1cmUtYWNjZXNzLWtleS1rZXk="],
+)
+if not ACCESS_KEY_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "ACCESS_KEY_ENCRYPTION_KEYS must be set when DEBUG is false. Generate one with: "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    )
+try:
+    from cryptography.fernet import Fernet as _Fernet
+
+    for _key in ACCESS_KEY_ENCRYPTION_KEYS:
+        _Fernet(_key)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "ACCESS_KEY_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes."
+    ) from exc
+ACCESS_KEYS_PER_USER = env.int("ACCESS_KEYS_PER_USER", default=2)
+# How far a signed request's X-Sdk-Date may be from the server's clock.
+API_SIGNATURE_MAX_SKEW_MINUTES = env.int("API_SIGNATURE_MAX_SKEW_MINUTES", default=15)
+# Refused API requests audited per client address and per access key ID; past these, refusals
+# are still answered but no longer written to the audit trail (django-ratelimit rates).
+API_AUTH_FAILURES_PER_IP = env.str("API_AUTH_FAILURES_PER_IP", default="30/15m")
+API_AUTH_FAILURES_PER_ACCESS_KEY = env.str("API_AUTH_FAILURES_PER_ACCESS_KEY", default="10/15m")
+
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import builtin_api, registry_auth, views
+from credentials import registry_auth, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
@@ -48,9 +48,8 @@ urlpatterns = [
     path("accounts/login/", views.ConsoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    # The built-in upstream: Huawei's IAM and SWR contracts, at their documented paths.
-    path("v3/auth/tokens", builtin_api.iam_tokens, name="builtin_iam_tokens"),
-    path("v2/manage/utils/secret", builtin_api.create_secret, name="builtin_create_secret"),
+    # Huawei's IAM, SWR and SWR Enterprise API at their documented paths (JSON under /v2, /v3).
+    path("", include("credentials.swr_api.urls")),
 ]
 
 handler500 = "credentials.errors.server_error"

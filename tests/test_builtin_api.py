@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client, override_settings
 
-from credentials.models import AuditEvent, Registry, TemporaryCredential, User, digest_password
+from credentials.models import (
+    AuditEvent,
+    Registry,
+    TemporaryCredential,
+    User,
+    digest_password,
+    project_id_for,
+)
 from tests.helpers import PASSWORD
 
 
@@ -47,7 +54,10 @@ def test_iam_issues_a_token_in_the_subject_header(client: Client, owner: User) -
     assert response["X-Subject-Token"]
     expires = datetime.fromisoformat(response.json()["token"]["expires_at"].replace("Z", "+00:00"))
     assert abs(expires - (datetime.now(UTC) + timedelta(hours=24))) < timedelta(minutes=1)
-    assert response.json()["token"]["project"] == {"name": "cn-north-4"}
+    assert response.json()["token"]["project"] == {
+        "name": "cn-north-4",
+        "id": project_id_for("cn-north-4"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -132,7 +142,9 @@ def test_secret_answers_the_documented_headers_and_body(
     assert stored.password_digest == digest_password(password)
     assert password not in json.dumps(list(TemporaryCredential.objects.values()), default=str)
     assert (
-        AuditEvent.objects.filter(action="temporary.minted", credential_username=username).count()
+        AuditEvent.objects.filter(
+            action="temporary.issued", credential_username=username, channel="api"
+        ).count()
         == 1
     )
 
@@ -171,16 +183,19 @@ def test_secret_requires_json_content_type(client: Client, owner: User, registry
     swr_error(secret(client, token, content_type="text/plain"), 400, "4001036")
 
 
-def test_the_built_in_api_is_post_only(client: Client, db: None) -> None:
-    assert client.get("/v3/auth/tokens").status_code == 405
-    assert client.get("/v2/manage/utils/secret").status_code == 405
+def test_a_method_the_path_does_not_take_is_a_json_405(client: Client, db: None) -> None:
+    for path in ("/v2/manage/utils/secret", "/v2/manage/utils/authorizationtoken"):
+        response = client.get(path)
+        swr_error(response, 405, "4050000")
+        assert response["Allow"] == "POST"
+    swr_error(client.delete("/v3/auth/tokens"), 405, "4050000")
 
 
 @override_settings(SWR_BUILTIN_API=False)
 def test_the_built_in_api_is_off_when_a_real_upstream_is_configured(
     client: Client, owner: User
 ) -> None:
-    assert get_token(client).status_code == 404
+    swr_error(get_token(client), 404, "4040000")
 
 
 def _curl(*args: str) -> tuple[int, dict[str, str], str]:

@@ -6,6 +6,7 @@ from `credentials.models`: every public name of the package is re-exported here.
 
 from __future__ import annotations
 
+from credentials.models.access_keys import AccessKey, AccessKeyQuerySet
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
     NAME_MAX_LENGTH,
@@ -19,7 +20,7 @@ from credentials.models.base import (
     insert_together,
     password_matches,
 )
-from credentials.models.catalog import Region, Registry
+from credentials.models.catalog import Region, Registry, project_id_for
 from credentials.models.long_term import (
     FEDERATED_MESSAGE,
     LongTermCredential,
@@ -34,6 +35,8 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "NAME_RULE",
     "TEMPORARY_VALIDITY",
+    "AccessKey",
+    "AccessKeyQuerySet",
     "Actor",
     "AuditEvent",
     "ConsoleError",
@@ -51,4 +54,5 @@ __all__ = [
     "generate_username",
     "insert_together",
     "password_matches",
+    "project_id_for",
 ]

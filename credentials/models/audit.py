@@ -34,10 +34,20 @@ class AuditEvent(models.Model):
         SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
         SESSIONS_ENDED = "console.sessions_ended", "Console sessions ended"
         REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"
+        ACCESS_KEY_CREATED = "access_key.created", "Access key created"
+        ACCESS_KEY_DISABLED = "access_key.disabled", "Access key disabled"
+        ACCESS_KEY_ENABLED = "access_key.enabled", "Access key enabled"
+        ACCESS_KEY_DELETED = "access_key.deleted", "Access key deleted"
+        API_REQUEST_REFUSED = "api.request_refused", "API request refused"
+
+    class Channel(models.TextChoices):
+        CONSOLE = "console", "Console"
+        API = "api", "API"
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     action = models.CharField(max_length=32, choices=Action.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.CONSOLE)
     # No single-column indexes on the two keys: nothing looks events up by actor id, and
     # audit_by_registry leads with the registry; every index is paid for on each insert.
     actor = models.ForeignKey(
@@ -130,6 +140,7 @@ class AuditEvent(models.Model):
             fields["credential_username"] = username[:150]
         return cls(
             action=action,
+            channel=by.channel,
             actor=by.user,
             actor_username=by.user.get_username() if by.user else by.username[:150],
             ip_address=by.ip_address,

@@ -21,6 +21,15 @@ class Region(models.Model):
         return self.display_name or self.name
 
 
+_PROJECT_NAMESPACE = uuid.UUID("6f6d2a52-53d1-4b8c-9a39-2f1f8c0e5a11")
+
+
+def project_id_for(project_name: str) -> str:
+    """The 32-hex project ID of an SWR project (Huawei's shape), derived from its name: every
+    registry of a project shows the same ID, and there is no column to keep in step."""
+    return uuid.uuid5(_PROJECT_NAMESPACE, project_name).hex
+
+
 class Registry(models.Model):
     """A registry instance (an SWR "repository" in the console's wording)."""
 
@@ -47,6 +56,11 @@ class Registry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.address})"
+
+    @property
+    def project_id(self) -> str:
+        """Huawei's "Project ID" of the registry's project (see project_id_for)."""
+        return project_id_for(self.project_name)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.project_name:

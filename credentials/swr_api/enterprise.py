@@ -1,0 +1,211 @@
+"""SWR Enterprise's credential operations on a registry ("instance"): long-term credentials
+(create, list, enable/disable, delete) and temporary ones. References: SWR Enterprise API
+swr_03_0402..0405 and the SDK's *_instance_lt_credential* / create_instance_temp_credential
+(SWR-API.md §2, §6).
+
+`instance_id` is the registry's public id and `project_id` its project's ID, both shown on the
+registry's overview. Every action goes through the same model methods as the console, so its
+rules, limits, audit events and the tab's cache all hold; events carry the channel "api".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.forms import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from credentials import catalog
+from credentials.forms import validate_credential_name
+from credentials.models import (
+    FEDERATED_MESSAGE,
+    ConsoleError,
+    LongTermCredential,
+    Registry,
+)
+from credentials.swr_api import identity
+from credentials.swr_api.dispatch import json_body
+from credentials.swr_api.errors import bad_request, forbidden, not_found
+from credentials.swr_api.swr import mint_temporary
+
+MAX_LIMIT = 100
+# What Huawei's shape carries for a credential that never expires: the SDK's models say only
+# "expiry time" (a string); SWR Enterprise builds on Harbor, whose robot accounts use -1.
+NEVER_EXPIRES = "-1"
+
+
+def _registry(project_id: str, instance_id: str) -> Registry:
+    try:
+        found = catalog.registry(uuid.UUID(instance_id))
+    except ValueError:
+        found = None
+    if found is None or found.project_id != project_id:
+        raise not_found(f"No instance {instance_id} in project {project_id}")
+    return found
+
+
+def _own_credential(
+    caller: identity.Caller, registry: Registry, credential_id: str
+) -> LongTermCredential:
+    try:
+        public_id = uuid.UUID(credential_id)
+    except ValueError:
+        public_id = None
+    found = (
+        LongTermCredential.objects.for_user(caller.user)
+        .in_registry(registry)
+        .filter(public_id=public_id)
+        .first()
+        if public_id
+        else None
+    )
+    if found is None:
+        raise not_found(f"You have no long-term credential {credential_id} in this instance")
+    return found
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _expire_date(credential: LongTermCredential) -> str:
+    expires_at = getattr(credential, "expires_at", None)  # set once credentials can expire
+    return _timestamp(expires_at) if expires_at else NEVER_EXPIRES
+
+
+def create_long_term(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
+    """POST …/long-term-credential {"name": ...}: 201; `auth_token` (the password) only here."""
+    caller = identity.authenticate(request)
+    registry = _registry(project_id, instance_id)
+    body = json_body(request)
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        raise bad_request("The body must be {\"name\": \"...\"}")
+    try:
+        validate_credential_name(name)
+    except ValidationError as exc:
+        raise bad_request(" ".join(exc.messages)) from exc
+    if caller.user.is_federated:
+        raise forbidden(FEDERATED_MESSAGE)
+    try:
+        credential, password = LongTermCredential.objects.create_for(
+            owner=caller.user, registry=registry, name=name, by=caller.actor(request)
+        )
+    except ConsoleError as exc:
+        raise bad_request(str(exc)) from exc
+    return JsonResponse(
+        {
+            "auth_token": password,
+            "created_at": _timestamp(credential.created_at),
+            "expire_date": _expire_date(credential),
+            "token_id": str(credential.public_id),
+            "user_id": credential.username,
+        },
+        status=201,
+    )
+
+
+def list_long_term(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
+    """GET …/long-term-credentials?offset=&limit=&self_only=: 200 {total, auth_tokens}.
+
+    self_only=false lists everyone's, for registry administrators only (is_registry_admin).
+    """
+    caller = identity.authenticate(request)
+    registry = _registry(project_id, instance_id)
+    offset = _int_param(request, "offset", 0, minimum=0)
+    limit = _int_param(request, "limit", MAX_LIMIT, minimum=1)
+    if limit > MAX_LIMIT:
+        raise bad_request(f"limit can be at most {MAX_LIMIT}")
+    self_only = request.GET.get("self_only", "true").lower()
+    if self_only not in ("true", "false"):
+        raise bad_request("self_only must be true or false")
+    credentials: QuerySet[LongTermCredential] = LongTermCredential.objects.in_registry(registry)
+    if self_only == "true":
+        credentials = credentials.filter(owner=caller.user)
+    elif not is_registry_admin(caller.user):
+        raise forbidden("Only registry administrators can list everyone's credentials")
+    total = credentials.count()
+    page = credentials.select_related("owner")[offset : offset + limit] if total > offset else []
+    return JsonResponse(
+        {"total": total, "auth_tokens": [_listed(c, registry) for c in page]},
+    )
+
+
+def is_registry_admin(user: Any) -> bool:
+    """Who may list every user's credentials (Huawei's te_admin): superusers and whoever holds
+    the permission to view long-term credentials in the admin (the Auditors group)."""
+    return bool(user.is_active and user.has_perm("credentials.view_longtermcredential"))
+
+
+def _listed(credential: LongTermCredential, registry: Registry) -> dict[str, Any]:
+    return {
+        "created_at": _timestamp(credential.created_at),
+        "enable": credential.is_enabled,
+        "expire_date": _expire_date(credential),
+        "instance_id": str(registry.public_id),
+        "name": credential.name,
+        "token_id": str(credential.public_id),
+        "user_id": credential.username,
+        "user_profile": credential.owner.get_username(),
+    }
+
+
+def _int_param(request: HttpRequest, name: str, default: int, *, minimum: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise bad_request(f"{name} must be an integer of at least {minimum}")
+    return value
+
+
+def update_long_term(
+    request: HttpRequest, project_id: str, instance_id: str, credential_id: str
+) -> HttpResponse:
+    """PUT …/long-term-credentials/{id} {"enable": bool}: 200, no body."""
+    caller = identity.authenticate(request)
+    registry = _registry(project_id, instance_id)
+    body = json_body(request)
+    enable = body.get("enable") if isinstance(body, dict) else None
+    if not isinstance(enable, bool):
+        raise bad_request("The body must be {\"enable\": true} or {\"enable\": false}")
+    credential = _own_credential(caller, registry, credential_id)
+    if enable:
+        credential.enable(by=caller.actor(request))
+    else:
+        credential.disable(by=caller.actor(request))
+    return HttpResponse(status=200, content_type="application/json")
+
+
+def delete_long_term(
+    request: HttpRequest, project_id: str, instance_id: str, credential_id: str
+) -> HttpResponse:
+    """DELETE …/long-term-credentials/{id}: 204, no body."""
+    caller = identity.authenticate(request)
+    registry = _registry(project_id, instance_id)
+    _own_credential(caller, registry, credential_id).delete_by(by=caller.actor(request))
+    return HttpResponse(status=204)
+
+
+def create_temporary(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
+    """POST …/temp-credential: 201 {auth_token, created_at, expire_date, token_id, user_id}."""
+    caller = identity.authenticate(request)
+    registry = _registry(project_id, instance_id)
+    credential, password = mint_temporary(request, caller, registry)
+    return JsonResponse(
+        {
+            "auth_token": password,
+            "created_at": _timestamp(credential.created_at),
+            "expire_date": _timestamp(credential.expires_at),
+            "token_id": str(credential.public_id),
+            "user_id": credential.username,
+        },
+        status=201,
+    )

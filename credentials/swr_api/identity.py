@@ -1,0 +1,106 @@
+"""Who is calling the API: an IAM token (X-Auth-Token) or an access key's signature (AK/SK).
+
+A refused request is answered with Huawei's 401 body and audited; once a client address or an
+access key ID has been refused API_AUTH_FAILURES_PER_* times, further refusals from it are
+still answered but no longer written to the trail, so a flood of bad requests cannot flood the
+trail. Correctly signed requests are never held back by this: the limit cannot be turned
+against a key's owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from credentials import catalog
+from credentials.models import AccessKey, Actor, AuditEvent, User, project_id_for
+from credentials.swr_api import signing
+from credentials.swr_api.errors import ApiError, unauthorized
+from credentials.throttling import failures_exceeded
+
+API = "api"
+
+
+def project_name_for(project_id: str) -> str | None:
+    for registry in catalog.current().registries.values():
+        if project_id_for(registry.project_name) == project_id:
+            return registry.project_name
+    return None
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    # The project the caller named: the token's scope, or the signed X-Project-Id's project.
+    project: str
+    access_key: AccessKey | None = None
+
+    def actor(self, request: HttpRequest) -> Actor:
+        return Actor(
+            user=self.user,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            channel=API,
+        )
+
+
+def authenticate(request: HttpRequest) -> Caller:
+    """The caller of an API request, or ApiError(401) (audited, see the module doc)."""
+    if signing.is_signed(request):
+        return _by_signature(request)
+    token = request.headers.get("X-Auth-Token", "")
+    found = User.objects.for_iam_token(token) if token else None
+    if found is None:
+        reason = "invalid or expired X-Auth-Token" if token else "no X-Auth-Token or signature"
+        raise _refused(request, reason)
+    user, project = found
+    return Caller(user=user, project=project)
+
+
+def _by_signature(request: HttpRequest) -> Caller:
+    access_key_id = ""
+    try:
+        authorization = signing.parse_authorization(request.headers["Authorization"])
+        access_key_id = authorization.access_key_id
+        max_skew = timedelta(minutes=settings.API_SIGNATURE_MAX_SKEW_MINUTES)
+        moment = signing.signed_at(request, timezone.now(), max_skew)
+        key = AccessKey.objects.for_signature(access_key_id)
+        secret_key = key.secret_key() if key is not None else None
+        if key is None or secret_key is None:
+            raise signing.SignatureError("Unknown access key")
+        signing.verify(request, authorization, secret_key, moment)
+    except signing.SignatureError as exc:
+        raise _refused(request, str(exc), access_key_id) from exc
+    # Checked after the signature, so a refusal says nothing about a key to whoever lacks it.
+    user = key.user
+    if not key.is_enabled:
+        raise _refused(request, "access key disabled", access_key_id)
+    if not user.is_active or user.is_federated:
+        raise _refused(request, "access key's user inactive or federated", access_key_id)
+    wanted = request.headers.get("X-Project-Id", "")
+    project = project_name_for(wanted) if wanted else settings.SWR_DEFAULT_REGION
+    return Caller(user=user, project=project or "", access_key=key)
+
+
+def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiError:
+    if not failures_exceeded(request, "api-auth", access_key_id):
+        AuditEvent.record(
+            AuditEvent.Action.API_REQUEST_REFUSED,
+            Actor(
+                user=None,
+                ip_address=request.META.get("REMOTE_ADDR") or None,
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+                username=access_key_id,
+                channel=API,
+            ),
+            username=access_key_id,
+            reason=reason,
+            method=request.method,
+            path=request.path[:200],
+        )
+    failures_exceeded(request, "api-auth", access_key_id, count_one_more=True)
+    return unauthorized()

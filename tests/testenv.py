@@ -7,9 +7,7 @@ import os
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("CREDENTIAL_HASH_KEY", "test-only-credential-hash-key")
-os.environ.setdefault(
-    "ACCESS_KEY_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWFjY2Vzcy1rZXktZW5jcnlwdGlvbiE="
-)
+os.environ.setdefault("ACCESS_KEY_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWFjY2Vzcy1rZXktZW5jcnlwdGlvbiE=")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
 # beside it are still synchronous and single-threaded.

@@ -57,12 +57,12 @@ class Registry(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.address})"
 
-    @property
-    def project_id(self) -> str:
-        """Huawei's "Project ID" of the registry's project (see project_id_for)."""
-        return project_id_for(self.project_name)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.project_name:
             self.project_name = self.region.name
         super().save(*args, **kwargs)
+
+    @property
+    def project_id(self) -> str:
+        """Huawei's "Project ID" of the registry's project (see project_id_for)."""
+        return project_id_for(self.project_name)

@@ -83,7 +83,7 @@ def create_long_term(request: HttpRequest, project_id: str, instance_id: str) ->
     body = json_body(request)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str) or not name:
-        raise bad_request("The body must be {\"name\": \"...\"}")
+        raise bad_request('The body must be {"name": "..."}')
     try:
         validate_credential_name(name)
     except ValidationError as exc:
@@ -175,7 +175,7 @@ def update_long_term(
     body = json_body(request)
     enable = body.get("enable") if isinstance(body, dict) else None
     if not isinstance(enable, bool):
-        raise bad_request("The body must be {\"enable\": true} or {\"enable\": false}")
+        raise bad_request('The body must be {"enable": true} or {"enable": false}')
     credential = _own_credential(caller, registry, credential_id)
     if enable:
         credential.enable(by=caller.actor(request))

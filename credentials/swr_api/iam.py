@@ -50,8 +50,8 @@ def create_token(request: HttpRequest) -> JsonResponse:
     if user is None or (allowed_domain and domain != allowed_domain):
         raise unauthorized()
     project = project or settings.SWR_DEFAULT_REGION
-    token, expires_at = User.objects.issue_iam_token(user, project)
-    response = JsonResponse(_token_body(user, project, expires_at, domain), status=201)
+    token, _ = User.objects.issue_iam_token(user, project)
+    response = JsonResponse(_token_body(user, project, _expires_at(token), domain), status=201)
     response["X-Subject-Token"] = token
     return response
 
@@ -69,11 +69,17 @@ def validate_token(request: HttpRequest) -> JsonResponse:
     user, project = found
     if user.pk != caller.user.pk and not caller.user.is_staff:
         raise forbidden("Only the token's own user or staff can validate it")
-    issued = datetime.fromtimestamp(django_signing.b62_decode(subject.split(":")[-2]), tz=UTC)
-    body = _token_body(user, project, issued + TEMPORARY_VALIDITY, settings.SWR_BUILTIN_IAM_DOMAIN)
+    body = _token_body(user, project, _expires_at(subject), settings.SWR_BUILTIN_IAM_DOMAIN)
     response = JsonResponse(body)
     response["X-Subject-Token"] = subject
     return response
+
+
+def _expires_at(token: str) -> datetime:
+    """24 hours after the second the token's signature was made (its timestamp, base62):
+    the same answer when the token is obtained and whenever it is validated."""
+    issued = datetime.fromtimestamp(django_signing.b62_decode(token.split(":")[-2]), tz=UTC)
+    return issued + TEMPORARY_VALIDITY
 
 
 def _token_body(user: User, project: str, expires_at: datetime, domain: str) -> dict[str, Any]:

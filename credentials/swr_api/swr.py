@@ -39,7 +39,9 @@ def _login_command(request: HttpRequest) -> JsonResponse:
         raise ApiError(400, "4001025", f"No registry belongs to project {project}")
     credential, password = mint_temporary(request, caller, registries[0])
     auth = login_formats.basic_auth(credential.username, password)
-    response = JsonResponse({"auths": {registry.address: {"auth": auth} for registry in registries}})
+    response = JsonResponse(
+        {"auths": {registry.address: {"auth": auth} for registry in registries}}
+    )
     response["X-Swr-Dockerlogin"] = login_formats.docker_command(
         credential.username, password, registries[0].address
     )

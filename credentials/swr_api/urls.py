@@ -46,5 +46,7 @@ urlpatterns = [
         name="api_create_temporary",
     ),
     # Anything else under the API's prefixes: Huawei's JSON 404, never the console's page.
-    re_path(r"^v[23](?:/.*)?$", operations(**dict.fromkeys(errors.ALL_METHODS, errors.unknown_path))),
+    re_path(
+        r"^v[23](?:/.*)?$", operations(**dict.fromkeys(errors.ALL_METHODS, errors.unknown_path))
+    ),
 ]

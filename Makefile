@@ -22,9 +22,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # Local settings for `make run`, made once so keys (and so credentials) survive restarts.
 .env:
-	@printf 'DEBUG=true\nSECRET_KEY=%s\nCREDENTIAL_HASH_KEY=%s\n' \
+	@printf 'DEBUG=true\nSECRET_KEY=%s\nCREDENTIAL_HASH_KEY=%s\nACCESS_KEY_ENCRYPTION_KEYS=%s\n' \
 	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  "$$($(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" > .env
 	@echo "Wrote .env with fresh keys (DEBUG=true, SQLite under var/)."
 
 run: $(VENV)/.runtime .env

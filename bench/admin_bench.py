@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("CREDENTIAL_HASH_KEY", "bench-only-hash-key")
+os.environ.setdefault("ACCESS_KEY_ENCRYPTION_KEYS", "YmVuY2gtb25seS1hY2Nlc3Mta2V5LWVuY3J5cHRpb24=")
 os.environ["ALLOWED_HOSTS"] = "testserver"
 os.environ.setdefault("DEBUG", "false")
 

@@ -31,6 +31,7 @@ BENCH_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
     "CREDENTIAL_HASH_KEY": "bench-only-hash-key",
+    "ACCESS_KEY_ENCRYPTION_KEYS": "YmVuY2gtb25seS1hY2Nlc3Mta2V5LWVuY3J5cHRpb24=",
     "ALLOWED_HOSTS": "127.0.0.1,testserver",
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",

@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 
 from credentials.forms import AdminReasonForm
 from credentials.models import (
+    AccessKey,
     Actor,
     AuditEvent,
     LongTermCredential,
@@ -324,6 +325,7 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "action",
+        "channel",
         "actor_username",
         "ip_address",
         "registry_address",
@@ -333,6 +335,7 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
     )
     list_filter = (
         "action",
+        "channel",
         ActorFilter,
         RegistryFilter,
         ("created_at", admin.DateFieldListFilter),
@@ -434,6 +437,28 @@ class TemporaryCredentialAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AccessKey)
+class AccessKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are created, disabled and deleted by their users on My Credentials.
+    The encrypted secret key is not a field here."""
+
+    list_display = ("access_key_id", "user", "is_enabled", "created_at")
+    list_filter = ("is_enabled",)
+    search_fields = ("=access_key_id", "=user__username")
+    list_select_related = ("user",)
+    fields = ("access_key_id", "user", "is_enabled", "created_at", "public_id")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

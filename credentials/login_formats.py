@@ -14,7 +14,10 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from credentials.models import LongTermCredential
+    from credentials.models import AccessKey, LongTermCredential
+
+# Huawei's "My Credentials › Access Keys" download, column for column.
+ACCESS_KEY_CSV_HEADER = ("User Name", "Access Key Id", "Secret Access Key")
 
 LONG_TERM_CSV_HEADER = (
     "Credential Name",
@@ -74,4 +77,15 @@ def long_term_csv(credential: LongTermCredential, password: str) -> str:
             credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         ]
     )
+    return buffer.getvalue()
+
+
+def access_key_csv(username: str, key: AccessKey, secret_key: str) -> str:
+    """credentials.csv as Huawei's console downloads it: UTF-8 with a byte-order mark (so
+    spreadsheet programs read it as UTF-8), the header and the key's one row."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(ACCESS_KEY_CSV_HEADER)
+    writer.writerow([username, key.access_key_id, secret_key])
     return buffer.getvalue()

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import registry_auth, views
+from credentials import access_key_views, registry_auth, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
@@ -45,6 +45,28 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("service/token", registry_auth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
+    path("my-credentials/", access_key_views.my_credentials, name="my_credentials"),
+    path("my-credentials/access-keys/", access_key_views.access_keys, name="access_keys"),
+    path(
+        "my-credentials/access-keys/create/",
+        access_key_views.create_access_key,
+        name="create_access_key",
+    ),
+    path(
+        "my-credentials/access-keys/<uuid:key_id>/disable/",
+        access_key_views.disable_access_key,
+        name="disable_access_key",
+    ),
+    path(
+        "my-credentials/access-keys/<uuid:key_id>/enable/",
+        access_key_views.enable_access_key,
+        name="enable_access_key",
+    ),
+    path(
+        "my-credentials/access-keys/<uuid:key_id>/delete/",
+        access_key_views.delete_access_key,
+        name="delete_access_key",
+    ),
     path("accounts/login/", views.ConsoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

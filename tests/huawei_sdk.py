@@ -1,8 +1,5 @@
-"""Huawei's official Python SDK pointed at a running console, as README.md shows it.
-
-The block between the README markers below is copied verbatim from README.md's "Huawei SDK"
-section by test_readme_examples.py, which fails when the two differ.
-"""
+"""Huawei's official Python SDK pointed at a running console, as README.md shows it (README's
+own example is run as written by test_readme_examples.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +13,6 @@ from huaweicloudsdkiam.v3 import IamClient
 from huaweicloudsdkswr.v2 import SwrClient
 
 
-# README: sdk-clients
 def swr_client(console_url: str, ak: str, sk: str, project_id: str) -> SwrClient:
     config = HttpConfig.get_default_config()
     config.ignore_ssl_verification = True  # the console on plain http:// in this example
@@ -39,9 +35,6 @@ def iam_client(console_url: str, ak: str, sk: str, project_id: str) -> IamClient
         .with_endpoints([console_url])
         .build()
     )
-
-
-# README: end
 
 
 def tampering(change: Callable[[Any], None]) -> HttpHandler:

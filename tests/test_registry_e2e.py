@@ -340,3 +340,44 @@ def test_the_registry_refuses_a_token_signed_with_another_key(
         requests.get(url, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code
         == 401
     )
+
+
+def test_a_credential_created_with_huaweis_sdk_logs_in_until_the_sdk_disables_it(
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    tmp_path: Path,
+    live_server,
+) -> None:
+    from huaweicloudsdkswr.v2 import (
+        CreateInstanceLtCredentialRequest,
+        CreateLongTermCredentialRequestBody,
+        UpdateInstanceLtCredentialRequest,
+        UpdateLongTermCredentialRequestBody,
+    )
+
+    from credentials.models import AccessKey, Actor
+    from tests.huawei_sdk import swr_client
+
+    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    swr = swr_client(live_server.url, key.access_key_id, secret_key, registry_in_console.project_id)
+    instance = str(registry_in_console.public_id)
+    created = swr.create_instance_lt_credential(
+        CreateInstanceLtCredentialRequest(
+            instance_id=instance, body=CreateLongTermCredentialRequestBody(name="sdk-bot")
+        )
+    )
+    skopeo = Skopeo(tmp_path)
+    assert_ok(skopeo.login(docker_registry.address, created.user_id, created.auth_token))
+    layout = tmp_path / "image"
+    build_oci_image(layout)
+    assert_ok(skopeo.push(layout, f"{docker_registry.address}/team/sdk:v1"))
+
+    swr.update_instance_lt_credential(
+        UpdateInstanceLtCredentialRequest(
+            instance_id=instance,
+            credential_id=created.token_id,
+            body=UpdateLongTermCredentialRequestBody(enable=False),
+        )
+    )
+    assert_unauthorized(skopeo.login(docker_registry.address, created.user_id, created.auth_token))

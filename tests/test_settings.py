@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.helpers import ROOT, settings_import
 
@@ -22,7 +23,14 @@ def test_settings_refuse_to_start_without_secret_key_when_debug_is_off() -> None
 
 
 def test_settings_start_with_secret_key_when_debug_is_off() -> None:
-    result = settings_import({"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"})
+    result = settings_import(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "s" * 50,
+            "CREDENTIAL_HASH_KEY": "k",
+            "ACCESS_KEY_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWFjY2Vzcy1rZXktZW5jcnlwdGlvbiE=",
+        }
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -49,7 +57,12 @@ def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_
     ],
 )
 def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) -> None:
-    production = {"DEBUG": "false", "SECRET_KEY": "s" * 50, "CREDENTIAL_HASH_KEY": "k"}
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 50,
+        "CREDENTIAL_HASH_KEY": "k",
+        "ACCESS_KEY_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWFjY2Vzcy1rZXktZW5jcnlwdGlvbiE=",
+    }
     result = settings_import(production | env)
     assert result.returncode != 0
     assert message in result.stderr
@@ -65,6 +78,7 @@ def example_environment() -> dict[str, str]:
     env |= {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "CREDENTIAL_HASH_KEY": secrets.token_urlsafe(32),
+        "ACCESS_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }
     return env
 

@@ -41,7 +41,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from tests.conftest import PASSWORD, client_for
+from tests.helpers import PASSWORD, client_for
 from tests.huawei_sdk import iam_client, swr_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -78,7 +78,9 @@
     if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/csv") !== 0) return;
     event.detail.shouldSwap = false;
     var match = /filename="([^"]+)"/.exec(xhr.getResponseHeader("Content-Disposition") || "");
-    var url = URL.createObjectURL(new Blob([xhr.responseText], { type: "text/csv;charset=utf-8" }));
+    // XHR drops a leading byte-order mark; a form that asks for one (credentials.csv) gets it back.
+    var bom = event.detail.elt.closest("[data-csv-bom]") ? "\ufeff" : "";
+    var url = URL.createObjectURL(new Blob([bom + xhr.responseText], { type: "text/csv;charset=utf-8" }));
     var link = document.createElement("a");
     link.href = url;
     link.download = match ? match[1] : "credential.csv";

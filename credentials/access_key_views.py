@@ -1,0 +1,131 @@
+"""My Credentials › Access Keys: the page where a user creates the AK/SK that Huawei's SDKs sign
+with, as on Huawei Cloud. Works as plain pages and forms, and as htmx fragments."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from credentials import login_formats
+from credentials.models import AccessKey, Actor, ConsoleError
+from credentials.models.access_keys import FEDERATED_ACCESS_KEY_MESSAGE
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "credentials/access_keys.html"
+ACCESS_KEYS_CHANGED = "accessKeysChanged"
+
+
+def _get_key_for_user(request: HttpRequest, key_id: uuid.UUID) -> AccessKey:
+    """The signed-in user's access key; anyone else's is a 404."""
+    return get_object_or_404(AccessKey.objects.for_user(request.user), public_id=key_id)
+
+
+def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    return {
+        "keys": list(AccessKey.objects.for_user(request.user)),
+        "can_create": not request.user.is_federated,
+        "federated_message": FEDERATED_ACCESS_KEY_MESSAGE,
+        "key_limit": settings.ACCESS_KEYS_PER_USER,
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def my_credentials(request: HttpRequest) -> HttpResponse:
+    return redirect("access_keys")
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def access_keys(request: HttpRequest) -> HttpResponse:
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{TEMPLATE}#key-table", _context(request))
+    return render(request, TEMPLATE, _context(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def create_access_key(request: HttpRequest) -> HttpResponse:
+    if request.user.is_federated:
+        return _create_refused(request, str(FEDERATED_ACCESS_KEY_MESSAGE), status=403)
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{TEMPLATE}#create-dialog", {})
+        return render(request, TEMPLATE, _context(request, dialog="create"))
+    try:
+        key, secret_key = AccessKey.objects.create_for(
+            user=request.user, by=Actor.from_request(request)
+        )
+    except ConsoleError as exc:
+        return _create_refused(request, str(exc), status=422)
+    logger.info("access key created: %s", key.public_id)
+    csv_text = login_formats.access_key_csv(request.user.get_username(), key, secret_key)
+    response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="credentials.csv"'
+    response["Cache-Control"] = "no-store"
+    return trigger_client_event(response, ACCESS_KEYS_CHANGED)
+
+
+def _create_refused(request: HttpRequest, refusal: str, *, status: int) -> HttpResponse:
+    """The dialog again, saying why; nothing was created."""
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#create-dialog", {"refusal": refusal}, status=status)
+    context = _context(request, dialog="create", refusal=refusal)
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _after_change(request: HttpRequest, key: AccessKey, message: str) -> HttpResponse:
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#key-row", {"key": key})
+    messages.success(request, message)
+    return redirect("access_keys")
+
+
+@login_required
+@require_POST
+def disable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    key = _get_key_for_user(request, key_id)
+    key.disable(by=Actor.from_request(request))
+    return _after_change(
+        request, key, _("Access key %(key)s is disabled.") % {"key": key.access_key_id}
+    )
+
+
+@login_required
+@require_POST
+def enable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    key = _get_key_for_user(request, key_id)
+    key.enable(by=Actor.from_request(request))
+    return _after_change(
+        request, key, _("Access key %(key)s is enabled.") % {"key": key.access_key_id}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def delete_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    key = _get_key_for_user(request, key_id)
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{TEMPLATE}#delete-dialog", {"key": key})
+        return render(request, TEMPLATE, _context(request, dialog="delete", key=key))
+    key.delete_by(by=Actor.from_request(request))
+    if request.htmx:
+        return trigger_client_event(HttpResponse(""), ACCESS_KEYS_CHANGED)
+    messages.success(request, _("Access key %(key)s is deleted.") % {"key": key.access_key_id})
+    return redirect("access_keys")

@@ -79,7 +79,8 @@
     event.detail.shouldSwap = false;
     var match = /filename="([^"]+)"/.exec(xhr.getResponseHeader("Content-Disposition") || "");
     // XHR drops a leading byte-order mark; a form that asks for one (credentials.csv) gets it back.
-    var bom = event.detail.elt.closest("[data-csv-bom]") ? "\ufeff" : "";
+    var form = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+    var bom = form.closest("[data-csv-bom]") ? "\ufeff" : "";
     var url = URL.createObjectURL(new Blob([bom + xhr.responseText], { type: "text/csv;charset=utf-8" }));
     var link = document.createElement("a");
     link.href = url;

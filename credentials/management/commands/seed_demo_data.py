@@ -51,7 +51,7 @@ CREDENTIAL_COLUMNS = (
 EVENT_COLUMNS = (
     "created_at", "action", "actor_id", "actor_username", "ip_address", "user_agent",
     "registry_id", "registry_address", "credential_public_id", "credential_name",
-    "credential_username", "detail",
+    "credential_username", "detail", "channel",
 )  # fmt: skip
 
 
@@ -145,6 +145,7 @@ class Command(BaseCommand):
                 self._ip(),
                 self.random.choice(AGENTS), registry.pk, registry.address, uuid.uuid4(),
                 f"svc-{n % 5000}", generate_username(region), detail,
+                AuditEvent.Channel.CONSOLE,
             )  # fmt: skip
 
     def _ip(self) -> str:

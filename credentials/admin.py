@@ -37,6 +37,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from credentials.signals import deleting_actor
 
 COUNT_CAP = 10_000
 # Fields no list URL or export may filter on: a `__startswith` lookup would reveal a digest a
@@ -499,6 +500,21 @@ class ConsoleUserAdmin(SecretFieldsRefused, UserAdmin):
         ("Federation", {"fields": ("is_federated",)}),
     )
     actions = ("end_sessions",)
+
+    # Deleting a user deletes their credentials; the signal that audits it names who did it.
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        token = deleting_actor.set(Actor.from_request(request))
+        try:
+            super().delete_model(request, obj)
+        finally:
+            deleting_actor.reset(token)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        token = deleting_actor.set(Actor.from_request(request))
+        try:
+            super().delete_queryset(request, queryset)
+        finally:
+            deleting_actor.reset(token)
 
     @admin.action(description="Sign selected users out everywhere", permissions=["change"])
     def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:

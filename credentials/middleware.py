@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django_htmx.http import HttpResponseClientRedirect
@@ -79,6 +79,40 @@ class ClientAddressMiddleware:
                 if not any(address in net for net in settings.TRUSTED_PROXY_NETWORKS):
                     break
         return self.get_response(request)
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in the path, the query or a form field is refused with a 400.
+
+    No legitimate client sends one, and PostgreSQL text cannot store it: it would otherwise
+    reach a query or an audit event as a DataError (a 500).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            return HttpResponseBadRequest(
+                "A NUL character is not allowed in a request.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path_info:
+        return True
+    fields = [request.GET]
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        fields.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values if isinstance(value, str))
+        for query in fields
+        for key, values in query.lists()
+    )
 
 
 class TrustedHeaderSSOMiddleware(RemoteUserMiddleware):

@@ -113,15 +113,25 @@ class Principal:
 # The hot path's one query, written out: the ORM would spend longer compiling it than the
 # database spends answering it (see docs/PERFORMANCE.md). Whether Last Used is recent is
 # answered by the database against the cutoff we pass (our clock, as the UPDATE uses), so no
-# timestamp is read back on every request.
-_LONG_TERM_LOOKUP = f"""
-    SELECT c.id, c.owner_id, c.password_digest, c.is_enabled, c.last_used_at > %s,
-           u.is_active, u.is_federated, r.address
+# timestamp is read back on every request. Long-term and temporary credentials are looked up
+# in the same statement, so a known username and an unknown one cost the same queries.
+_LOOKUP = f"""
+    SELECT c.id, c.owner_id, c.password_digest,
+           c.is_enabled AND u.is_active AND NOT u.is_federated, c.last_used_at > %s,
+           r.address, ''
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
     JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
     WHERE c.username = %s
+    UNION ALL
+    SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name
+    FROM {TemporaryCredential._meta.db_table} t
+    JOIN {User._meta.db_table} u ON u.id = t.user_id
+    WHERE t.username = %s AND t.expires_at > %s
+    LIMIT 1
 """  # noqa: S608 - table names from model metadata, the values are parameters
+# Compared against when the username is unknown, so that case costs the same HMAC too.
+_NO_DIGEST = "0" * 64
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -134,45 +144,37 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, colon, password = decoded.partition(":")
-    if not colon or not username or not password:
-        return None
+    if not colon or not username or not password or "\x00" in decoded:
+        return None  # PostgreSQL text cannot hold NUL: such a username exists nowhere
     return username, password
 
 
 def verify(username: str, password: str) -> Principal | None:
     """The credential `username` if `password` is its password and it may log in now.
 
-    One indexed lookup by username (joined with its owner and registry), one HMAC; a
-    temporary credential costs a second lookup.
+    One indexed lookup by username (long-term and temporary together, joined with the owner
+    and registry) and one HMAC, whether or not the username exists.
     """
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_LONG_TERM_LOOKUP, [timezone.now() - LAST_USED_PRECISION, username])
+        cursor.execute(_LOOKUP, [now - LAST_USED_PRECISION, username, username, now])
         row = cursor.fetchone()
-    if row is not None:
-        pk, owner_id, digest, enabled, used_recently, active, federated, address = row
-        if enabled and active and not federated and password_matches(password, digest):
-            return Principal(
-                username,
-                pk,
-                owner_id,
-                last_used_recently=bool(used_recently),  # NULL when never used
-                registry_address=address,
-            )
+    digest = row[2] if row is not None else _NO_DIGEST
+    matches = password_matches(password, digest)
+    if row is None or not matches:
         return None
-    found = (
-        TemporaryCredential.objects.unexpired()
-        .select_related("user")
-        .filter(username=username)
-        .order_by()[:1]
+    pk, owner_id, _, allowed, used_recently, address, project = row
+    if not allowed:
+        return None
+    if pk is None:
+        return Principal(username, project_name=project)
+    return Principal(
+        username,
+        pk,
+        owner_id,
+        last_used_recently=bool(used_recently),  # NULL when never used
+        registry_address=address,
     )
-    temporary = next(iter(found), None)
-    if (
-        temporary
-        and temporary.user.is_active
-        and password_matches(password, temporary.password_digest)
-    ):
-        return Principal(username, project_name=temporary.project_name)
-    return None
 
 
 def granted_access(scopes: list[str]) -> list[dict]:

@@ -3,11 +3,15 @@ a sign-out ends every session of the account."""
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import F
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import timezone
 
 from credentials.models import Actor, AuditEvent, User
 from credentials.throttling import failures_exceeded
@@ -50,3 +54,45 @@ def end_sessions_on_sign_out(
     # A session is a signed cookie: a copy kept from before the sign-out must stop working.
     if user is not None:
         user.end_sessions()
+
+
+@receiver(pre_save, sender=User)
+def end_sessions_on_deactivation(
+    sender: Any, instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
+    """A user deactivated loses every session and IAM token for good: reactivating them later
+    does not bring back what was issued before (both are bound to the session generation)."""
+    if instance.pk is None or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    if not User.objects.filter(pk=instance.pk, is_active=True).exists():
+        return  # already inactive
+    if update_fields is None:
+        instance.session_generation += 1  # written by this save
+    else:
+        User.objects.filter(pk=instance.pk).update(session_generation=F("session_generation") + 1)
+
+
+# Who is deleting users, when the admin does it (credentials/admin.py sets it).
+deleting_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
+    "deleting_actor", default=None
+)
+
+
+@receiver(pre_delete, sender=User)
+def audit_credentials_deleted_with_their_user(sender: Any, instance: User, **kwargs: Any) -> None:
+    """Deleting a user deletes their credentials (a cascade): each deletion is audited, in the
+    same transaction, as if it had been done one by one."""
+    actor = deleting_actor.get() or Actor(user=None, username="")
+    reason = f"its owner {instance.get_username()} was deleted"
+    events = [
+        AuditEvent.build(AuditEvent.Action.LONG_TERM_DELETED, actor, credential=c, reason=reason)
+        for c in instance.long_term_credentials.select_related("registry")
+    ]
+    events += [
+        AuditEvent.build(AuditEvent.Action.TEMPORARY_DELETED, actor, credential=c, reason=reason)
+        for c in instance.temporary_credentials.filter(expires_at__gt=timezone.now())
+    ]
+    if events:
+        AuditEvent.objects.bulk_create(events)

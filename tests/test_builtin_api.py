@@ -174,7 +174,9 @@ def test_a_password_change_ends_the_users_iam_tokens(
 def test_secret_refuses_a_project_with_no_registry(
     client: Client, owner: User, registry: Registry
 ) -> None:
-    token = get_token(client)["X-Subject-Token"]
+    body = iam_body()
+    body["auth"]["scope"]["project"]["name"] = "nowhere"
+    token = client.post("/v3/auth/tokens", body, content_type="application/json")["X-Subject-Token"]
     swr_error(secret(client, token, project="nowhere"), 400, "4001025")
 
 

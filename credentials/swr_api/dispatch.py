@@ -72,7 +72,7 @@ def json_body(request: HttpRequest) -> Any:
         raise bad_request("Content-Type must be application/json")
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: too deep
         raise bad_request("The request body is not valid JSON") from exc
 
 

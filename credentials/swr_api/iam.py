@@ -31,9 +31,11 @@ def _password_grant(body: Any) -> tuple[str, str, str, str] | None:
         return None
     if "password" not in identity_part.get("methods", []):
         return None
-    if not all(isinstance(field, str) and field for field in fields):
-        return None
-    return (*fields, project if isinstance(project, str) else "")
+    if not all(isinstance(field, str) and field and "\x00" not in field for field in fields):
+        return None  # PostgreSQL text cannot hold NUL: no such user exists
+    if not isinstance(project, str) or "\x00" in project:
+        project = ""
+    return (*fields, project)
 
 
 def create_token(request: HttpRequest) -> JsonResponse:

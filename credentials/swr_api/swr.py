@@ -33,7 +33,12 @@ def create_authorization_token(request: HttpRequest) -> JsonResponse:
 def _login_command(request: HttpRequest) -> JsonResponse:
     require_json_content_type(request)
     caller = identity.authenticate(request)
-    project = request.GET.get("projectname") or caller.project
+    # An IAM token is scoped to one project: ?projectname= may name it, not another. An access
+    # key (AK/SK) belongs to the account, so it may name any of the account's projects.
+    asked = request.GET.get("projectname")
+    if asked and caller.access_key is None and asked != caller.project:
+        raise ApiError(403, "4030170", f"The token is not scoped to project {asked}")
+    project = asked or caller.project
     registries = [r for r in catalog.current().registries.values() if r.project_name == project]
     if not registries:
         raise ApiError(400, "4001025", f"No registry belongs to project {project}")

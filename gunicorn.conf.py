@@ -36,3 +36,12 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 errorlog = "-"
 logger_class = "swrconsole.logs.GunicornLogger"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def on_starting(server: object) -> None:
+    """Check the configuration in the master, before any worker forks: an error is one line
+    and gunicorn exits 1 (a worker failing to boot would print a traceback and be retried)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
+    from swrconsole.startup import setup_or_exit
+
+    setup_or_exit()

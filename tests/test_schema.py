@@ -55,11 +55,13 @@ def test_a_username_cannot_be_stored_twice(owner: User, registry: Registry) -> N
 def test_the_token_lookup_is_an_index_scan_by_username(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # as at 100,000 rows, with a few
+        now = timezone.now()
         cursor.execute(
-            "EXPLAIN " + registry_auth._LONG_TERM_LOOKUP, [timezone.now(), "cn-north-4@X"]
+            "EXPLAIN " + registry_auth._LOOKUP, [now, "cn-north-4@X", "cn-north-4@X", now]
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "long_term_username_unique" in plan, plan
+    assert "temporary_username_unique" in plan, plan
 
 
 def test_the_suite_runs_on_postgresql(db: None) -> None:

@@ -4,6 +4,7 @@ it names; a missing static manifest or any configuration error stops the server 
 from __future__ import annotations
 
 import ipaddress
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "s" * 50,
     "CREDENTIAL_HASH_KEY": "k" * 32,
+    "ACCESS_KEY_ENCRYPTION_KEYS": os.environ["ACCESS_KEY_ENCRYPTION_KEYS"],
     "ALLOWED_HOSTS": "127.0.0.1",
 }
 

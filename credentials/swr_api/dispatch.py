@@ -68,8 +68,7 @@ def _answer(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> Http
 
 def json_body(request: HttpRequest) -> Any:
     """The request's JSON body; ApiError(400) unless it is application/json and parses."""
-    if request.content_type != "application/json":
-        raise bad_request("Content-Type must be application/json")
+    require_json_content_type(request)
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: too deep

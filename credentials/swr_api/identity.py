@@ -9,7 +9,7 @@ against a key's owner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,12 +40,7 @@ class Caller:
     access_key: AccessKey | None = None
 
     def actor(self, request: HttpRequest) -> Actor:
-        return Actor(
-            user=self.user,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-            channel=API,
-        )
+        return replace(Actor.from_request(request), user=self.user, channel=API)
 
 
 def authenticate(request: HttpRequest) -> Caller:
@@ -90,13 +85,7 @@ def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiE
     if not failures_exceeded(request, "api-auth", access_key_id):
         AuditEvent.record(
             AuditEvent.Action.API_REQUEST_REFUSED,
-            Actor(
-                user=None,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-                username=access_key_id,
-                channel=API,
-            ),
+            replace(Actor.from_request(request), user=None, username=access_key_id, channel=API),
             username=access_key_id,
             reason=reason,
             method=request.method,

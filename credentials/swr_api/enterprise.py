@@ -127,10 +127,13 @@ def list_long_term(request: HttpRequest, project_id: str, instance_id: str) -> J
         credentials = credentials.filter(owner=caller.user)
     elif not is_registry_admin(caller.user):
         raise forbidden("Only registry administrators can list everyone's credentials")
+    else:
+        # Everyone's: each row names its owner (one join); one's own need none.
+        credentials = credentials.select_related("owner")
     total = credentials.count()
-    page = credentials.select_related("owner")[offset : offset + limit] if total > offset else []
+    page = credentials[offset : offset + limit] if total > offset else []
     return JsonResponse(
-        {"total": total, "auth_tokens": [_listed(c, registry) for c in page]},
+        {"total": total, "auth_tokens": [_listed(c, registry, caller.user) for c in page]},
     )
 
 
@@ -140,7 +143,8 @@ def is_registry_admin(user: Any) -> bool:
     return bool(user.is_active and user.has_perm("credentials.view_longtermcredential"))
 
 
-def _listed(credential: LongTermCredential, registry: Registry) -> dict[str, Any]:
+def _listed(credential: LongTermCredential, registry: Registry, caller: Any) -> dict[str, Any]:
+    owner = caller if credential.owner_id == caller.pk else credential.owner
     return {
         "created_at": _timestamp(credential.created_at),
         "enable": credential.is_enabled,
@@ -149,7 +153,7 @@ def _listed(credential: LongTermCredential, registry: Registry) -> dict[str, Any
         "name": credential.name,
         "token_id": str(credential.public_id),
         "user_id": credential.username,
-        "user_profile": credential.owner.get_username(),
+        "user_profile": owner.get_username(),
     }
 
 

@@ -9,7 +9,12 @@ console uses, and nothing else:
 - generate: a signed-in POST that stores a new temporary credential together with its audit
   event, answered with the login command as plain text (no form, no rate limit, no template);
 - token: the Basic header, the one lookup by username and the signed JWT, answered as plain
-  text (no throttle check, no JSON, no cache headers, no Last Used).
+  text (no throttle check, no JSON, no cache headers, no Last Used);
+- an AK/SK-signed list: the SDK-HMAC-SHA256 check (the key's one lookup with its user, the
+  secret's decryption, the canonical request and its HMAC), then the caller's credentials in
+  the registry (count and first page) as JSON (no dispatch, no parameter checks, no catalog);
+- an AK/SK-signed create_secret: the same check, then a temporary credential stored with its
+  audit event, answered as plain text (no rate limit, no JSON, no headers).
 
 The distance between an endpoint and its floor is what the console adds; the distance between
 the floor and the minimal view is what the requirement costs on this stack.
@@ -18,13 +23,17 @@ the floor and the minimal view is what the requirement costs on this stack.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials import catalog, registry_auth
-from credentials.models import Actor, TemporaryCredential
+from credentials.models import AccessKey, Actor, LongTermCredential, TemporaryCredential, User
+from credentials.swr_api import signing
 
 
 @login_required
@@ -54,3 +63,40 @@ def token(request: HttpRequest) -> HttpResponse:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
     issued = registry_auth.issue_token(principal.username, request.GET.get("service", ""), [])
     return HttpResponse(issued["token"], content_type="text/plain")
+
+
+def _signed_by(request: HttpRequest) -> User | None:
+    try:
+        authorization = signing.parse_authorization(request.headers.get("Authorization", ""))
+        moment = signing.signed_at(request, timezone.now(), timedelta(minutes=15))
+        key = AccessKey.objects.for_signature(authorization.access_key_id)
+        if key is None or not key.is_enabled:
+            return None
+        signing.verify(request, authorization, key.secret_key() or "", moment)
+    except signing.SignatureError:
+        return None
+    return key.user
+
+
+@require_GET
+def signed_list(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    user = _signed_by(request)
+    if user is None:
+        return HttpResponse("unauthorized", status=401, content_type="text/plain")
+    credentials = LongTermCredential.objects.filter(owner=user, registry__public_id=registry_id)
+    page = credentials.values_list("name", "username", "is_enabled", "created_at")[:100]
+    return JsonResponse({"total": credentials.count(), "auth_tokens": [list(r) for r in page]})
+
+
+@csrf_exempt  # signed, like the API: no cookies, so no CSRF
+@require_POST
+def signed_create_secret(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    user = _signed_by(request)
+    registry = catalog.registry(registry_id)
+    if user is None or registry is None:
+        return HttpResponse("unauthorized", status=401, content_type="text/plain")
+    credential, password = TemporaryCredential.objects.issue(
+        registry=registry, by=Actor(user=user, channel="api"), kind="image"
+    )
+    command = f"docker login -u {credential.username} -p {password} {registry.address}"
+    return HttpResponse(command, content_type="text/plain")

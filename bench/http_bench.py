@@ -48,7 +48,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from credentials.models import Actor, LongTermCredential, Registry, User  # noqa: E402
+from credentials.models import AccessKey, Actor, LongTermCredential, Registry, User  # noqa: E402
 
 
 def free_port() -> int:
@@ -79,7 +79,13 @@ def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str
     # (a browser keeps the cookie the first visit sets; wrk replays the one it was given).
     tab = f"/registries/{registry.public_id}/access-credentials/long-term/"
     assert client.get(tab, HTTP_HOST="127.0.0.1").status_code == 200
+    # An access key of `bench`, for the AK/SK-signed API requests (Huawei's SDK's way).
+    AccessKey.objects.filter(user=bench).delete()
+    key, secret_key = AccessKey.objects.create_for(user=bench, by=Actor(user=bench))
     return {
+        "access_key_id": key.access_key_id,
+        "secret_key": secret_key,
+        "project_id": registry.project_id,
         "registry_id": str(registry.public_id),
         "service": registry.address,
         "session": client.cookies["sessionid"].value,
@@ -183,6 +189,10 @@ def main() -> None:
         basic = {"Authorization": f"Basic {facts['basic']}"}
         floor = f"{base}/bench-floor"
         baseline = Case("minimal view (/ping)", "GET", f"{base}/ping", {}, "", work)
+        signer = Signing(facts["access_key_id"], facts["secret_key"], facts["project_id"])
+        instance = f"{base}/v2/{facts['project_id']}/instances/{facts['registry_id']}"
+        signed_list = f"{instance}/long-term-credentials?offset=0&limit=100&self_only=true"
+        signed_floor = f"{floor}/registries/{facts['registry_id']}"
         # Each target's endpoint follows its floor: the least the requirement itself makes
         # it do, on the same server (bench/floors.py).
         cases = [
@@ -200,6 +210,16 @@ def main() -> None:
                  token.replace("/service/token", "/bench-floor/token"), basic, "", work),
             Case("registry token (long-term credential)", "GET", token, basic, "", work,
                  target=0.50),
+            SignedCase(signer, "floor: AK/SK-signed list (signature check + one page as JSON)",
+                       "GET", f"{signed_floor}/signed-list", {}, "", work),
+            SignedCase(signer, "AK/SK-signed list_instance_lt_credentials (100 of "
+                       f"{facts['count']})", "GET", signed_list, {}, "", work),
+            SignedCase(signer, "floor: AK/SK-signed create_secret (signature check + credential "
+                       "and event stored)", "POST", f"{signed_floor}/signed-secret",
+                       {"Content-Type": "application/json"}, "", work),
+            SignedCase(signer, "AK/SK-signed create_secret", "POST",
+                       f"{base}/v2/manage/utils/secret", {"Content-Type": "application/json"},
+                       "", work),
         ]  # fmt: skip
         cases = [case for case in cases if args.only in case.label]
         for case in [baseline, *cases]:  # each must work before it is measured
@@ -291,6 +311,61 @@ class Case:
         return result | {"cpu_ms": 1000 * spent / result["requests"]}
 
 
+class Signing:
+    """Signs a request as huaweicloudsdkcore does (its own Signer), for wrk to replay."""
+
+    def __init__(self, access_key_id: str, secret_key: str, project_id: str) -> None:
+        self.access_key_id, self.secret_key, self.project_id = (
+            access_key_id, secret_key, project_id,
+        )  # fmt: skip
+
+    def headers(self, method: str, url: str, headers: dict[str, str]) -> dict[str, str]:
+        from urllib.parse import parse_qsl, urlsplit
+
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkcore.sdk_request import SdkRequest
+        from huaweicloudsdkcore.signer.signer import Signer
+
+        parts = urlsplit(url)
+        request = SdkRequest(
+            method=method,
+            schema=parts.scheme,
+            host=parts.netloc,
+            resource_path=parts.path,
+            query_params=parse_qsl(parts.query),
+            header_params={**headers, "X-Project-Id": self.project_id},
+            body=b"",
+        )
+        Signer(BasicCredentials(self.access_key_id, self.secret_key)).sign(request)
+        return {k: v for k, v in request.header_params.items() if k != "Host"}
+
+
+class SignedCase(Case):
+    """A request signed with an access key; signed again before each measurement, so its
+    X-Sdk-Date stays within the console's 15-minute window however long the run."""
+
+    def __init__(self, signer: Signing, *args: object, **kwargs: object) -> None:
+        self.signer = signer
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.unsigned = dict(self.headers)
+        self.work = self.script.parent
+        self.sign()
+
+    def sign(self) -> None:
+        self.headers = self.signer.headers(self.method, self.url, self.unsigned)
+        self.script = lua(
+            self.work / f"{secrets.token_hex(4)}.lua", self.method, self.headers, self.body
+        )
+
+    def check(self) -> None:
+        self.sign()
+        super().check()
+
+    def measure(self, seconds: int, connections: int) -> dict[str, float]:
+        self.sign()
+        return super().measure(seconds, connections)
+
+
 def median_result(results: list[dict[str, float]]) -> dict[str, float]:
     keys = ("rps", "p50", "p99", "cpu_ms")
     return {key: statistics.median(r[key] for r in results) for key in keys}
@@ -326,7 +401,8 @@ def wait_until_healthy(server: subprocess.Popen, base: str, log: Path) -> None:
         try:
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or a loaded machine answering its first request slowly.
             time.sleep(0.2)
     raise SystemExit("gunicorn did not become healthy within 60 s")
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("bench-floor/signed-in-post", floors.signed_in_post),
     path("bench-floor/registries/<uuid:registry_id>/generate", floors.generate),
     path("bench-floor/token", floors.token),
+    path("bench-floor/registries/<uuid:registry_id>/signed-list", floors.signed_list),
+    path("bench-floor/registries/<uuid:registry_id>/signed-secret", floors.signed_create_secret),
 ]
 
 __all__ = ["handler500", "urlpatterns"]

@@ -4,6 +4,7 @@ a sign-out ends every session of the account."""
 from __future__ import annotations
 
 import contextvars
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -24,7 +25,7 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwarg
     actor = Actor.from_request(request)
     AuditEvent.record(
         AuditEvent.Action.SIGN_IN,
-        Actor(user, actor.ip_address, actor.user_agent),
+        replace(actor, user=user),
         path=request.path,
     )
 
@@ -39,7 +40,7 @@ def record_sign_in_failure(
         actor = Actor(user=None, username=username)
     else:
         actor = Actor.from_request(request)
-        actor = Actor(None, actor.ip_address, actor.user_agent, username)
+        actor = replace(actor, user=None, username=username)
     AuditEvent.record(
         AuditEvent.Action.SIGN_IN_FAILED, actor, path=request.path if request is not None else ""
     )

@@ -54,6 +54,8 @@ def test_iam_issues_a_token_in_the_subject_header(client: Client, owner: User) -
     assert response["X-Subject-Token"]
     expires = datetime.fromisoformat(response.json()["token"]["expires_at"].replace("Z", "+00:00"))
     assert abs(expires - (datetime.now(UTC) + timedelta(hours=24))) < timedelta(minutes=1)
+    event = AuditEvent.objects.get(action="console.sign_in")
+    assert (event.actor, event.channel, event.detail["path"]) == (owner, "api", "/v3/auth/tokens")
     assert response.json()["token"]["project"] == {
         "name": "cn-north-4",
         "id": project_id_for("cn-north-4"),
@@ -72,6 +74,10 @@ def test_iam_refuses_bad_credentials_with_an_swr_error(
     else:
         swr_error(response, 401, "4010000")
     assert "X-Subject-Token" not in response
+    failed = AuditEvent.objects.filter(action="console.sign_in_failed")
+    assert list(failed.values_list("channel", flat=True)) == (
+        [] if kwargs.get("password") == "" else ["api"]
+    )
 
 
 def test_iam_refuses_an_inactive_user(client: Client, owner: User) -> None:

@@ -69,10 +69,13 @@ class Actor:
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
         return cls(
             user=user if user is not None and user.is_authenticated else None,  # type: ignore[arg-type]
             ip_address=request.META.get("REMOTE_ADDR") or None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            # Huawei's API (credentials/swr_api/urls.py) names its routes api_*.
+            channel="api" if match and (match.url_name or "").startswith("api_") else "console",
         )
 
 

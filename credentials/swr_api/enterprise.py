@@ -32,6 +32,10 @@ from credentials.swr_api.errors import bad_request, forbidden, not_found
 from credentials.swr_api.swr import mint_temporary
 
 MAX_LIMIT = 100
+LISTED_FIELDS = ["created_at", "is_enabled", "name", "public_id", "username", "owner__username"]
+# Once credentials can expire (issue 16), the list carries their expiry.
+if any(field.name == "expires_at" for field in LongTermCredential._meta.concrete_fields):
+    LISTED_FIELDS.append("expires_at")
 # What Huawei's shape carries for a credential that never expires: the SDK's models say only
 # "expiry time" (a string); SWR Enterprise builds on Harbor, whose robot accounts use -1.
 NEVER_EXPIRES = "-1"
@@ -127,14 +131,11 @@ def list_long_term(request: HttpRequest, project_id: str, instance_id: str) -> J
         credentials = credentials.filter(owner=caller.user)
     elif not is_registry_admin(caller.user):
         raise forbidden("Only registry administrators can list everyone's credentials")
-    else:
-        # Everyone's: each row names its owner (one join); one's own need none.
-        credentials = credentials.select_related("owner")
     total = credentials.count()
-    page = credentials[offset : offset + limit] if total > offset else []
-    return JsonResponse(
-        {"total": total, "auth_tokens": [_listed(c, registry, caller.user) for c in page]},
-    )
+    # Plain rows, not model instances: building 100 instances cost more than the whole query.
+    rows = credentials.values(*LISTED_FIELDS)[offset : offset + limit] if total > offset else []
+    instance = str(registry.public_id)
+    return JsonResponse({"total": total, "auth_tokens": [_listed(row, instance) for row in rows]})
 
 
 def is_registry_admin(user: Any) -> bool:
@@ -143,17 +144,17 @@ def is_registry_admin(user: Any) -> bool:
     return bool(user.is_active and user.has_perm("credentials.view_longtermcredential"))
 
 
-def _listed(credential: LongTermCredential, registry: Registry, caller: Any) -> dict[str, Any]:
-    owner = caller if credential.owner_id == caller.pk else credential.owner
+def _listed(row: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    expires_at = row.get("expires_at")
     return {
-        "created_at": _timestamp(credential.created_at),
-        "enable": credential.is_enabled,
-        "expire_date": _expire_date(credential),
-        "instance_id": str(registry.public_id),
-        "name": credential.name,
-        "token_id": str(credential.public_id),
-        "user_id": credential.username,
-        "user_profile": owner.get_username(),
+        "created_at": _timestamp(row["created_at"]),
+        "enable": row["is_enabled"],
+        "expire_date": _timestamp(expires_at) if expires_at else NEVER_EXPIRES,
+        "instance_id": instance_id,
+        "name": row["name"],
+        "token_id": str(row["public_id"]),
+        "user_id": row["username"],
+        "user_profile": row["owner__username"],
     }
 
 

@@ -5,6 +5,7 @@ Token" (iam_30_0001) and "Validating a Token"; SWR-API.md §3 and §6.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.contrib.auth import authenticate as check_password
 from django.core import signing as django_signing
 from django.http import HttpRequest, JsonResponse
 
-from credentials.models import TEMPORARY_VALIDITY, User, project_id_for
+from credentials.models import TEMPORARY_VALIDITY, Actor, AuditEvent, User, project_id_for
 from credentials.swr_api import identity, signing
 from credentials.swr_api.dispatch import json_body
 from credentials.swr_api.errors import ApiError, bad_request, forbidden, unauthorized
@@ -53,6 +54,13 @@ def create_token(request: HttpRequest) -> JsonResponse:
         raise unauthorized()
     project = project or settings.SWR_DEFAULT_REGION
     token, _ = User.objects.issue_iam_token(user, project)
+    # A token is a sign-in through the API: audited as one (a failed password already is).
+    AuditEvent.record(
+        AuditEvent.Action.SIGN_IN,
+        replace(Actor.from_request(request), user=user),
+        path=request.path,
+        project=project,
+    )
     response = JsonResponse(_token_body(user, project, _expires_at(token), domain), status=201)
     response["X-Subject-Token"] = token
     return response

@@ -68,7 +68,11 @@ class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
 
     def for_signature(self, access_key_id: str) -> AccessKey | None:
         """The key named in a signed request, with its user: one indexed lookup."""
-        return self.select_related("user").filter(access_key_id=access_key_id).first()
+        # get(), not first(): no ORDER BY for a unique lookup.
+        try:
+            return self.select_related("user").get(access_key_id=access_key_id)
+        except self.model.DoesNotExist:
+            return None
 
     def create_for(self, *, user: User, by: Actor) -> tuple[AccessKey, str]:
         """A new enabled key and its secret key, which leaves the server only in the answer.

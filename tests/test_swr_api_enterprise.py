@@ -10,7 +10,7 @@ from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, 
 from tests.helpers import PASSWORD
 
 
-def token_for(client: Client, username: str) -> dict[str, str]:
+def token_for(client: Client, username: str, project: str = "cn-north-4") -> dict[str, str]:
     body = {
         "auth": {
             "identity": {
@@ -18,7 +18,8 @@ def token_for(client: Client, username: str) -> dict[str, str]:
                 "password": {
                     "user": {"domain": {"name": "acme"}, "name": username, "password": PASSWORD}
                 },
-            }
+            },
+            "scope": {"project": {"name": project}},
         }
     }
     response = client.post("/v3/auth/tokens", body, content_type="application/json")
@@ -142,3 +143,19 @@ def test_the_per_registry_limit_holds(
     second = client.post(url, '{"name": "two"}', content_type="application/json", headers=headers)
     assert "already have 1 long-term credentials" in assert_error(second, 400, "4001036")
     assert LongTermCredential.objects.count() == 1
+
+
+def test_a_token_scoped_to_another_project_is_refused(
+    client: Client, owner: User, registry: Registry
+) -> None:
+    headers = token_for(client, "alice", project="another-project")
+    response = client.get(f"{base(registry)}/long-term-credentials", headers=headers)
+    assert_error(response, 403, "4030170")
+    created = client.post(
+        f"{base(registry)}/long-term-credential",
+        '{"name": "ci"}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert_error(created, 403, "4030170")
+    assert LongTermCredential.objects.count() == 0

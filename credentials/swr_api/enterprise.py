@@ -41,13 +41,17 @@ if any(field.name == "expires_at" for field in LongTermCredential._meta.concrete
 NEVER_EXPIRES = "-1"
 
 
-def _registry(project_id: str, instance_id: str) -> Registry:
+def _registry(caller: identity.Caller, project_id: str, instance_id: str) -> Registry:
     try:
         found = catalog.registry(uuid.UUID(instance_id))
     except ValueError:
         found = None
     if found is None or found.project_id != project_id:
         raise not_found(f"No instance {instance_id} in project {project_id}")
+    # An IAM token is scoped to one project (as for the login commands); an access key belongs
+    # to the account and reaches all of its projects.
+    if caller.access_key is None and found.project_name != caller.project:
+        raise forbidden(f"The token is not scoped to project {project_id}")
     return found
 
 
@@ -83,7 +87,7 @@ def _expire_date(credential: LongTermCredential) -> str:
 def create_long_term(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
     """POST …/long-term-credential {"name": ...}: 201; `auth_token` (the password) only here."""
     caller = identity.authenticate(request)
-    registry = _registry(project_id, instance_id)
+    registry = _registry(caller, project_id, instance_id)
     body = json_body(request)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str) or not name:
@@ -118,7 +122,7 @@ def list_long_term(request: HttpRequest, project_id: str, instance_id: str) -> J
     self_only=false lists everyone's, for registry administrators only (is_registry_admin).
     """
     caller = identity.authenticate(request)
-    registry = _registry(project_id, instance_id)
+    registry = _registry(caller, project_id, instance_id)
     offset = _int_param(request, "offset", 0, minimum=0)
     limit = _int_param(request, "limit", MAX_LIMIT, minimum=1)
     if limit > MAX_LIMIT:
@@ -176,7 +180,7 @@ def update_long_term(
 ) -> HttpResponse:
     """PUT …/long-term-credentials/{id} {"enable": bool}: 200, no body."""
     caller = identity.authenticate(request)
-    registry = _registry(project_id, instance_id)
+    registry = _registry(caller, project_id, instance_id)
     body = json_body(request)
     enable = body.get("enable") if isinstance(body, dict) else None
     if not isinstance(enable, bool):
@@ -194,7 +198,7 @@ def delete_long_term(
 ) -> HttpResponse:
     """DELETE …/long-term-credentials/{id}: 204, no body."""
     caller = identity.authenticate(request)
-    registry = _registry(project_id, instance_id)
+    registry = _registry(caller, project_id, instance_id)
     _own_credential(caller, registry, credential_id).delete_by(by=caller.actor(request))
     return HttpResponse(status=204)
 
@@ -202,7 +206,7 @@ def delete_long_term(
 def create_temporary(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
     """POST …/temp-credential: 201 {auth_token, created_at, expire_date, token_id, user_id}."""
     caller = identity.authenticate(request)
-    registry = _registry(project_id, instance_id)
+    registry = _registry(caller, project_id, instance_id)
     credential, password = mint_temporary(request, caller, registry)
     return JsonResponse(
         {

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import ipaddress
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,12 +26,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from credentials.forms import AdminReasonForm
 from credentials.models import (
     AccessKey,
     Actor,
     AuditEvent,
+    ConsoleError,
     LongTermCredential,
     Region,
     Registry,
@@ -178,17 +181,54 @@ class OwnerFilter(InputFilter):
 
 
 class NeverUsedFilter(admin.SimpleListFilter):
-    title = "use"
+    """Use, and staleness: "not used for N days" counts a credential never used since it was
+    created N days ago too (the rule DISABLE_UNUSED_AFTER_DAYS applies)."""
+
+    title = _("use")
     parameter_name = "used"
+    STALE_DAYS = (30, 90)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("never", "Never used"), ("yes", "Used")]
+        stale = [
+            (str(days), _("Not used for %(days)d days") % {"days": days})
+            for days in self.STALE_DAYS
+        ]
+        return [("never", _("Never used")), ("yes", _("Used")), *stale]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "never":
+        value = self.value()
+        if value == "never":
             return queryset.filter(last_used_at__isnull=True)
-        if self.value() == "yes":
+        if value == "yes":
             return queryset.filter(last_used_at__isnull=False)
+        if value in {str(days) for days in self.STALE_DAYS}:
+            return queryset.unused_since(timezone.now() - timedelta(days=int(value)))
+        return queryset
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    title = _("expiry")
+    parameter_name = "expiry"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("never", _("Never expires")),
+            ("expired", _("Expired")),
+            ("7", _("Expires within 7 days")),
+            ("30", _("Expires within 30 days")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        value = self.value()
+        if value == "never":
+            return queryset.filter(expires_at__isnull=True)
+        if value == "expired":
+            return queryset.filter(expires_at__lte=now)
+        if value in ("7", "30"):
+            return queryset.filter(
+                expires_at__gt=now, expires_at__lte=now + timedelta(days=int(value))
+            )
         return queryset
 
 
@@ -201,6 +241,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         "username",
         "status",
         "created_at",
+        "expires_at",
         "last_used_at",
         "disabled",
     )
@@ -210,6 +251,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         OwnerFilter,
         ("owner__is_federated", admin.BooleanFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
+        ExpiryFilter,
         NeverUsedFilter,
     )
     search_help_text = "Exact credential name, username (cn-north-4@…) or owner username."
@@ -227,7 +269,10 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         "username",
         "status",
         "created_at",
+        "expires_at",
         "last_used_at",
+        "password_reset_at",
+        "previous_password_until",
         "status_changed_at",
         "status_changed_by",
         "public_id",
@@ -242,6 +287,7 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         ("username", "Username"),
         ("is_enabled", "Enabled"),
         ("created_at", "Created At"),
+        ("expires_at", "Expires At"),
         ("last_used_at", "Last Used At"),
         ("status_changed_at", "Status Changed At"),
         ("status_changed_by__username", "Status Changed By"),
@@ -268,7 +314,12 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         if credential.is_enabled or not credential.status_changed_at:
             return ""
         when = timezone.localtime(credential.status_changed_at).strftime("%Y-%m-%d %H:%M")
-        by = credential.status_changed_by.get_username() if credential.status_changed_by else "?"
+        # No user: the scheduled command (DISABLE_UNUSED_AFTER_DAYS), or a deleted account.
+        by = (
+            credential.status_changed_by.get_username()
+            if credential.status_changed_by
+            else "system"
+        )
         return f"{when} by {by}"
 
     @admin.display(description="audit events")
@@ -294,15 +345,29 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
         if form.is_valid():
             by = Actor.from_request(request)
             reason = form.cleaned_data["reason"]
-            changed = 0
+            changed = refused = 0
             for credential in queryset.select_related("registry"):
                 action = credential.enable if enable else credential.disable
-                changed += action(by=by, reason=reason)
+                try:
+                    changed += action(by=by, reason=reason)
+                except ConsoleError:  # expired: cannot be enabled again
+                    refused += 1
+            unchanged = queryset.count() - changed - refused
             self.message_user(
                 request,
-                f"{changed} credential(s) {verb}d; {queryset.count() - changed} already were.",
+                f"{changed} credential(s) {verb}d; {unchanged} already were.",
                 messages.SUCCESS,
             )
+            if refused:
+                self.message_user(
+                    request,
+                    _(
+                        "%(count)d expired credential(s) not enabled: an expired credential "
+                        "cannot be enabled again."
+                    )
+                    % {"count": refused},
+                    messages.WARNING,
+                )
             return None
         context = {
             **self.admin_site.each_context(request),

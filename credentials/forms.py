@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from credentials.models import NAME_MAX_LENGTH
+from credentials.models import DEFAULT_EXPIRY, NAME_MAX_LENGTH
+from credentials.models.long_term import DefaultExpiry
+
+# The validities the create dialog offers besides Never and a date (SWR's console has none;
+# these are the usual ones of peers' token dialogs).
+VALIDITY_DAYS = (30, 90, 180, 365)
 
 
 def validate_credential_name(value: str) -> None:
@@ -47,12 +58,82 @@ class CreateLongTermCredentialForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 
+    validity = forms.ChoiceField(
+        label=_("Validity"),
+        required=False,  # left out (a script posting only a name): the default validity
+        error_messages={"invalid_choice": _("Choose one of the validities offered.")},
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        help_text=_("With “On a date”: the credential stops working at 00:00 UTC that day."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_days: int | None = settings.LONG_TERM_MAX_DAYS
+        days = [day for day in VALIDITY_DAYS if not self.max_days or day <= self.max_days]
+        if self.max_days and self.max_days not in days:
+            days.append(self.max_days)
+        choices = [] if self.max_days else [("never", _("Never"))]
+        choices += [(str(day), _days(day)) for day in days]
+        choices.append(("date", _("On a date")))
+        validity = self.fields["validity"]
+        validity.choices = choices  # type: ignore[attr-defined]
+        # The longest allowed when the policy caps it; otherwise Never, as before expiry existed.
+        validity.initial = str(self.max_days) if self.max_days else "never"
+        today = timezone.now().date()
+        attrs = self.fields["expires_on"].widget.attrs
+        attrs["min"] = (today + timedelta(days=1)).isoformat()
+        if self.max_days:
+            attrs["max"] = self.latest_date(today).isoformat()
+
+    def latest_date(self, today: date) -> date:
+        assert self.max_days
+        return today + timedelta(days=self.max_days)
+
     def clean_name(self) -> str:
         # A name with surrounding spaces is not silently trimmed into a different name.
         name = self.cleaned_data["name"]
         if name != name.strip():
             raise forms.ValidationError("The name cannot contain spaces.")
         return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("validity") != "date":
+            return data
+        expires_on = data.get("expires_on")
+        today = timezone.now().date()
+        if expires_on is None:
+            if "expires_on" not in self.errors:
+                self.add_error("expires_on", _("Choose the date on which it expires."))
+        elif expires_on <= today:
+            self.add_error("expires_on", _("Choose a date after today."))
+        elif self.max_days and expires_on > self.latest_date(today):
+            self.add_error(
+                "expires_on",
+                _("The policy allows %(days)s at most: choose %(date)s or earlier.")
+                % {"days": _days(self.max_days), "date": self.latest_date(today).isoformat()},
+            )
+        return data
+
+    def expires_at(self, now: datetime) -> datetime | DefaultExpiry | None:
+        """The chosen expiry (None: Never) for LongTermCredential.objects.create_for."""
+        validity = self.cleaned_data.get("validity")
+        if not validity:
+            return DEFAULT_EXPIRY
+        if validity == "never":
+            return None
+        if validity == "date":
+            return datetime.combine(self.cleaned_data["expires_on"], time.min, tzinfo=UTC)
+        return now + timedelta(days=int(validity))
+
+
+def _days(days: int) -> str:
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
 
 class GenerateTemporaryCredentialForm(forms.Form):

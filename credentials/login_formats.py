@@ -26,6 +26,7 @@ LONG_TERM_CSV_HEADER = (
     "Registry",
     "Login Command",
     "Created At",
+    "Expires At",
 )
 
 
@@ -75,6 +76,8 @@ def long_term_csv(credential: LongTermCredential, password: str) -> str:
             address,
             docker_command(credential.username, password, address),
             credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # Empty when it never expires.
+            credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if credential.expires_at else "",
         ]
     )
     return buffer.getvalue()

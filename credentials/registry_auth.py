@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from credentials.models import (
     Registry,
     TemporaryCredential,
     User,
-    password_matches,
+    digest_password,
 )
 from credentials.throttling import failures_exceeded
 
@@ -115,16 +116,21 @@ class Principal:
 # answered by the database against the cutoff we pass (our clock, as the UPDATE uses), so no
 # timestamp is read back on every request. Long-term and temporary credentials are looked up
 # in the same statement, so a known username and an unknown one cost the same queries.
+# Expiry is compared the same way: a long-term credential is refused from its expires_at on
+# (our clock, as every write uses). After Reset Password the replaced password's digest comes
+# back too, only while its overlap lasts (NULL otherwise).
 _LOOKUP = f"""
     SELECT c.id, c.owner_id, c.password_digest,
-           c.is_enabled AND u.is_active AND NOT u.is_federated, c.last_used_at > %s,
-           r.address, ''
+           c.is_enabled AND u.is_active AND NOT u.is_federated
+               AND (c.expires_at IS NULL OR c.expires_at > %s),
+           c.last_used_at > %s, r.address, '',
+           CASE WHEN c.previous_password_until > %s THEN c.previous_password_digest END
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
     JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
     WHERE c.username = %s
     UNION ALL
-    SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name
+    SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name, NULL
     FROM {TemporaryCredential._meta.db_table} t
     JOIN {User._meta.db_table} u ON u.id = t.user_id
     WHERE t.username = %s AND t.expires_at > %s
@@ -153,17 +159,22 @@ def verify(username: str, password: str) -> Principal | None:
     """The credential `username` if `password` is its password and it may log in now.
 
     One indexed lookup by username (long-term and temporary together, joined with the owner
-    and registry) and one HMAC, whether or not the username exists.
+    and registry) and one HMAC, whether or not the username exists; during a reset's overlap
+    that one digest is compared with both stored ones.
     """
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP, [now - LAST_USED_PRECISION, username, username, now])
+        cursor.execute(_LOOKUP, [now, now - LAST_USED_PRECISION, now, username, username, now])
         row = cursor.fetchone()
+    presented = digest_password(password)
     digest = row[2] if row is not None else _NO_DIGEST
-    matches = password_matches(password, digest)
+    previous = row[7] if row is not None else None
+    matches = hmac.compare_digest(presented, digest) | (
+        previous is not None and hmac.compare_digest(presented, previous)
+    )
     if row is None or not matches:
         return None
-    pk, owner_id, _, allowed, used_recently, address, project = row
+    pk, owner_id, _, allowed, used_recently, address, project, _ = row
     if not allowed:
         return None
     if pk is None:

@@ -19,6 +19,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +35,7 @@ from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
     ConsoleError,
+    ExpiryRefused,
     LongTermCredential,
     Registry,
 )
@@ -230,11 +232,13 @@ def _page_key(request: HtmxHttpRequest, registry: Registry, partial: bool) -> st
         user.is_federated,
         user.is_staff,
         user.credentials_version,
+        user.credentials_clock(),  # statuses and the banner also change with time alone
         request.META["CSRF_COOKIE"],
         registry.public_id,
         catalog.current().version,
         settings.LONG_TERM_PAGE_SIZE,
         settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
+        settings.LONG_TERM_MAX_DAYS,
     )
     return "long-term-tab:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -264,9 +268,10 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
             registry=registry,
             name=form.cleaned_data["name"],
             by=Actor.from_request(request),
+            expires_at=form.expires_at(timezone.now()),
         )
     except ConsoleError as exc:
-        form.add_error("name", str(exc))
+        form.add_error("validity" if isinstance(exc, ExpiryRefused) else "name", str(exc))
         return _create_refused(request, registry, form=form)
     logger.info("long-term credential created: %s", credential.public_id)
     response = _credential_csv_response(credential, password)
@@ -304,15 +309,18 @@ def _credential_csv_response(credential: LongTermCredential, password: str) -> H
 
 
 def _after_status_change(
-    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential, message: str
+    request: HtmxHttpRequest,
+    registry: Registry,
+    credential: LongTermCredential,
+    message: str,
+    *,
+    refused: bool = False,
 ) -> HttpResponse:
     if request.htmx:
-        return render(
-            request,
-            f"{ACCESS_TEMPLATE}#credential-row",
-            {"registry": registry, "credential": credential},
-        )
-    messages.success(request, message)
+        context = {"registry": registry, "credential": credential, "row_error": refused and message}
+        status = 409 if refused else 200
+        return render(request, f"{ACCESS_TEMPLATE}#credential-row", context, status=status)
+    (messages.error if refused else messages.success)(request, message)
     return redirect(_tab_url(registry, request))
 
 
@@ -336,7 +344,10 @@ def enable_long_term(
 ) -> HttpResponse:
     registry = _get_registry(registry_id)
     credential = _get_credential_for_user(request, registry, credential_id)
-    credential.enable(by=Actor.from_request(request))
+    try:
+        credential.enable(by=Actor.from_request(request))
+    except ConsoleError as exc:  # expired
+        return _after_status_change(request, registry, credential, str(exc), refused=True)
     return _after_status_change(
         request, registry, credential, f"Credential “{credential.name}” is enabled."
     )
@@ -363,6 +374,32 @@ def delete_long_term(
         return trigger_client_event(response, CREDENTIALS_CHANGED)
     messages.success(request, f"Credential “{name}” is deleted.")
     return redirect(_tab_url(registry, request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def reset_long_term(
+    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+) -> HttpResponse:
+    """Reset Password: GET asks for confirmation, POST answers with the new password's CSV."""
+    registry = _get_registry(registry_id)
+    credential = _get_credential_for_user(request, registry, credential_id)
+    context = {"registry": registry, "credential": credential}
+    if request.method == "POST":
+        try:
+            password = credential.reset_password(by=Actor.from_request(request))
+        except ConsoleError as exc:  # expired
+            context["refusal"] = str(exc)
+        else:
+            logger.info("long-term credential password reset: %s", credential.public_id)
+            response = _credential_csv_response(credential, password)
+            return trigger_client_event(response, CREDENTIALS_CHANGED)
+    status = 409 if "refusal" in context else 200
+    context["grace_hours"] = settings.ROTATION_GRACE_HOURS
+    if request.htmx:
+        return render(request, f"{ACCESS_TEMPLATE}#reset-dialog", context, status=status)
+    return _render_long_term(request, registry, dialog="reset", status=status, **context)
 
 
 # --- Temporary Credentials tab --------------------------------------------------------

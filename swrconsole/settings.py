@@ -310,6 +310,53 @@ API_AUTH_FAILURES_PER_ACCESS_KEY = env.str("API_AUTH_FAILURES_PER_ACCESS_KEY", d
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20
 
+# --- Credential lifecycle: expiry, reminders, rotation, stale credentials ----------------
+
+
+def _positive_int_or_none(name: str) -> int | None:
+    """An optional policy in days: unset or empty means off."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days, 1 or more ({raw!r}).")
+    return value
+
+
+# The longest a new long-term credential may live, in days (unset: no cap, "Never" allowed).
+LONG_TERM_MAX_DAYS = _positive_int_or_none("LONG_TERM_MAX_DAYS")
+# Days before expiry at which the owner is e-mailed (and once more when it expires).
+try:
+    EXPIRY_REMINDER_DAYS = sorted(
+        {int(day) for day in env.list("EXPIRY_REMINDER_DAYS", default=["14", "7", "1"])},
+        reverse=True,
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"EXPIRY_REMINDER_DAYS: whole numbers of days, e.g. 14,7,1 ({exc})"
+    ) from exc
+if any(day < 1 for day in EXPIRY_REMINDER_DAYS):
+    raise ImproperlyConfigured("EXPIRY_REMINDER_DAYS: each day must be 1 or more.")
+# How long the password replaced by Reset Password keeps working (0: it stops at once).
+ROTATION_GRACE_HOURS = env.int("ROTATION_GRACE_HOURS", default=24)
+if ROTATION_GRACE_HOURS < 0:
+    raise ImproperlyConfigured("ROTATION_GRACE_HOURS must be 0 or more.")
+# Credentials unused this many days are disabled by send_credential_reminders (unset: never).
+DISABLE_UNUSED_AFTER_DAYS = _positive_int_or_none("DISABLE_UNUSED_AFTER_DAYS")
+# The console's own address, for links in e-mails (no request to take it from there).
+CONSOLE_URL = env.str("CONSOLE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Mail (reminders): EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:pass@host:587;
+# unset, messages are written to the console (stderr) so `make run` needs no mail server.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SWR Console <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
 # Logs: JSON lines to stderr (text when DEBUG), optionally also to LOG_FILE; secrets masked.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_FILE = env.str("LOG_FILE", default="")

@@ -36,6 +36,11 @@ registry_urls = [
         views.delete_long_term,
         name="delete_long_term",
     ),
+    path(
+        "access-credentials/long-term/<uuid:credential_id>/reset-password/",
+        views.reset_long_term,
+        name="reset_long_term",
+    ),
 ]
 
 urlpatterns = [

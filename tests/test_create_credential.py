@@ -22,7 +22,15 @@ from credentials.models import (
 )
 from tests.helpers import client_for, create, create_url, every_row_of_every_table
 
-HEADER = ["Credential Name", "Username", "Password", "Registry", "Login Command", "Created At"]
+HEADER = [
+    "Credential Name",
+    "Username",
+    "Password",
+    "Registry",
+    "Login Command",
+    "Created At",
+    "Expires At",
+]
 
 
 def read_csv(response) -> list[list[str]]:
@@ -44,7 +52,7 @@ def test_the_csv_has_the_header_and_one_row_with_a_working_login_command(
 ) -> None:
     header, row = read_csv(create(owner_client, registry, "ci-bot.1"))
     assert header == HEADER
-    name, username, password, address, command, created_at = row
+    name, username, password, address, command, created_at, expires_at = row
     credential = LongTermCredential.objects.get()
     assert name == "ci-bot.1"
     assert username == credential.username
@@ -53,6 +61,8 @@ def test_the_csv_has_the_header_and_one_row_with_a_working_login_command(
     assert address == "swr.cn-north-4.myhuaweicloud.com"
     assert command == f"docker login -u {username} -p {password} {address}"
     assert created_at == credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert expires_at == ""  # Never, the default without a policy
+    assert credential.expires_at is None
     assert credential.owner == owner
     assert credential.is_enabled
 

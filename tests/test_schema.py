@@ -57,7 +57,8 @@ def test_the_token_lookup_is_an_index_scan_by_username(db: None) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")  # as at 100,000 rows, with a few
         now = timezone.now()
         cursor.execute(
-            "EXPLAIN " + registry_auth._LOOKUP, [now, "cn-north-4@X", "cn-north-4@X", now]
+            "EXPLAIN " + registry_auth._LOOKUP,
+            [now, now, now, "cn-north-4@X", "cn-north-4@X", now],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "long_term_username_unique" in plan, plan

@@ -9,6 +9,7 @@ from __future__ import annotations
 from credentials.models.access_keys import AccessKey, AccessKeyQuerySet
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
+    EXPIRY_BANNER_DAYS,
     NAME_MAX_LENGTH,
     NAME_RULE,
     TEMPORARY_VALIDITY,
@@ -22,15 +23,20 @@ from credentials.models.base import (
 )
 from credentials.models.catalog import Region, Registry, project_id_for
 from credentials.models.long_term import (
+    DEFAULT_EXPIRY,
     FEDERATED_MESSAGE,
+    ExpiryRefused,
     LongTermCredential,
     LongTermCredentialQuerySet,
     duplicate_name_message,
 )
+from credentials.models.reminders import CredentialReminder
 from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
 from credentials.models.users import ConsoleUserManager, User
 
 __all__ = [
+    "DEFAULT_EXPIRY",
+    "EXPIRY_BANNER_DAYS",
     "FEDERATED_MESSAGE",
     "NAME_MAX_LENGTH",
     "NAME_RULE",
@@ -41,6 +47,8 @@ __all__ = [
     "AuditEvent",
     "ConsoleError",
     "ConsoleUserManager",
+    "CredentialReminder",
+    "ExpiryRefused",
     "LongTermCredential",
     "LongTermCredentialQuerySet",
     "Region",

@@ -28,6 +28,7 @@ class AuditEvent(models.Model):
         LONG_TERM_DISABLED = "long_term.disabled", "Long-term credential disabled"
         LONG_TERM_ENABLED = "long_term.enabled", "Long-term credential enabled"
         LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
+        LONG_TERM_PASSWORD_RESET = "long_term.password_reset", "Long-term credential password reset"
         TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
         TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
         TEMPORARY_DELETED = "temporary.deleted", "Temporary credential deleted (with its user)"

@@ -1,18 +1,24 @@
-"""Long-term credentials: created, enabled, disabled and deleted by their owner, each change
-audited and raising the owner's credentials_version."""
+"""Long-term credentials: created, enabled, disabled, reset and deleted by their owner, each
+change audited and raising the owner's credentials_version; their expiry, chosen at creation
+within the LONG_TERM_MAX_DAYS policy, and the overlap of a reset password."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
+    EXPIRY_BANNER_DAYS,
     NAME_MAX_LENGTH,
+    NO_DEADLINE,
     Actor,
     ConsoleError,
     digest_password,
@@ -21,6 +27,54 @@ from credentials.models.base import (
 )
 from credentials.models.catalog import Registry
 from credentials.models.users import User
+
+
+class DefaultExpiry:
+    """The type of DEFAULT_EXPIRY: "the default validity", as distinct from None (Never)."""
+
+
+DEFAULT_EXPIRY: Final = DefaultExpiry()
+
+
+class ExpiryRefused(ConsoleError):
+    """The expiry asked for is in the past, or beyond what LONG_TERM_MAX_DAYS allows."""
+
+
+def default_expiry(now: datetime) -> datetime | None:
+    """Never, or with LONG_TERM_MAX_DAYS set, the longest validity it allows."""
+    max_days = settings.LONG_TERM_MAX_DAYS
+    return now + timedelta(days=max_days) if max_days else None
+
+
+def allowed_expiry(expires_at: datetime | DefaultExpiry | None, now: datetime) -> datetime | None:
+    """The expiry itself if it is in the future and within the policy; ConsoleError if not."""
+    if isinstance(expires_at, DefaultExpiry):
+        return default_expiry(now)
+    max_days = settings.LONG_TERM_MAX_DAYS
+    if expires_at is None:
+        if max_days:
+            raise ExpiryRefused(cap_message(max_days))
+        return None
+    if expires_at <= now:
+        raise ExpiryRefused(_("The expiry must be in the future."))
+    if max_days and expires_at > now + timedelta(days=max_days):
+        raise ExpiryRefused(cap_message(max_days))
+    return expires_at
+
+
+def cap_message(max_days: int) -> str:
+    return ngettext(
+        "Long-term credentials must expire within %(days)d day (the administrator's policy).",
+        "Long-term credentials must expire within %(days)d days (the administrator's policy).",
+        max_days,
+    ) % {"days": max_days}
+
+
+def expired_message() -> str:
+    return _(
+        "This credential has expired: it cannot be enabled again or have its password reset. "
+        "Delete it and create a new one."
+    )
 
 
 class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
@@ -56,16 +110,28 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         return self.filter(registry=registry)
 
     def create_for(
-        self, *, owner: User, registry: Registry, name: str, by: Actor
+        self,
+        *,
+        owner: User,
+        registry: Registry,
+        name: str,
+        by: Actor,
+        expires_at: datetime | DefaultExpiry | None = DEFAULT_EXPIRY,
     ) -> tuple[LongTermCredential, str]:
         """Create a credential and return it with its password, which exists only here.
 
-        Refuses federated owners, duplicate names and owners at their limit with a
-        ConsoleError. The owner's row is locked so concurrent creates are serialised and
-        both the name rule and the limit hold exactly.
+        `expires_at` None is Never; left out, it is the default validity (Never, or the
+        longest LONG_TERM_MAX_DAYS allows). Every channel that creates credentials (console,
+        admin, APIs) comes through here, so the policy's cap holds for all of them.
+
+        Refuses federated owners, duplicate names, owners at their limit and expiries the
+        policy does not allow with a ConsoleError. The owner's row is locked so concurrent
+        creates are serialised and both the name rule and the limit hold exactly.
         """
         if owner.is_federated:
             raise ConsoleError(FEDERATED_MESSAGE)
+        now = timezone.now()
+        expires_at = allowed_expiry(expires_at, now)
         limit = settings.LONG_TERM_CREDENTIALS_PER_REGISTRY
         password = generate_password()
         try:
@@ -85,6 +151,8 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
                     name=name,
                     username=generate_username(registry.region.name),
                     password_digest=digest_password(password),
+                    created_at=now,
+                    expires_at=expires_at,
                 )
                 User.objects.credentials_changed(owner.pk)
                 AuditEvent.record(AuditEvent.Action.LONG_TERM_CREATED, by, credential=credential)
@@ -95,6 +163,42 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
             # The lock makes a duplicate unlikely; the unique constraint is the last word.
             raise ConsoleError(duplicate_name_message(name)) from exc
         return credential, password
+
+    def unexpired(self, now: datetime | None = None) -> LongTermCredentialQuerySet:
+        now = now or timezone.now()
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+    def unused_since(self, cutoff: datetime) -> LongTermCredentialQuerySet:
+        """Not used since `cutoff`: last used before it, or never used and created before it."""
+        return self.filter(
+            models.Q(last_used_at__lt=cutoff)
+            | models.Q(last_used_at__isnull=True, created_at__lt=cutoff)
+        )
+
+    def expiring_soon(self, now: datetime) -> LongTermCredentialQuerySet:
+        """Enabled and expiring within EXPIRY_BANNER_DAYS: what the console's banner names."""
+        return self.filter(
+            is_enabled=True,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=EXPIRY_BANNER_DAYS),
+        )
+
+    def clock(self, now: datetime) -> tuple[datetime, bool]:
+        """For User.credentials_clock: the next moment these credentials change with time
+        alone (one expires, enters the banner's week, or its old password stops), and whether
+        an enabled one expires within EXPIRY_BANNER_DAYS now."""
+        warning = timedelta(days=EXPIRY_BANNER_DAYS)
+        rows = self.filter(
+            models.Q(expires_at__gt=now) | models.Q(previous_password_until__gt=now)
+        ).values_list("expires_at", "previous_password_until", "is_enabled")
+        moments, soon = [], False
+        for expires_at, previous_until, enabled in rows:
+            if expires_at is not None:
+                moments += [expires_at - warning, expires_at]
+                soon = soon or (enabled and expires_at - warning <= now < expires_at)
+            if previous_until is not None:
+                moments.append(previous_until)
+        return min((moment for moment in moments if moment > now), default=NO_DEADLINE), soon
 
 
 FEDERATED_MESSAGE = (
@@ -134,6 +238,12 @@ class LongTermCredential(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Empty: never expires. Chosen at creation; never extended (docs/DECISIONS.md).
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # After Reset Password the replaced password's digest, accepted until the moment below.
+    previous_password_digest = models.CharField(max_length=64, blank=True, editable=False)
+    previous_password_until = models.DateTimeField(null=True, blank=True, editable=False)
+    password_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = LongTermCredentialQuerySet.as_manager()
 
@@ -154,18 +264,45 @@ class LongTermCredential(models.Model):
             models.Index(fields=["registry", "-created_at", "-id"], name="credential_by_registry"),
             models.Index(fields=["name"], name="credential_by_name"),
             models.Index(fields=["is_enabled", "last_used_at"], name="credential_by_status_use"),
+            # Reminders, the banner and the admin's expiry filter; most credentials never expire.
+            models.Index(
+                fields=["expires_at"],
+                name="credential_by_expiry",
+                condition=models.Q(expires_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def status_label(self) -> str:
-        return "Enabled" if self.is_enabled else "Disabled"
+        if self.is_expired:
+            return _("Expired")
+        return _("Enabled") if self.is_enabled else _("Disabled")
+
+    @property
+    def status_class(self) -> str:
+        """The CSS class of the status (not translated)."""
+        if self.is_expired:
+            return "expired"
+        return "enabled" if self.is_enabled else "disabled"
+
+    @property
+    def previous_password_works(self) -> bool:
+        """Whether the password replaced by Reset Password still logs in."""
+        until = self.previous_password_until
+        return until is not None and until > timezone.now()
 
     def _set_enabled(self, enabled: bool, by: Actor, action: str, reason: str) -> bool:
         if self.is_enabled == enabled:
             return False
+        if enabled and self.is_expired:
+            raise ConsoleError(expired_message())
         with transaction.atomic():
             self.is_enabled = enabled
             self.status_changed_at = timezone.now()
@@ -183,8 +320,47 @@ class LongTermCredential(models.Model):
         return self._set_enabled(False, by, AuditEvent.Action.LONG_TERM_DISABLED, reason)
 
     def enable(self, *, by: Actor, reason: str = "") -> bool:
-        """Enable the credential again. Returns False when it already was."""
+        """Enable the credential again. Returns False when it already was; ConsoleError when
+        it has expired."""
         return self._set_enabled(True, by, AuditEvent.Action.LONG_TERM_ENABLED, reason)
+
+    def reset_password(self, *, by: Actor) -> str:
+        """A new password, returned only here. The replaced one keeps working for
+        ROTATION_GRACE_HOURS (0: it stops at once); only digests of both are kept.
+
+        A second reset within the overlap ends the first one's old password: two at most.
+        ConsoleError when the credential has expired (a reset does not renew it).
+        """
+        if self.is_expired:
+            raise ConsoleError(expired_message())
+        password = generate_password()
+        now = timezone.now()
+        grace = timedelta(hours=settings.ROTATION_GRACE_HOURS)
+        with transaction.atomic():
+            if grace:
+                self.previous_password_digest = self.password_digest
+                self.previous_password_until = now + grace
+            else:
+                self.previous_password_digest, self.previous_password_until = "", None
+            self.password_digest = digest_password(password)
+            self.password_reset_at = now
+            self.save(
+                update_fields=[
+                    "password_digest",
+                    "previous_password_digest",
+                    "previous_password_until",
+                    "password_reset_at",
+                ]
+            )
+            User.objects.credentials_changed(self.owner_id)
+            until = self.previous_password_until
+            AuditEvent.record(
+                AuditEvent.Action.LONG_TERM_PASSWORD_RESET,
+                by,
+                credential=self,
+                previous_password_until=until.isoformat() if until else "ended at once",
+            )
+        return password
 
     def delete_by(self, *, by: Actor, reason: str = "") -> None:
         """Delete the credential; its audit events stay, with its name and username."""

@@ -61,10 +61,13 @@ class ConsoleUserManager(UserManager["User"]):
             return None
         return user, payload["p"]
 
-    def credentials_changed(self, user_id: int) -> None:
-        """Raise the user's credentials_version. Call it in the transaction of every change
-        to their long-term credentials."""
-        self.filter(pk=user_id).update(credentials_version=F("credentials_version") + 1)
+    def credentials_changed(self, *user_ids: int) -> None:
+        """Raise the users' credentials_version (and have their credentials_deadline worked
+        out again). Call it in the transaction of every change to their long-term
+        credentials."""
+        self.filter(pk__in=user_ids).update(
+            credentials_version=F("credentials_version") + 1, credentials_deadline=None
+        )
 
     def _password_binding(self, user: User) -> str:
         # The session generation too: signing out everywhere, or a deactivation (which raises
@@ -92,6 +95,21 @@ class User(AbstractUser):
         help_text="Raised with every change to the user's long-term credentials (their "
         "Last Used included): the key under which their tab's rendered page is cached.",
     )
+    # What the tab and the expiry banner show also changes with time alone (a credential
+    # expires, enters the banner's week, its old password's overlap ends). The next such
+    # moment is kept here, so a page is re-rendered then without a query on every request.
+    credentials_deadline = models.DateTimeField(
+        null=True,
+        editable=False,
+        help_text="The next moment the user's credentials change with time alone; empty when "
+        "it is to be worked out again.",
+    )
+    credentials_expiring_soon = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether an enabled credential of the user expires within the banner's "
+        "week; true until credentials_deadline.",
+    )
 
     objects = ConsoleUserManager()
 
@@ -110,6 +128,21 @@ class User(AbstractUser):
         return salted_hmac(
             "credentials.User.session", value, secret=secret, algorithm="sha256"
         ).hexdigest()
+
+    def credentials_clock(self, now: datetime | None = None) -> tuple[datetime, bool]:
+        """(The next moment the user's credentials change with time alone, whether one
+        expires within EXPIRY_BANNER_DAYS), worked out again only once that moment passes."""
+        now = now or timezone.now()
+        deadline = self.credentials_deadline
+        if deadline is not None and now < deadline:
+            return deadline, self.credentials_expiring_soon
+        deadline, soon = self.long_term_credentials.clock(now)
+        # Unless a change raised the version meanwhile (its reset must not be overwritten).
+        User.objects.filter(pk=self.pk, credentials_version=self.credentials_version).update(
+            credentials_deadline=deadline, credentials_expiring_soon=soon
+        )
+        self.credentials_deadline, self.credentials_expiring_soon = deadline, soon
+        return deadline, soon
 
     def end_sessions(self) -> None:
         """Sign the user out everywhere: no session cookie issued so far verifies any more."""

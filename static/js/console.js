@@ -23,9 +23,18 @@
     });
   }
 
+  // The create dialog's date field matters only with the "On a date" validity.
+  function syncValidity(root) {
+    root.querySelectorAll("select[data-validity]").forEach(function (select) {
+      var box = select.form && select.form.querySelector("[data-validity-date]");
+      if (box) box.hidden = select.value !== "date";
+    });
+  }
+
   document.addEventListener("htmx:load", function (event) {
     showDialogs(event.detail.elt);
     localiseTimes(event.detail.elt.parentNode || document);
+    syncValidity(event.detail.elt.parentNode || document);
   });
 
   // A closed dialog leaves the page as it was: removed, and the URL back on its tab.
@@ -95,5 +104,6 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+    if (event.target.matches("select[data-validity]")) syncValidity(event.target.form);
   });
 })();

@@ -1,0 +1,39 @@
+"""Send the e-mails the credential lifecycle owes, and disable unused credentials when the
+policy asks. Idempotent: run it every few minutes (cron, a systemd timer, the compose
+service `lifecycle`); each reminder goes out once however often it runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from credentials import lifecycle
+
+
+class Command(BaseCommand):
+    help = (
+        "E-mail owners whose long-term credentials expire soon or have expired (each reminder "
+        "once), and disable credentials unused for DISABLE_UNUSED_AFTER_DAYS when it is set."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=500,
+            help="Credentials handled per transaction (default 500).",
+        )
+
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+        if batch_size < 1:
+            raise CommandError("--batch-size must be 1 or more.")
+        try:
+            report = lifecycle.run(batch_size=batch_size)
+        except OSError as exc:  # no mail server answered: nothing of that batch was kept
+            raise CommandError(f"Cannot send e-mail: {exc}. Nothing unsent was recorded.") from exc
+        self.stdout.write(
+            f"{report.reminders_sent} reminder(s) sent, {report.reminders_failed} refused by the "
+            f"mail server (retried on the next run), {report.disabled} unused credential(s) "
+            "disabled."
+        )

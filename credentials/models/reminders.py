@@ -1,0 +1,41 @@
+"""Reminders of expiry: one row per e-mail sent to a credential's owner, so that each goes
+out once (credentials/lifecycle.py)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from credentials.models.long_term import LongTermCredential
+
+
+class CredentialReminder(models.Model):
+    """An e-mail sent to a credential's owner about its expiry: one row per credential and
+    kind, so each reminder goes out once however often, and however many, senders run
+    (credentials/lifecycle.py inserts the row and sends in one transaction)."""
+
+    EXPIRED = "expired"
+
+    credential = models.ForeignKey(
+        LongTermCredential,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,  # the unique constraint's index leads with it
+    )
+    # "14d", "7d", "1d" (days before; see EXPIRY_REMINDER_DAYS) or "expired".
+    kind = models.CharField(max_length=16)
+    # The expiry the reminder announced.
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "kind"], name="one_reminder_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id}: {self.kind}"
+
+    @staticmethod
+    def kind_for_days(days: int) -> str:
+        return f"{days}d"

@@ -1,0 +1,108 @@
+"""The e-mails the credential lifecycle sends its owners: reminders of expiry, and notice that
+an unused credential was disabled. Composing and sending only; who gets one, and when, is
+credentials/lifecycle.py's business."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Hashable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from django.conf import settings
+from django.core import mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from credentials.models import LongTermCredential, Registry
+
+logger = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+
+
+def tab_url(registry: Registry) -> str:
+    """The long-term tab of `registry`, absolute (CONSOLE_URL): e-mails have no request."""
+    path = reverse("long_term_tab", kwargs={"registry_id": registry.public_id})
+    return f"{settings.CONSOLE_URL}{path}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.EmailMessage:
+    """The reminder `days` before expiry (None: the credential has just expired)."""
+    registry = credential.registry
+    expires_at = credential.expires_at
+    assert expires_at is not None
+    if days is None:
+        subject = _("Your long-term credential “%(name)s” for %(registry)s has expired") % {
+            "name": credential.name,
+            "registry": registry.address,
+        }
+    else:
+        subject = ngettext(
+            "Your long-term credential “%(name)s” for %(registry)s expires in %(days)d day",
+            "Your long-term credential “%(name)s” for %(registry)s expires in %(days)d days",
+            days,
+        ) % {"name": credential.name, "registry": registry.address, "days": days}
+    context = {
+        "credential": credential,
+        "registry": registry,
+        "expires_at": _utc(expires_at),
+        "expired": days is None,
+        "tab_url": tab_url(registry),
+        "owner": credential.owner,
+    }
+    body = render_to_string("credentials/email/expiry_reminder.txt", context)
+    return mail.EmailMessage(subject, body, to=[credential.owner.email])
+
+
+def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMessage:
+    """Notice that the policy disabled `credential`, unused for `days` days."""
+    registry = credential.registry
+    subject = ngettext(
+        "Your long-term credential “%(name)s” for %(registry)s was disabled: unused for "
+        "%(days)d day",
+        "Your long-term credential “%(name)s” for %(registry)s was disabled: unused for "
+        "%(days)d days",
+        days,
+    ) % {"name": credential.name, "registry": registry.address, "days": days}
+    context = {
+        "credential": credential,
+        "registry": registry,
+        "days": days,
+        "last_used_at": _utc(credential.last_used_at) if credential.last_used_at else "",
+        "tab_url": tab_url(registry),
+        "owner": credential.owner,
+    }
+    body = render_to_string("credentials/email/disabled_unused.txt", context)
+    return mail.EmailMessage(subject, body, to=[credential.owner.email])
+
+
+def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:
+    """Send over one connection; return the keys of the messages the server refused.
+
+    Fails as a whole (raises) only when no connection can be opened, so the caller can undo
+    what it recorded; a message refused on its own is logged and its key returned.
+    """
+    if not messages:
+        return []
+    connection = mail.get_connection(fail_silently=False)
+    connection.open()
+    failed: list[K] = []
+    try:
+        for key, message in messages:
+            message.connection = connection
+            try:
+                message.send()
+            except (smtplib.SMTPException, OSError) as exc:
+                logger.warning("e-mail to a credential owner not sent: %s", exc)
+                failed.append(key)
+    finally:
+        connection.close()
+    return failed

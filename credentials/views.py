@@ -399,6 +399,7 @@ def reset_long_term(
     context["grace_hours"] = settings.ROTATION_GRACE_HOURS
     if request.htmx:
         return render(request, f"{ACCESS_TEMPLATE}#reset-dialog", context, status=status)
+    context.pop("registry")
     return _render_long_term(request, registry, dialog="reset", status=status, **context)
 
 

@@ -14,6 +14,7 @@ from django.test import Client
 from credentials import catalog
 from credentials.models import Actor, LongTermCredential, Region, Registry, User
 from tests.helpers import client_for, make_user
+from tests.smtp import mailbox, smtp_server  # noqa: F401 - fixtures: a real SMTP server
 
 LAST = "test_no_secret_reached_the_logs"
 

@@ -33,7 +33,17 @@ class Mailbox:
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
+    # Recipients the server refuses (550), as a real one refuses an unknown mailbox.
+    refused: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -45,6 +55,7 @@ class Mailbox:
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.refused.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         with self._lock:
@@ -52,7 +63,7 @@ class Mailbox:
 
     def subjects(self) -> list[str]:
         with self._lock:
-            return [str(m["Subject"]) for m in self.messages]
+            return [str(m["Subject"]).strip() for m in self.messages]
 
 
 def body(message: EmailMessage) -> str:

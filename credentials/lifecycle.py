@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 # How long after expiry the "has expired" e-mail may still go out (a sender that was down).
 EXPIRED_NOTICE_WINDOW = timedelta(days=7)
-SYSTEM = Actor(user=None, username="system")
+SYSTEM = Actor(user=None, username="system", channel=AuditEvent.Channel.SYSTEM)
 
 
 @dataclass

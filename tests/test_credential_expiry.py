@@ -24,8 +24,7 @@ from credentials.models import (
     Registry,
     User,
 )
-from tests.conftest import client_for
-from tests.test_registry_token import ask, basic
+from tests.helpers import ask, basic, client_for
 
 pytestmark = pytest.mark.django_db
 

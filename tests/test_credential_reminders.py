@@ -22,7 +22,7 @@ from credentials.models import (
     Registry,
     User,
 )
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.servers import free_port
 from tests.smtp import Mailbox, body
 

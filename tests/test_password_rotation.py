@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.conftest import client_for
-from tests.test_registry_token import ask, basic
+from tests.helpers import ask, basic, client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
 

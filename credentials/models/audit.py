@@ -45,6 +45,7 @@ class AuditEvent(models.Model):
     class Channel(models.TextChoices):
         CONSOLE = "console", "Console"
         API = "api", "API"
+        SYSTEM = "system", "System (scheduled command)"
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -186,10 +186,13 @@ def update_long_term(
     if not isinstance(enable, bool):
         raise bad_request('The body must be {"enable": true} or {"enable": false}')
     credential = _own_credential(caller, registry, credential_id)
-    if enable:
-        credential.enable(by=caller.actor(request))
-    else:
-        credential.disable(by=caller.actor(request))
+    try:
+        if enable:
+            credential.enable(by=caller.actor(request))
+        else:
+            credential.disable(by=caller.actor(request))
+    except ConsoleError as exc:  # an expired credential cannot be enabled again
+        raise bad_request(str(exc)) from exc
     return HttpResponse(status=200, content_type="application/json")
 
 

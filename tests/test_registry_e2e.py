@@ -381,3 +381,69 @@ def test_a_credential_created_with_huaweis_sdk_logs_in_until_the_sdk_disables_it
         )
     )
     assert_unauthorized(skopeo.login(docker_registry.address, created.user_id, created.auth_token))
+
+
+# --- The credential lifecycle (issue 16): expiry and rotation, as skopeo sees them ---------
+
+
+def test_one_second_after_expiry_skopeo_can_no_longer_log_in(
+    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, tmp_path: Path
+) -> None:
+    from credentials.models import AuditEvent, LongTermCredential
+
+    console = client_for(owner)
+    response = console.post(
+        reverse("create_long_term", args=[registry_in_console.public_id]),
+        {"name": "ci-bot", "validity": "30"},
+    )
+    assert response.status_code == 200
+    _, username, password, *_, expires = list(csv.reader(io.StringIO(response.content.decode())))[1]
+    credential = LongTermCredential.objects.get(username=username)
+    assert expires == credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    skopeo = Skopeo(tmp_path)
+    assert_ok(skopeo.login(docker_registry.address, username, password))
+    # Move the credential's clock rather than the console's: a console clock 30 days ahead
+    # would sign tokens the registry (on the real clock) refuses by itself, proving nothing.
+    LongTermCredential.objects.filter(pk=credential.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert_unauthorized(skopeo.login(docker_registry.address, username, password))
+    refusal = AuditEvent.objects.filter(
+        action=AuditEvent.Action.REGISTRY_LOGIN_FAILED, credential_username=username
+    ).first()
+    assert refusal is not None  # refused by the console's token service, not the registry
+    assert refusal.detail["reason"] == "wrong, disabled or expired credential"
+
+
+def test_during_a_resets_overlap_both_passwords_log_in_and_after_it_only_the_new(
+    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, tmp_path: Path,
+    settings,
+) -> None:  # fmt: skip
+    from credentials.models import LongTermCredential
+
+    console = client_for(owner)
+    username, old = create_long_term(console, registry_in_console, "ci-bot")
+    credential = LongTermCredential.objects.get(username=username)
+
+    def reset() -> str:
+        url = reverse("reset_long_term", args=[registry_in_console.public_id, credential.public_id])
+        response = console.post(url)
+        assert response.status_code == 200
+        return list(csv.reader(io.StringIO(response.content.decode())))[1][2]
+
+    new = reset()
+    skopeo = Skopeo(tmp_path)
+    assert_ok(skopeo.login(docker_registry.address, username, old))
+    assert_ok(skopeo.login(docker_registry.address, username, new))
+    # Move the overlap's end into the past rather than waiting 24 hours (a moved console clock
+    # would sign tokens the registry, on the real clock, takes for not yet valid).
+    LongTermCredential.objects.filter(pk=credential.pk).update(
+        previous_password_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert_unauthorized(skopeo.login(docker_registry.address, username, old))
+    assert_ok(skopeo.login(docker_registry.address, username, new))
+
+    settings.ROTATION_GRACE_HOURS = 0  # no overlap: the replaced password stops at once
+    newest = reset()
+    assert_unauthorized(skopeo.login(docker_registry.address, username, new))
+    assert_ok(skopeo.login(docker_registry.address, username, newest))

@@ -98,7 +98,9 @@
     link.click();
     link.remove();
     window.setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-    var dialog = event.detail.elt.closest("dialog");
+    // The dialog of the form that asked (its target may lie outside the dialog).
+    var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+    var dialog = source.closest("dialog") || event.detail.elt.closest("dialog");
     if (dialog) dialog.close();
   });
 

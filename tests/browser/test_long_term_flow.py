@@ -49,6 +49,7 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
         "Registry",
         "Login Command",
         "Created At",
+        "Expires At",
     ]
     assert values[0] == "ci-bot.1"
     username, password, address = values[1], values[2], values[3]

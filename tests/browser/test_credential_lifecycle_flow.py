@@ -1,0 +1,146 @@
+"""The credential lifecycle in Chromium: the Validity choice, the Expires column and Expired
+status, the banner, and Reset Password's CSV."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from credentials.models import (
+    Actor,
+    LongTermCredential,
+    Registry,
+    User,
+    digest_password,
+)
+from tests.browser.helpers import open_access_credentials, screenshot, sign_in
+from tests.helpers import PASSWORD, SEEN_SECRETS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def row(page: Page, name: str):
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+
+
+def read_download(download) -> list[list[str]]:
+    with open(download.path(), encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_the_validity_choice_the_expires_column_and_the_expired_status(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    open_access_credentials(page, owner)
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    validity = dialog.get_by_label("Validity")
+    expect(validity).to_have_value("never")
+    assert validity.locator("option").all_inner_texts() == [
+        "Never",
+        "30 days",
+        "90 days",
+        "180 days",
+        "365 days",
+        "On a date",
+    ]
+    expires_on = dialog.get_by_label("Expires on")
+    expect(expires_on).to_be_hidden()  # only with "On a date"
+    validity.select_option("date")
+    expect(expires_on).to_be_visible()
+    day = (timezone.now() + timedelta(days=45)).date()
+    expires_on.fill(day.isoformat())
+    dialog.get_by_label("Credential Name").fill("dated-bot")
+    screenshot(page, "lifecycle-validity-date")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    header, values = read_download(download_info.value)
+    SEEN_SECRETS.append(values[2])
+    assert header[-1] == "Expires At"
+    assert values[-1] == f"{day.isoformat()}T00:00:00Z"
+    expect(dialog).to_be_hidden()
+    expect(row(page, "dated-bot")).to_contain_text(f"{day.isoformat()} 00:00 UTC")
+    expect(row(page, "dated-bot")).to_contain_text("Enabled")
+
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog.get_by_label("Credential Name").fill("forever-bot")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    SEEN_SECRETS.append(read_download(download_info.value)[1][2])
+    expect(row(page, "forever-bot").get_by_role("cell", name="Never", exact=True)).to_be_visible()
+
+    # Move the credential's clock past its expiry (and tell the tab, as every write does).
+    LongTermCredential.objects.filter(name="dated-bot").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    User.objects.credentials_changed(owner.pk)
+    page.reload()
+    expired = row(page, "dated-bot")
+    expect(expired).to_contain_text("Expired")
+    expect(expired.get_by_role("button", name="Enable")).to_have_count(0)
+    expect(expired.get_by_role("button", name="Disable")).to_have_count(0)
+    expect(expired.get_by_role("link", name="Reset Password")).to_have_count(0)
+    expect(expired.get_by_role("link", name="Delete")).to_be_visible()
+    screenshot(page, "lifecycle-expired-row")
+
+
+def test_the_banner_names_a_credential_that_expires_within_a_week(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    LongTermCredential.objects.create_for(
+        owner=owner,
+        registry=registry,
+        name="soon-bot",
+        by=Actor(user=owner),
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    LongTermCredential.objects.create_for(
+        owner=owner,
+        registry=registry,
+        name="later-bot",
+        by=Actor(user=owner),
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    sign_in(page, owner.username, PASSWORD)
+    banner = page.get_by_role("note", name="Credentials about to expire")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("soon-bot")
+    expect(banner).not_to_contain_text("later-bot")
+    screenshot(page, "lifecycle-banner")
+    banner.get_by_role("link", name="soon-bot").click()
+    expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
+    expect(row(page, "soon-bot")).to_be_visible()
+
+
+def test_reset_password_downloads_a_new_csv_and_shows_the_overlap(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    credential, old = LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci-bot", by=Actor(user=owner)
+    )
+    open_access_credentials(page, owner)
+    row(page, "ci-bot").get_by_role("link", name="Reset Password").click()
+    dialog = page.get_by_role("dialog", name="Reset Password")
+    expect(dialog).to_contain_text("keeps working for 24 more hours")
+    screenshot(page, "lifecycle-reset-dialog")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    download = download_info.value
+    assert download.suggested_filename == "ci-bot.csv"
+    header, values = read_download(download)
+    assert header[:3] == ["Credential Name", "Username", "Password"]
+    new = values[2]
+    SEEN_SECRETS.append(new)
+    assert values[1] == credential.username
+    assert new != old
+    credential.refresh_from_db()
+    assert credential.password_digest == digest_password(new)
+    assert credential.previous_password_digest == digest_password(old)
+    expect(dialog).to_be_hidden()
+    expect(row(page, "ci-bot")).to_contain_text("Previous password works until")
+    screenshot(page, "lifecycle-after-reset")

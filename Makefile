@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-admin bench-http clean
+.PHONY: run test lint format bench bench-admin bench-http bench-reminders clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,8 @@ bench-admin: $(VENV)/.dev
 bench-http: $(VENV)/.dev
 	@command -v wrk >/dev/null || (echo "Installing wrk"; apt-get install -y -qq wrk)
 	scripts/with-postgres.sh $(BIN)/python bench/http_bench.py $(BENCH_ARGS)
+
+bench-reminders: $(VENV)/.dev
+	scripts/with-postgres.sh $(BIN)/python bench/reminders_bench.py $(BENCH_ARGS)
 
 bench: bench-admin bench-http

@@ -352,7 +352,7 @@ CONSOLE_URL = env.str("CONSOLE_URL", default="http://127.0.0.1:8000").rstrip("/"
 
 # Mail (reminders): EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:pass@host:587;
 # unset, messages are written to the console (stderr) so `make run` needs no mail server.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+vars().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SWR Console <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)

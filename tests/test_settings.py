@@ -124,4 +124,9 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
         timeout=60,
         check=True,
     ).stdout.split()
-    assert sorted(services) == ["db", "web"]
+    assert sorted(services) == ["db", "lifecycle", "web"]
+    # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
+    config = subprocess.run(
+        [compose, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "python manage.py send_credential_reminders" in config

@@ -80,9 +80,7 @@ def seed(total: int, due: int, stale: int) -> None:
     )
     with (
         connection.cursor() as cursor,
-        cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN"
-        ) as copy,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
         copy.write(buffer.getvalue())
     with connection.cursor() as cursor:

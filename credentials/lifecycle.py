@@ -12,6 +12,7 @@ removed so a later run tries again. Work goes in batches of a constant number of
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -121,6 +122,15 @@ def _record(credentials: list[LongTermCredential], kind: str, now: datetime) -> 
         return {row[0] for row in cursor.fetchall()}
 
 
+def _days_left(window: Window, credential: LongTermCredential, now: datetime) -> int | None:
+    """Whole days left, to the nearest (what the mail says), or None once expired. The
+    window's own number would overstate it when the sender ran late in the window."""
+    if window.days is None:
+        return None
+    assert credential.expires_at is not None
+    return max(1, math.floor((credential.expires_at - now) / timedelta(days=1) + 0.5))
+
+
 def send_reminders(window: Window, batch_size: int, report: Report) -> None:
     after_pk = 0
     while True:
@@ -132,7 +142,10 @@ def send_reminders(window: Window, batch_size: int, report: Report) -> None:
             now = timezone.now()
             recorded = _record(due, window.kind, now)
             messages = [
-                (credential.pk, notifications.expiry_reminder(credential, window.days))
+                (
+                    credential.pk,
+                    notifications.expiry_reminder(credential, _days_left(window, credential, now)),
+                )
                 for credential in due
                 if credential.pk in recorded
             ]

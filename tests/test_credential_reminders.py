@@ -317,3 +317,16 @@ def test_stale_disabling_waits_for_a_mail_server(
     # Disabled and told, or neither.
     assert LongTermCredential.objects.get().is_enabled
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.LONG_TERM_DISABLED).exists()
+
+
+def test_the_reminder_says_the_days_actually_left(
+    mailbox: Mailbox, alice: User, registry: Registry, frozen: datetime, time_machine
+) -> None:
+    expires_at = NOW + timedelta(days=30)
+    make(alice, registry, "ci-bot", expires_at)
+    # The sender ran last with 8 days left and next with 4 days and 2 hours left.
+    time_machine.move_to(expires_at - timedelta(days=4, hours=2), tick=False)
+    send()
+    assert mailbox.subjects() == [
+        f"Your long-term credential “ci-bot” for {registry.address} expires in 4 days"
+    ]

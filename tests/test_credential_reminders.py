@@ -330,3 +330,36 @@ def test_the_reminder_says_the_days_actually_left(
     assert mailbox.subjects() == [
         f"Your long-term credential “ci-bot” for {registry.address} expires in 4 days"
     ]
+
+
+def _stale_queries_for(count: int, registry: Registry, batch_size: int) -> int:
+    owner = User.objects.create(username=f"stale{count}", email=f"s{count}@example.test")
+    LongTermCredential.objects.bulk_create(
+        LongTermCredential(
+            owner=owner,
+            registry=registry,
+            name=f"stale-{count}-{index}",
+            username=f"cn-north-4@STALE{count:04d}{index:011d}",
+            password_digest="0" * 64,
+            created_at=NOW - timedelta(days=300),
+        )
+        for index in range(count)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        report = lifecycle.run(batch_size=batch_size)
+    assert report.disabled == count
+    return len(queries)
+
+
+def test_the_stale_policy_runs_a_constant_number_of_queries_per_batch(
+    registry: Registry, frozen: datetime, settings
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DISABLE_UNUSED_AFTER_DAYS = 90
+    batch = 5
+    small = _stale_queries_for(2 * batch, registry, batch)
+    large = _stale_queries_for(4 * batch, registry, batch)
+    per_batch = (large - small) // 2
+    assert large - small == 2 * per_batch
+    assert small - 2 * per_batch == _stale_queries_for(0, registry, batch)
+    assert per_batch <= 6, per_batch  # savepoint, SELECT … FOR UPDATE, UPDATE, audit, owners

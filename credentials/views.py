@@ -238,7 +238,6 @@ def _page_key(request: HtmxHttpRequest, registry: Registry, partial: bool) -> st
         catalog.current().version,
         settings.LONG_TERM_PAGE_SIZE,
         settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
-        settings.LONG_TERM_MAX_DAYS,
     )
     return "long-term-tab:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -241,7 +241,10 @@ class LongTermCredential(models.Model):
     # Empty: never expires. Chosen at creation; never extended (docs/DECISIONS.md).
     expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # After Reset Password the replaced password's digest, accepted until the moment below.
-    previous_password_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # db_default too: rows copied in by name (seed_demo_data's COPY) need not name it.
+    previous_password_digest = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     previous_password_until = models.DateTimeField(null=True, blank=True, editable=False)
     password_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
 

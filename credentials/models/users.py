@@ -106,6 +106,7 @@ class User(AbstractUser):
     )
     credentials_expiring_soon = models.BooleanField(
         default=False,
+        db_default=False,
         editable=False,
         help_text="Whether an enabled credential of the user expires within the banner's "
         "week; true until credentials_deadline.",

@@ -45,7 +45,7 @@ from credentials.signals import deleting_actor
 COUNT_CAP = 10_000
 # Fields no list URL or export may filter on: a `__startswith` lookup would reveal a digest a
 # character at a time (Django allows any lookup on a model's own fields by default).
-SECRET_FIELDS = frozenset({"password", "password_digest"})
+SECRET_FIELDS = frozenset({"password", "password_digest", "previous_password_digest"})
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

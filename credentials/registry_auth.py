@@ -11,7 +11,6 @@ import base64
 import binascii
 import functools
 import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from credentials.models import (
     Registry,
     TemporaryCredential,
     User,
-    digest_password,
+    password_matches,
 )
 from credentials.throttling import failures_exceeded
 
@@ -159,19 +158,18 @@ def verify(username: str, password: str) -> Principal | None:
     """The credential `username` if `password` is its password and it may log in now.
 
     One indexed lookup by username (long-term and temporary together, joined with the owner
-    and registry) and one HMAC, whether or not the username exists; during a reset's overlap
-    that one digest is compared with both stored ones.
+    and registry) and one HMAC, whether or not the username exists (a second only during a
+    reset's overlap, for a password that is not the current one).
     """
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP, [now, now - LAST_USED_PRECISION, now, username, username, now])
         row = cursor.fetchone()
-    presented = digest_password(password)
     digest = row[2] if row is not None else _NO_DIGEST
+    matches = password_matches(password, digest)
     previous = row[7] if row is not None else None
-    matches = hmac.compare_digest(presented, digest) | (
-        previous is not None and hmac.compare_digest(presented, previous)
-    )
+    if not matches and previous is not None:  # the password a reset replaced, still in overlap
+        matches = password_matches(password, previous)
     if row is None or not matches:
         return None
     pk, owner_id, _, allowed, used_recently, address, project, _ = row

@@ -144,3 +144,23 @@ def test_reset_password_downloads_a_new_csv_and_shows_the_overlap(
     expect(dialog).to_be_hidden()
     expect(row(page, "ci-bot")).to_contain_text("Previous password works until")
     screenshot(page, "lifecycle-after-reset")
+
+
+def test_reset_password_works_without_javascript(
+    no_js_page: Page, owner: User, registry: Registry
+) -> None:
+    credential, old = LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="nojs-bot", by=Actor(user=owner)
+    )
+    page = no_js_page
+    open_access_credentials(page, owner)
+    row(page, "nojs-bot").get_by_role("link", name="Reset Password").click()
+    dialog = page.get_by_role("dialog", name="Reset Password")
+    expect(dialog).to_contain_text("nojs-bot")
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="OK").click()
+    new = read_download(download_info.value)[1][2]
+    SEEN_SECRETS.append(new)
+    credential.refresh_from_db()
+    assert credential.password_digest == digest_password(new)
+    assert credential.previous_password_digest == digest_password(old)

@@ -307,49 +307,30 @@ def _credential_csv_response(credential: LongTermCredential, password: str) -> H
     return response
 
 
-def _after_status_change(
-    request: HtmxHttpRequest,
-    registry: Registry,
-    credential: LongTermCredential,
-    message: str,
-    *,
-    refused: bool = False,
+@login_required
+@require_POST
+def set_long_term_status(
+    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID, *, enabled: bool
 ) -> HttpResponse:
+    """Enable or disable (`enabled`, fixed by the URL): htmx gets the updated row. An expired
+    credential cannot be enabled: the row (409) or the tab says why."""
+    registry = _get_registry(registry_id)
+    credential = _get_credential_for_user(request, registry, credential_id)
+    change = credential.enable if enabled else credential.disable
+    refused = False
+    try:
+        change(by=Actor.from_request(request))
+    except ConsoleError as exc:  # expired
+        refused, message = True, str(exc)
+    else:
+        state = "enabled" if enabled else "disabled"
+        message = f"Credential “{credential.name}” is {state}."
     if request.htmx:
         context = {"registry": registry, "credential": credential, "row_error": refused and message}
         status = 409 if refused else 200
         return render(request, f"{ACCESS_TEMPLATE}#credential-row", context, status=status)
     (messages.error if refused else messages.success)(request, message)
     return redirect(_tab_url(registry, request))
-
-
-@login_required
-@require_POST
-def disable_long_term(
-    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
-) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    credential = _get_credential_for_user(request, registry, credential_id)
-    credential.disable(by=Actor.from_request(request))
-    return _after_status_change(
-        request, registry, credential, f"Credential “{credential.name}” is disabled."
-    )
-
-
-@login_required
-@require_POST
-def enable_long_term(
-    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
-) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    credential = _get_credential_for_user(request, registry, credential_id)
-    try:
-        credential.enable(by=Actor.from_request(request))
-    except ConsoleError as exc:  # expired
-        return _after_status_change(request, registry, credential, str(exc), refused=True)
-    return _after_status_change(
-        request, registry, credential, f"Credential “{credential.name}” is enabled."
-    )
 
 
 @login_required

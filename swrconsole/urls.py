@@ -23,12 +23,14 @@ registry_urls = [
     ),
     path(
         "access-credentials/long-term/<uuid:credential_id>/disable/",
-        views.disable_long_term,
+        views.set_long_term_status,
+        {"enabled": False},
         name="disable_long_term",
     ),
     path(
         "access-credentials/long-term/<uuid:credential_id>/enable/",
-        views.enable_long_term,
+        views.set_long_term_status,
+        {"enabled": True},
         name="enable_long_term",
     ),
     path(

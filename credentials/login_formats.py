@@ -13,6 +13,8 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+from credentials.timestamps import utc_iso
+
 if TYPE_CHECKING:
     from credentials.models import AccessKey, LongTermCredential
 
@@ -75,9 +77,9 @@ def long_term_csv(credential: LongTermCredential, password: str) -> str:
             password,
             address,
             docker_command(credential.username, password, address),
-            credential.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            utc_iso(credential.created_at),
             # Empty when it never expires.
-            credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if credential.expires_at else "",
+            utc_iso(credential.expires_at) if credential.expires_at else "",
         ]
     )
     return buffer.getvalue()

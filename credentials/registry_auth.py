@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ from credentials.models import (
     password_matches,
 )
 from credentials.throttling import failures_exceeded
+from credentials.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def issue_token(subject: str, service: str, access: list[dict]) -> dict[str, Any
         "token": token,
         "access_token": token,
         "expires_in": ttl,
-        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "issued_at": utc_iso(now),
     }
 
 
@@ -251,11 +252,7 @@ def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> H
         logger.warning("registry login throttled for a username or IP")
     AuditEvent.record(
         AuditEvent.Action.REGISTRY_LOGIN_FAILED,
-        Actor(
-            user=None,
-            ip_address=request.META.get("REMOTE_ADDR"),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        ),
+        replace(Actor.from_request(request), user=None),  # a registry client signs no one in
         registry=Registry.objects.filter(address=service).first() if service else None,
         username=username[:150],
         reason=reason,

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from credentials.models import Actor, LongTermCredential, Registry, User
+from credentials.models import Actor, LongTermCredential, Registry, TemporaryCredential, User
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,6 +42,11 @@ def new_credential(owner: User, registry: Registry, name: str) -> tuple[LongTerm
 def make_credential(owner: User, registry: Registry, name: str) -> LongTermCredential:
     """A long-term credential of `owner` (its password unused)."""
     return new_credential(owner, registry, name)[0]
+
+
+def mint_temporary(user: User, registry: Registry) -> tuple[TemporaryCredential, str]:
+    """A temporary credential of `user` as Generate mints one, and its password."""
+    return TemporaryCredential.objects.issue(registry=registry, by=Actor(user=user), kind="image")
 
 
 def tab_url(registry: Registry) -> str:

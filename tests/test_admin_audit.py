@@ -17,10 +17,9 @@ from credentials.models import (
     AuditEvent,
     LongTermCredential,
     Registry,
-    TemporaryCredential,
     User,
 )
-from tests.helpers import PASSWORD, client_for, new_credential
+from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential
 
 CREDENTIALS = "admin:credentials_longtermcredential_changelist"
 EVENTS = "admin:credentials_auditevent_changelist"
@@ -101,9 +100,7 @@ def test_no_secret_or_digest_appears_in_any_admin_page(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
     credential, password = new_credential(owner, registry, "ci-bot")
-    temporary, temp_password = TemporaryCredential.objects.mint(
-        user=owner, project_name="cn-north-4", region="cn-north-4"
-    )
+    temporary, temp_password = mint_temporary(owner, registry)
     credential.disable(by=Actor(user=staff_user), reason="leak drill")
     client = client_for(staff_user)
     urls = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from credentials.models import (
+    TEMPORARY_VALIDITY,
     Actor,
     AuditEvent,
     Registry,
@@ -19,7 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def rows(owner: User, registry: Registry, action: str = AuditEvent.Action.TEMPORARY_ISSUED):
-    credential, _ = TemporaryCredential.objects.build(owner, registry.project_name, "cn-north-4")
+    credential = TemporaryCredential(
+        user=owner,
+        project_name=registry.project_name,
+        username="cn-north-4@INSERTTOGETHER000001",
+        password_digest="0" * 64,
+        expires_at=timezone.now() + TEMPORARY_VALIDITY,
+    )
     event = AuditEvent.build(action, Actor(user=owner), credential=credential, registry=registry)
     return credential, event
 

@@ -6,21 +6,16 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from credentials.models import Actor, AuditEvent, TemporaryCredential, User
+from credentials.models import Actor, AuditEvent, Registry, TemporaryCredential, User
+from tests.helpers import mint_temporary
 
 
 def test_it_deletes_only_long_expired_temporary_credentials_and_keeps_their_events(
-    owner: User, db: None
+    owner: User, registry: Registry
 ) -> None:
-    old, _ = TemporaryCredential.objects.mint(
-        user=owner, project_name="cn-north-4", region="cn-north-4"
-    )
-    recent, _ = TemporaryCredential.objects.mint(
-        user=owner, project_name="cn-north-4", region="cn-north-4"
-    )
-    live, _ = TemporaryCredential.objects.mint(
-        user=owner, project_name="cn-north-4", region="cn-north-4"
-    )
+    old, _ = mint_temporary(owner, registry)
+    recent, _ = mint_temporary(owner, registry)
+    live, _ = mint_temporary(owner, registry)
     AuditEvent.record(AuditEvent.Action.TEMPORARY_MINTED, Actor(owner), credential=old)
     TemporaryCredential.objects.filter(pk=old.pk).update(
         expires_at=timezone.now() - timedelta(days=8)

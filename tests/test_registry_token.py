@@ -22,7 +22,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from tests.helpers import ask, basic
+from tests.helpers import ask, basic, mint_temporary
 
 pytestmark = pytest.mark.usefixtures("token_keys")
 
@@ -188,9 +188,7 @@ def test_disabled_deleted_and_federated_credentials_are_refused(
 def test_temporary_credentials_work_until_they_expire(
     client: Client, owner: User, registry: Registry, other_registry: Registry
 ) -> None:
-    temp, password = TemporaryCredential.objects.mint(
-        user=owner, project_name=registry.project_name, region="cn-north-4"
-    )
+    temp, password = mint_temporary(owner, registry)
     auth = basic(temp.username, password)
     assert ask(client, auth, registry.address, "repository:x:push").status_code == 200
     assert ask(client, auth, other_registry.address).status_code == 200  # same project
@@ -203,9 +201,7 @@ def test_temporary_credentials_work_until_they_expire(
 def test_a_temporary_credential_of_a_deactivated_user_is_refused(
     client: Client, owner: User, registry: Registry
 ) -> None:
-    temp, password = TemporaryCredential.objects.mint(
-        user=owner, project_name=registry.project_name, region="cn-north-4"
-    )
+    temp, password = mint_temporary(owner, registry)
     owner.is_active = False
     owner.save()
     assert ask(client, basic(temp.username, password), registry.address).status_code == 401
@@ -217,9 +213,7 @@ def test_a_temporary_credential_is_refused_by_another_projects_registry(
     elsewhere = Registry.objects.create(
         region=region, name="x", address="x.example", project_name="cn-north-4_other"
     )
-    temp, password = TemporaryCredential.objects.mint(
-        user=owner, project_name=registry.project_name, region="cn-north-4"
-    )
+    temp, password = mint_temporary(owner, registry)
     assert ask(client, basic(temp.username, password), elsewhere.address).status_code == 401
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from credentials import registry_auth
 from credentials.models import Actor, LongTermCredential, Registry, TemporaryCredential, User
+from tests.helpers import mint_temporary
 
 TABLES = {
     LongTermCredential._meta.db_table: "long_term_username_unique",
@@ -37,9 +38,7 @@ def test_a_username_cannot_be_stored_twice(owner: User, registry: Registry) -> N
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         twin.save()
-    minted, _ = TemporaryCredential.objects.mint(
-        user=owner, project_name=registry.project_name, region="cn-north-4"
-    )
+    minted, _ = mint_temporary(owner, registry)
     copy = TemporaryCredential(
         user=owner,
         project_name=minted.project_name,

@@ -12,7 +12,6 @@ from credentials.models.base import (
     EXPIRY_BANNER_DAYS,
     NAME_MAX_LENGTH,
     NAME_RULE,
-    TEMPORARY_VALIDITY,
     Actor,
     ConsoleError,
     digest_password,
@@ -33,6 +32,7 @@ from credentials.models.long_term import (
 from credentials.models.reminders import CredentialReminder
 from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
 from credentials.models.users import ConsoleUserManager, User
+from credentials.upstream import TEMPORARY_VALIDITY  # SWR's rule: 24 hours
 
 __all__ = [
     "DEFAULT_EXPIRY",

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
-    TEMPORARY_VALIDITY,
     Actor,
     digest_password,
     generate_password,
@@ -19,24 +18,29 @@ from credentials.models.base import (
 )
 from credentials.models.catalog import Registry
 from credentials.models.users import User
+from credentials.upstream import TEMPORARY_VALIDITY
 
 
 class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
     def unexpired(self, now: datetime | None = None) -> TemporaryCredentialQuerySet:
         return self.filter(expires_at__gt=now or timezone.now())
 
-    def mint(
-        self, *, user: User, project_name: str, region: str
-    ) -> tuple[TemporaryCredential, str]:
-        """A new 24-hour credential for `user`, with its password (returned only here)."""
-        credential, password = self.build(user, project_name, region)
-        credential.save(force_insert=True)
-        return credential, password
-
     def issue(self, *, registry: Registry, by: Actor, kind: str) -> tuple[TemporaryCredential, str]:
-        """Built-in mode's Generate: a new 24-hour credential for the signed-in `by.user`,
-        stored together with its "issued" audit event (one statement on PostgreSQL)."""
-        credential, password = self.build(by.user, registry.project_name, registry.region.name)
+        """A new 24-hour credential for `by.user` and its password (returned only here), stored
+        together with its "issued" audit event: one statement on PostgreSQL, so there is never
+        a credential without its event.
+
+        The only way a temporary credential is minted: the console's Generate in built-in
+        mode and the built-in SWR API (credentials/swr_api/swr.py) both come here.
+        """
+        password = generate_password()
+        credential = self.model(
+            user=by.user,
+            project_name=registry.project_name,
+            username=generate_username(registry.region.name),
+            password_digest=digest_password(password),
+            expires_at=timezone.now() + TEMPORARY_VALIDITY,
+        )
         event = AuditEvent.build(
             AuditEvent.Action.TEMPORARY_ISSUED,
             by,
@@ -48,20 +52,6 @@ class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
             expires_at=credential.expires_at.isoformat(),
         )
         insert_together(credential, event)
-        return credential, password
-
-    def build(
-        self, user: User | None, project_name: str, region: str
-    ) -> tuple[TemporaryCredential, str]:
-        """A new credential, not yet saved, and its password."""
-        password = generate_password()
-        credential = self.model(
-            user=user,
-            project_name=project_name,
-            username=generate_username(region),
-            password_digest=digest_password(password),
-            expires_at=timezone.now() + TEMPORARY_VALIDITY,
-        )
         return credential, password
 
 

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from credentials.models.base import TEMPORARY_VALIDITY
+from credentials.upstream import TEMPORARY_VALIDITY
 
 
 @functools.cache

@@ -11,7 +11,6 @@ rules, limits, audit events and the tab's cache all hold; events carry the chann
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -30,6 +29,7 @@ from credentials.swr_api import identity
 from credentials.swr_api.dispatch import json_body
 from credentials.swr_api.errors import bad_request, forbidden, not_found
 from credentials.swr_api.swr import mint_temporary
+from credentials.timestamps import utc_iso
 
 MAX_LIMIT = 100
 LISTED_FIELDS = ["created_at", "is_enabled", "name", "public_id", "username", "owner__username"]
@@ -75,13 +75,9 @@ def _own_credential(
     return found
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _expire_date(credential: LongTermCredential) -> str:
     expires_at = getattr(credential, "expires_at", None)  # set once credentials can expire
-    return _timestamp(expires_at) if expires_at else NEVER_EXPIRES
+    return utc_iso(expires_at) if expires_at else NEVER_EXPIRES
 
 
 def create_long_term(request: HttpRequest, project_id: str, instance_id: str) -> JsonResponse:
@@ -107,7 +103,7 @@ def create_long_term(request: HttpRequest, project_id: str, instance_id: str) ->
     return JsonResponse(
         {
             "auth_token": password,
-            "created_at": _timestamp(credential.created_at),
+            "created_at": utc_iso(credential.created_at),
             "expire_date": _expire_date(credential),
             "token_id": str(credential.public_id),
             "user_id": credential.username,
@@ -151,9 +147,9 @@ def is_registry_admin(user: Any) -> bool:
 def _listed(row: dict[str, Any], instance_id: str) -> dict[str, Any]:
     expires_at = row.get("expires_at")
     return {
-        "created_at": _timestamp(row["created_at"]),
+        "created_at": utc_iso(row["created_at"]),
         "enable": row["is_enabled"],
-        "expire_date": _timestamp(expires_at) if expires_at else NEVER_EXPIRES,
+        "expire_date": utc_iso(expires_at) if expires_at else NEVER_EXPIRES,
         "instance_id": instance_id,
         "name": row["name"],
         "token_id": str(row["public_id"]),
@@ -214,8 +210,8 @@ def create_temporary(request: HttpRequest, project_id: str, instance_id: str) ->
     return JsonResponse(
         {
             "auth_token": password,
-            "created_at": _timestamp(credential.created_at),
-            "expire_date": _timestamp(credential.expires_at),
+            "created_at": utc_iso(credential.created_at),
+            "expire_date": utc_iso(credential.expires_at),
             "token_id": str(credential.public_id),
             "user_id": credential.username,
         },

@@ -18,6 +18,7 @@ from credentials.models import TEMPORARY_VALIDITY, Actor, AuditEvent, User, proj
 from credentials.swr_api import identity, signing
 from credentials.swr_api.dispatch import json_body
 from credentials.swr_api.errors import ApiError, bad_request, forbidden, unauthorized
+from credentials.timestamps import utc_iso
 
 
 def _password_grant(body: Any) -> tuple[str, str, str, str] | None:
@@ -96,8 +97,8 @@ def _token_body(user: User, project: str, expires_at: datetime, domain: str) -> 
     return {
         "token": {
             "methods": ["password"],
-            "expires_at": iso(expires_at),
-            "issued_at": iso(expires_at - TEMPORARY_VALIDITY),
+            "expires_at": utc_iso(expires_at, microseconds=True),
+            "issued_at": utc_iso(expires_at - TEMPORARY_VALIDITY, microseconds=True),
             "user": {
                 "name": user.get_username(),
                 "id": str(user.pk),
@@ -106,8 +107,3 @@ def _token_body(user: User, project: str, expires_at: datetime, domain: str) -> 
             "project": {"name": project, "id": project_id_for(project)},
         }
     }
-
-
-def iso(moment: datetime) -> str:
-    """Huawei's timestamps: ISO-8601 UTC with microseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -17,7 +17,7 @@ from credentials.models import Registry, TemporaryCredential
 from credentials.swr_api import identity
 from credentials.swr_api.dispatch import require_json_content_type
 from credentials.swr_api.errors import ApiError
-from credentials.swr_api.iam import iso
+from credentials.timestamps import utc_iso
 
 
 def create_secret(request: HttpRequest) -> JsonResponse:
@@ -50,7 +50,7 @@ def _login_command(request: HttpRequest) -> JsonResponse:
     response["X-Swr-Dockerlogin"] = login_formats.docker_command(
         credential.username, password, registries[0].address
     )
-    response["X-Swr-Expireat"] = iso(credential.expires_at)
+    response["X-Swr-Expireat"] = utc_iso(credential.expires_at, microseconds=True)
     return response
 
 

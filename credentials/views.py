@@ -1,8 +1,7 @@
-"""Console pages. Function views that glue requests to the domain actions in models.py."""
+"""Console pages. Function views that glue requests to the domain actions in credentials/models/."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from typing import Any
@@ -11,11 +10,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -28,7 +25,7 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import is_ratelimited
 
-from credentials import catalog, login_formats, temporary_logins, upstream
+from credentials import catalog, login_formats, page_cache, temporary_logins, upstream
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
 from credentials.models import (
@@ -44,9 +41,6 @@ from credentials.throttling import failures_exceeded
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_CHANGED = "credentialsChanged"
-
-# Rendered pages, in each process's memory (settings.CACHES["pages"]).
-pages = caches["pages"]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -197,8 +191,8 @@ def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
     partial = bool(request.htmx and not request.htmx.boosted)
     if not partial:
         _remember_region(request, registry)
-    key = _page_key(request, registry, partial)
-    html = pages.get(key) if key else None
+    key = page_cache.key(request, registry, partial=partial)
+    html = page_cache.get(key)
     if html is not None:
         return HttpResponse(html)
     if partial:
@@ -206,40 +200,8 @@ def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
         response = render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
     else:
         response = _render_long_term(request, registry)
-    if key:
-        pages.set(key, response.content)
+    page_cache.set(key, response.content)
     return response
-
-
-def _page_key(request: HtmxHttpRequest, registry: Registry, partial: bool) -> str | None:
-    """The key of the tab's rendered page: everything the page shows depends on these.
-
-    The user's credentials_version changes with any of their credentials, the catalog's
-    version with any region or registry, and the CSRF secret is the session's own (the
-    page's forms carry tokens for it). None — render, do not cache — when messages wait to
-    be shown once.
-    """
-    if not partial and len(messages.get_messages(request)):
-        return None
-    user = request.user
-    if "CSRF_COOKIE" not in request.META:
-        get_token(request)  # a browser without a CSRF cookie gets a new secret
-    parts = (
-        partial,
-        request.GET.get("page", "")[:12],
-        user.pk,
-        user.get_username(),
-        user.is_federated,
-        user.is_staff,
-        user.credentials_version,
-        user.credentials_clock(),  # statuses and the banner also change with time alone
-        request.META["CSRF_COOKIE"],
-        registry.public_id,
-        catalog.current().version,
-        settings.LONG_TERM_PAGE_SIZE,
-        settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
-    )
-    return "long-term-tab:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @login_required

@@ -114,7 +114,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://"),
     # Rendered pages, kept apart so they never push out the rate limits' counters. Always
-    # in-process: their keys carry the versions of what they show (views._page_key).
+    # in-process: their keys carry the versions of what they show (credentials/page_cache.py).
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",

@@ -3,12 +3,15 @@ regions and registries come from each process's snapshot (credentials/catalog.py
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.template import loader
+from django.test import Client, RequestFactory
 
-from credentials import catalog
+from credentials import catalog, page_cache
 from credentials.models import Actor, Region, Registry, User
 from tests.helpers import ask, basic, client_for, create, make_credential, op_url, tab_url
 
@@ -146,3 +149,62 @@ def test_creating_in_a_registry_deleted_by_another_process_says_so(
     assert "This registry no longer exists." in response.content.decode()
     assert not LongTermCredential.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="long_term.").exists()
+
+
+# --- The key and what the page shows ----------------------------------------------------
+
+TAB_TEMPLATES = (
+    "credentials/access_credentials.html",
+    "credentials/registry_base.html",
+    "base.html",
+    "messages.html",
+)
+_NOT_VARIABLES = {"and", "or", "not", "in", "is", "==", "!=", ">", ">=", "<", "<=", "as", "with"}
+
+
+def _root(expression: str) -> str | None:
+    """`page.number|default:1` → `page`; None for a literal or an operator."""
+    name = expression.split("|")[0].split(".")[0]
+    if name in _NOT_VARIABLES or not name or name[0] in "\"'0123456789":
+        return None
+    return name
+
+
+def template_variables() -> set[str]:
+    """The root name of every variable the tab's templates use, loop variables left out."""
+    used: set[str] = set()
+    bound = {"forloop"}
+    for name in TAB_TEMPLATES:
+        source = Path(loader.get_template(name).origin.name).read_text()
+        for expression in re.findall(r"{{\s*(.*?)\s*}}", source):
+            used.add(_root(expression))
+        for tag in re.findall(r"{%\s*(.*?)\s*%}", source):
+            words = tag.split()
+            if words[0] == "for":
+                bound.update(word.rstrip(",") for word in words[1 : words.index("in")])
+                used.add(_root(words[words.index("in") + 1]))
+            elif words[0] in ("if", "elif"):
+                used.update(_root(word) for word in words[1:])
+            elif words[0] == "url":
+                used.update(_root(word) for word in words[2:])
+    return used - bound - {None}
+
+
+def test_every_variable_the_tab_shows_is_covered_by_its_page_key() -> None:
+    shown = template_variables()
+    assert shown - page_cache.SHOWN.keys() == set(), "add it to page_cache.SHOWN, and the key"
+    assert page_cache.SHOWN.keys() - shown == set(), "no longer shown: drop it from SHOWN"
+
+
+def test_every_part_of_the_key_covers_something_shown_and_changes_the_key(
+    owner: User, registry: Registry
+) -> None:
+    request = RequestFactory().get("/")
+    request.user = owner
+    request.session = {}
+    parts = page_cache.key_parts(request, registry, partial=False)
+    covering = {part for parts_ in page_cache.SHOWN.values() for part in parts_}
+    assert covering == parts.keys()
+    for name, value in parts.items():
+        changed = parts | {name: f"{value}-changed"}
+        assert page_cache.key_of(changed) != page_cache.key_of(parts), name

@@ -53,6 +53,13 @@ def tab_url(registry: Registry) -> str:
     return reverse("long_term_tab", args=[registry.public_id])
 
 
+def tab_page(client: Client, registry: Registry) -> str:
+    """The long-term tab as `client` sees it."""
+    response = client.get(tab_url(registry))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def op_url(operation: str, credential: LongTermCredential) -> str:
     return reverse(
         f"{operation}_long_term", args=[credential.registry.public_id, credential.public_id]

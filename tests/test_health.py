@@ -5,7 +5,9 @@ is there, and a connection the server ended is replaced before a request uses it
 from __future__ import annotations
 
 import select
+import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
@@ -22,10 +24,9 @@ def test_healthz_answers_200_when_the_database_answers(client: Client, db: None)
     assert response.json() == {"status": "ok", "database": "up"}
 
 
-def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None) -> None:
-    # A real refused connection: point the connection at a port where nothing listens.
-    import socket
-
+@contextmanager
+def database_down() -> Iterator[None]:
+    """A real refused connection: the connection points at a port where nothing listens."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
@@ -33,10 +34,15 @@ def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None)
     connection.close()
     connection.settings_dict["PORT"] = str(dead_port)
     try:
-        response = client.get("/healthz")
+        yield
     finally:
         connection.close()
         connection.settings_dict["PORT"] = saved
+
+
+def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None) -> None:
+    with database_down():
+        response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "down"
 
@@ -44,19 +50,8 @@ def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None)
 def test_console_pages_answer_503_not_500_when_the_database_is_down(
     owner_client: Client, registry: Registry
 ) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    saved = connection.settings_dict["PORT"]
-    connection.close()
-    connection.settings_dict["PORT"] = str(dead_port)
-    try:
+    with database_down():
         response = owner_client.get(reverse("long_term_tab", args=[registry.public_id]))
-    finally:
-        connection.close()
-        connection.settings_dict["PORT"] = saved
     assert response.status_code == 503
     assert b"cannot reach its database" in response.content
 

@@ -37,7 +37,10 @@ _pages = caches["pages"]
 # when it does. () means the same for every request of this view: a constant, or shown only
 # in a dialog or on the temporary tab, which the cached GET never renders.
 SHOWN: dict[str, tuple[str, ...]] = {
-    "page": ("page_number", "credentials_version", "page_size"),
+    # The rows, their Expired status (which changes with time alone: credentials_clock).
+    "page": ("page_number", "credentials_version", "credentials_clock", "page_size"),
+    # The banner of credentials expiring within a week (context_processors.console).
+    "expiring_credentials": ("credentials_version", "credentials_clock"),
     "registry": ("registry", "catalog_version"),
     "regions": ("catalog_version",),
     # The registry's region: the full page selects it (views._remember_region).
@@ -58,6 +61,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "command": (),
     "kind": (),
     "per_minute": (),
+    "row_error": (),  # only in the row answered to a refused Enable, never cached
+    "grace_hours": (),  # Reset Password's dialog
     "secret_manifest": (),
 }
 

@@ -127,6 +127,12 @@ def template_variables() -> set[str]:
                 used.update(_root(word) for word in words[1:])
             elif words[0] == "url":
                 used.update(_root(word) for word in words[2:])
+            elif words[0] == "blocktranslate":  # `with name=value`, `count name=value`
+                for word in words[1:]:
+                    name, equals, value = word.partition("=")
+                    if equals:
+                        bound.add(name)
+                        used.add(_root(value))
     return used - bound - {None}
 
 

@@ -8,7 +8,7 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 NAME_RULE = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 NAME_MAX_LENGTH = 64
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-TEMPORARY_VALIDITY = timedelta(hours=24)
 # The console's banner names the user's credentials that expire within this many days.
 EXPIRY_BANNER_DAYS = 7
 # User.credentials_deadline when nothing will change with time alone.

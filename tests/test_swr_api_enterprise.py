@@ -159,3 +159,30 @@ def test_a_token_scoped_to_another_project_is_refused(
     )
     assert_error(created, 403, "4030170")
     assert LongTermCredential.objects.count() == 0
+
+
+def test_an_unexpected_error_is_a_json_500(
+    client: Client, owner: User, registry: Registry, monkeypatch
+) -> None:
+    headers = token_for(client, "alice")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(LongTermCredential.objects.__class__, "in_registry", broken)
+    response = client.get(f"{base(registry)}/long-term-credentials", headers=headers)
+    assert "Internal error" in assert_error(response, 500, "5000000")
+    assert "a bug" not in response.content.decode()
+
+
+def test_a_token_is_validated_by_its_user_or_staff_only(
+    client: Client, owner: User, other_user: User, staff_user: User
+) -> None:
+    alices = token_for(client, "alice")["X-Auth-Token"]
+    for caller, status in (("alice", 200), ("bob", 403), ("sam", 200)):
+        headers = token_for(client, caller) | {"X-Subject-Token": alices}
+        response = client.get("/v3/auth/tokens", headers=headers)
+        assert response.status_code == status, (caller, response.content)
+        if status == 200:
+            assert response.json()["token"]["user"]["name"] == "alice"
+            assert response["X-Subject-Token"] == alices

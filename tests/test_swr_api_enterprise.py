@@ -186,3 +186,17 @@ def test_a_token_is_validated_by_its_user_or_staff_only(
         if status == 200:
             assert response.json()["token"]["user"]["name"] == "alice"
             assert response["X-Subject-Token"] == alices
+
+
+def test_a_body_past_the_upload_limit_is_a_json_400(
+    client: Client, owner: User, registry: Registry, settings
+) -> None:
+    headers = token_for(client, "alice")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"name": "ci", "padding": "' + "x" * 2000 + '"}'
+    response = client.post(
+        f"{base(registry)}/long-term-credential", body, content_type="application/json",
+        headers=headers,
+    )  # fmt: skip
+    assert_error(response, 400, "4001036")
+    assert LongTermCredential.objects.count() == 0

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -56,6 +57,9 @@ def _answer(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> Http
         return exc.response()
     except Http404 as exc:
         return swr_error(404, "4040000", str(exc) or "Not found")
+    except SuspiciousOperation as exc:  # a body past DATA_UPLOAD_MAX_MEMORY_SIZE, say
+        logger.warning("API request refused: %s", type(exc).__name__)
+        return swr_error(400, "4001036", "The request is malformed or too large")
     except Exception as exc:  # the API's contract: JSON whatever happens
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", type(exc).__name__)

@@ -200,3 +200,25 @@ def test_a_body_past_the_upload_limit_is_a_json_400(
     )  # fmt: skip
     assert_error(response, 400, "4001036")
     assert LongTermCredential.objects.count() == 0
+
+
+def test_expire_date_carries_the_expiry_or_minus_one_for_never(
+    client: Client, owner: User, registry: Registry, settings
+) -> None:
+    headers = token_for(client, "alice")
+    url = f"{base(registry)}/long-term-credential"
+    never = client.post(url, '{"name": "never"}', content_type="application/json", headers=headers)
+    assert never.json()["expire_date"] == "-1"
+    settings.LONG_TERM_MAX_DAYS = 30
+    capped = client.post(
+        url, '{"name": "capped"}', content_type="application/json", headers=headers
+    )
+    stored = LongTermCredential.objects.get(name="capped")
+    assert stored.expires_at is not None
+    expiry = stored.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert capped.json()["expire_date"] == expiry
+    listed = client.get(f"{base(registry)}/long-term-credentials", headers=headers).json()
+    assert {t["name"]: t["expire_date"] for t in listed["auth_tokens"]} == {
+        "capped": expiry,
+        "never": "-1",
+    }

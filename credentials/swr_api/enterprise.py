@@ -11,6 +11,7 @@ rules, limits, audit events and the tab's cache all hold; events carry the chann
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,12 +33,12 @@ from credentials.swr_api.swr import mint_temporary
 from credentials.timestamps import utc_iso
 
 MAX_LIMIT = 100
-LISTED_FIELDS = ["created_at", "is_enabled", "name", "public_id", "username", "owner__username"]
-# Once credentials can expire (issue 16), the list carries their expiry.
-if any(field.name == "expires_at" for field in LongTermCredential._meta.concrete_fields):
-    LISTED_FIELDS.append("expires_at")
-# What Huawei's shape carries for a credential that never expires: the SDK's models say only
-# "expiry time" (a string); SWR Enterprise builds on Harbor, whose robot accounts use -1.
+LISTED_FIELDS = (
+    "created_at", "is_enabled", "expires_at", "name", "public_id", "username", "owner__username",
+)  # fmt: skip
+# What Huawei's shape carries for a credential that never expires (expiry "Never", the default
+# unless LONG_TERM_MAX_DAYS is set): the SDK's models say only "expiry time" (a string); SWR
+# Enterprise builds on Harbor, whose robot accounts use -1.
 NEVER_EXPIRES = "-1"
 
 
@@ -75,8 +76,7 @@ def _own_credential(
     return found
 
 
-def _expire_date(credential: LongTermCredential) -> str:
-    expires_at = getattr(credential, "expires_at", None)  # set once credentials can expire
+def _expire_date(expires_at: datetime | None) -> str:
     return utc_iso(expires_at) if expires_at else NEVER_EXPIRES
 
 
@@ -104,7 +104,7 @@ def create_long_term(request: HttpRequest, project_id: str, instance_id: str) ->
         {
             "auth_token": password,
             "created_at": utc_iso(credential.created_at),
-            "expire_date": _expire_date(credential),
+            "expire_date": _expire_date(credential.expires_at),
             "token_id": str(credential.public_id),
             "user_id": credential.username,
         },
@@ -145,11 +145,10 @@ def is_registry_admin(user: Any) -> bool:
 
 
 def _listed(row: dict[str, Any], instance_id: str) -> dict[str, Any]:
-    expires_at = row.get("expires_at")
     return {
         "created_at": utc_iso(row["created_at"]),
         "enable": row["is_enabled"],
-        "expire_date": utc_iso(expires_at) if expires_at else NEVER_EXPIRES,
+        "expire_date": _expire_date(row["expires_at"]),
         "instance_id": instance_id,
         "name": row["name"],
         "token_id": str(row["public_id"]),

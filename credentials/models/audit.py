@@ -79,6 +79,10 @@ class AuditEvent(models.Model):
     credential_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     credential_username = models.CharField(max_length=150, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (credentials/audit_chain.py), filled in by the database on insert.
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,8 +8,8 @@ from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from credentials import throttling
 from credentials.models import User
-from credentials.throttling import failures_exceeded
 
 
 class SignedInUserLookup:
@@ -42,9 +42,17 @@ class ThrottledModelBackend(SignedInUserLookup, ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
-        if request is not None and failures_exceeded(request, "sign-in", username or ""):
+        if request is None:
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        verdict = throttling.check(request, "sign-in", username or "")
+        if verdict.throttled:
+            # The failure signal that follows writes one audit event per window, not one each.
+            request.swr_throttled = True  # type: ignore[attr-defined]
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not verdict.known:
+            throttling.remember_address(request, "sign-in", username or "")
+        return user
 
 
 class FederatedRemoteUserBackend(SignedInUserLookup, RemoteUserBackend):

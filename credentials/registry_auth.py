@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from credentials import throttling
 from credentials.models import (
     Actor,
     AuditEvent,
@@ -38,7 +39,6 @@ from credentials.models import (
     User,
     password_matches,
 )
-from credentials.throttling import failures_exceeded
 from credentials.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -247,9 +247,9 @@ def _unauthorized() -> HttpResponse:
     return response
 
 
-def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
-    if failures_exceeded(request, "registry-login", username, count_one_more=True):
-        logger.warning("registry login throttled for a username or IP")
+def _record_failure(
+    request: HttpRequest, username: str, service: str, reason: str, **detail: Any
+) -> None:
     AuditEvent.record(
         AuditEvent.Action.REGISTRY_LOGIN_FAILED,
         replace(Actor.from_request(request), user=None),  # a registry client signs no one in
@@ -257,7 +257,14 @@ def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> H
         username=username[:150],
         reason=reason,
         service=service[:255],
+        **detail,
     )
+
+
+def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
+    if throttling.count_failure(request, "registry-login", username):
+        logger.warning("registry login throttled for a username or IP")
+    _record_failure(request, username, service, reason)
     return _unauthorized()
 
 
@@ -267,8 +274,14 @@ def token(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
     credentials = _basic_credentials(request)
     username = credentials[0][:MAX_CREDENTIAL_LENGTH] if credentials else ""
-    if failures_exceeded(request, "registry-login", username):
+    verdict = throttling.check(request, "registry-login", username)
+    if verdict.throttled:
         logger.warning("registry login refused while throttled")
+        throttling.note_throttled(
+            request,
+            "registry-login",
+            lambda detail: _record_failure(request, username, service, "throttled", **detail),
+        )
         return _unauthorized()
     if credentials is None:
         return _refuse(request, username, service, "missing or malformed Basic credentials")
@@ -281,6 +294,8 @@ def token(request: HttpRequest) -> HttpResponse:
     if not service or not principal.may_use(service):
         return _refuse(request, username, service, "unknown service, or another registry's")
 
+    if not verdict.known:  # once per address: later successes from it write nothing
+        throttling.remember_address(request, "registry-login", username)
     if principal.long_term_id is not None:
         _touch_last_used(principal)
     access = granted_access(request.GET.getlist("scope"))

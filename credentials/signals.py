@@ -14,8 +14,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from credentials import throttling
 from credentials.models import Actor, AuditEvent, User
-from credentials.throttling import failures_exceeded
 
 
 @receiver(user_logged_in)
@@ -41,11 +41,20 @@ def record_sign_in_failure(
     else:
         actor = Actor.from_request(request)
         actor = replace(actor, user=None, username=username)
-    AuditEvent.record(
-        AuditEvent.Action.SIGN_IN_FAILED, actor, path=request.path if request is not None else ""
-    )
+    path = request.path if request is not None else ""
+    if request is not None and getattr(request, "swr_throttled", False):
+        # Refused unchecked: at most one event per window from this address, with a count.
+        throttling.note_throttled(
+            request,
+            "sign-in",
+            lambda detail: AuditEvent.record(
+                AuditEvent.Action.SIGN_IN_FAILED, actor, path=path, **detail
+            ),
+        )
+        return
+    AuditEvent.record(AuditEvent.Action.SIGN_IN_FAILED, actor, path=path)
     if request is not None:
-        failures_exceeded(request, "sign-in", username, count_one_more=True)
+        throttling.count_failure(request, "sign-in", username)
 
 
 @receiver(user_logged_out)

@@ -1,60 +1,157 @@
-"""Failed-attempt limits per client address and per username (django-ratelimit counters).
+"""Failed-attempt limits that an attacker elsewhere cannot turn against an account's owner.
 
-Used by console sign-in (pages, admin, built-in IAM) and by the registry token service.
-Only failures are counted. The failure that reaches a limit also leaves a marker in the cache
-until the counter's window ends, so the check every attempt makes first — the registry token
-service makes it on every request — reads two keys and writes nothing (django-ratelimit's own
-check would add-then-get each counter).
+Used by console sign-in (pages, admin, built-in IAM), the registry token service and the API's
+access-key signatures. Only
+failures are counted, in the shared cache (Redis in production, see credentials/cache.py),
+by three counters per attempt (django-ratelimit windows):
+
+- per client address (an IPv4 address or an IPv6 /64), across usernames: one address
+  guessing many usernames;
+- per username *and* address: one address guessing one account's password. A stranger's
+  failures lock out only the stranger — the owner, elsewhere, still signs in;
+- per username across all addresses, a higher bound: a distributed guess at one account.
+  Once it is reached, only addresses that have signed in as that username before (in the
+  last KNOWN_ADDRESS_DAYS) are still let through — as "smart lockout" and device cookies do.
+
+The failure that reaches a limit leaves a marker until its window ends, so the check every
+attempt makes first reads a handful of keys in one round trip and writes nothing. From an
+address that is refused, at most one audit event is written per window, carrying how many
+attempts the previous window refused (note_throttled).
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _split_rate, get_usage
 
-# scope -> (setting with the per-address rate, setting with the per-username rate)
+# How long an address one signed in from stays known for that username.
+KNOWN_ADDRESS_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Scope:
+    per_address: str  # setting: failures from one address, any username
+    per_username: str  # setting: failures for one username from one address
+    per_username_anywhere: str  # setting: failures for one username from all addresses
+
+
 SCOPES = {
-    "sign-in": ("SIGN_IN_FAILURES_PER_IP", "SIGN_IN_FAILURES_PER_USERNAME"),
-    "registry-login": ("REGISTRY_LOGIN_FAILURES_PER_IP", "REGISTRY_LOGIN_FAILURES_PER_USERNAME"),
-    "api-auth": ("API_AUTH_FAILURES_PER_IP", "API_AUTH_FAILURES_PER_ACCESS_KEY"),
+    "sign-in": Scope(
+        "SIGN_IN_FAILURES_PER_IP",
+        "SIGN_IN_FAILURES_PER_USERNAME",
+        "SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE",
+    ),
+    "registry-login": Scope(
+        "REGISTRY_LOGIN_FAILURES_PER_IP",
+        "REGISTRY_LOGIN_FAILURES_PER_USERNAME",
+        "REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE",
+    ),
+    # The "username" of an API signature is its access key id (AK), which is not secret.
+    "api-auth": Scope(
+        "API_AUTH_FAILURES_PER_IP",
+        "API_AUTH_FAILURES_PER_ACCESS_KEY",
+        "API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    throttled: bool
+    # Whether this address has signed in as this username before (see remember_address).
+    known: bool
+
+
+def check(request: HttpRequest, scope: str, username: str) -> Verdict:
+    """Whether this attempt is refused before any password is looked at. Reads, never writes."""
+    network = client_network(request)
+    keys = _marker_keys(scope, username, network)
+    known_key = _known_key(scope, username, network) if username else ""
+    found = cache.get_many([*keys.values(), *([known_key] if known_key else [])])
+    known = bool(known_key and found.get(known_key))
+    throttled = bool(
+        found.get(keys["address"])
+        or (username and found.get(keys["username"]))
+        or (username and found.get(keys["anywhere"]) and not known)
+    )
+    return Verdict(throttled=throttled, known=known)
 
 
 def failures_exceeded(
     request: HttpRequest, scope: str, username: str, *, count_one_more: bool = False
 ) -> bool:
-    """Whether this address or this username has used up its failed attempts in `scope`.
-
-    With count_one_more, one more failure is counted first.
-    """
-    limits = _limits(request, scope, username)
+    """Whether this attempt is refused (check()); with count_one_more, a failure is counted
+    first and the answer says whether that failure reached a limit."""
     if not count_one_more:
-        return bool(cache.get_many([_marker(group, value) for group, value, _ in limits]))
+        return check(request, scope, username).throttled
+    return count_failure(request, scope, username)
+
+
+def count_failure(request: HttpRequest, scope: str, username: str) -> bool:
+    """Count one failed attempt on every counter; True when one of them is now used up."""
+    network = client_network(request)
+    rates = SCOPES[scope]
+    keys = _marker_keys(scope, username, network)
+    counters = [("address", network, getattr(settings, rates.per_address))]
+    if username:
+        counters += [
+            ("username", f"{username[:256]}\n{network}", getattr(settings, rates.per_username)),
+            ("anywhere", username[:256], getattr(settings, rates.per_username_anywhere)),
+        ]
     exceeded = False
-    for group, value, rate in limits:
+    for kind, value, rate in counters:
         usage = get_usage(
-            request, group=group, key=lambda group, request, v=value: v, rate=rate, increment=True
+            request,
+            group=f"{scope}-{kind}",
+            key=lambda group, request, v=value: v,
+            rate=rate,
+            increment=True,
         )
         if usage is not None and usage["count"] >= usage["limit"]:
             exceeded = True
-            cache.set(_marker(group, value), True, timeout=max(1, usage["time_left"]))
+            cache.set(keys[kind], True, timeout=max(1, usage["time_left"]))
     return exceeded
 
 
-def _limits(request: HttpRequest, scope: str, username: str) -> list[tuple[str, str, str]]:
-    address_setting, username_setting = SCOPES[scope]
-    limits = [(f"{scope}-ip", _client_network(request), getattr(settings, address_setting))]
-    if username:
-        limits.append((f"{scope}-username", username[:256], getattr(settings, username_setting)))
-    return limits
+def remember_address(request: HttpRequest, scope: str, username: str) -> None:
+    """A successful sign-in: this address stays known for this username (and so passes the
+    across-addresses bound) for KNOWN_ADDRESS_DAYS."""
+    key = _known_key(scope, username, client_network(request))
+    cache.set(key, True, timeout=KNOWN_ADDRESS_DAYS * 86400)
 
 
-def _client_network(request: HttpRequest) -> str:
+def note_throttled(
+    request: HttpRequest, scope: str, record: Callable[[dict[str, Any]], None]
+) -> None:
+    """An attempt refused while throttled: `record` (which writes the audit event) is called
+    for the first refusal from this address in each window only, with how many the previous
+    window refused; the others are counted, not written."""
+    window = _split_rate(getattr(settings, SCOPES[scope].per_address))[1]
+    index = int(time.time()) // window
+    network = _digest(client_network(request))
+    key = f"refused:{scope}:{network}:{index}"
+    if cache.add(key, 1, timeout=2 * window + 60):
+        previous = cache.get(f"refused:{scope}:{network}:{index - 1}", 0)
+        record(
+            {"throttled": True, "window_seconds": window, "refused_in_previous_window": previous}
+        )
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=2 * window + 60)
+
+
+def client_network(request: HttpRequest) -> str:
     """The client as the limits count it: an IPv4 address, or an IPv6 /64 (one subscriber's
     prefix, so rotating addresses inside it gains nothing)."""
     try:
@@ -66,5 +163,18 @@ def _client_network(request: HttpRequest) -> str:
     return str(address)
 
 
-def _marker(group: str, value: str) -> str:
-    return f"throttled:{group}:{hashlib.sha256(value.encode()).hexdigest()}"
+def _marker_keys(scope: str, username: str, network: str) -> dict[str, str]:
+    name = username[:256]
+    return {
+        "address": f"throttled:{scope}-address:{_digest(network)}",
+        "username": f"throttled:{scope}-username:{_digest(name + chr(10) + network)}",
+        "anywhere": f"throttled:{scope}-anywhere:{_digest(name)}",
+    }
+
+
+def _known_key(scope: str, username: str, network: str) -> str:
+    return f"known:{scope}:{_digest(username[:256] + chr(10) + network)}"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode(errors="replace")).hexdigest()

@@ -31,12 +31,13 @@ from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCre
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
+    AuditEvent,
     ConsoleError,
     ExpiryRefused,
     LongTermCredential,
     Registry,
 )
-from credentials.throttling import failures_exceeded
+from credentials.throttling import failures_exceeded, note_throttled
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,19 @@ class ConsoleLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if failures_exceeded(request, "sign-in", request.POST.get("username", "")):
+        username = request.POST.get("username", "")
+        if failures_exceeded(request, "sign-in", username):
+            actor = Actor.from_request(request)
+            note_throttled(
+                request,
+                "sign-in",
+                lambda detail: AuditEvent.record(
+                    AuditEvent.Action.SIGN_IN_FAILED,
+                    Actor(None, actor.ip_address, actor.user_agent, username[:150]),
+                    path=request.path,
+                    **detail,
+                ),
+            )
             form = self.get_form_class()(request)
             context = self.get_context_data(form=form, throttled=SIGN_IN_THROTTLED)
             return self.render_to_response(context, status=429)

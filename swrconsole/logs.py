@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ class GunicornLogger(GunicornBaseLogger):
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "logger": "gunicorn.access",
+            "pid": os.getpid(),  # which worker served it
             "remote": environ.get("REMOTE_ADDR", ""),
             "method": environ.get("REQUEST_METHOD", ""),
             "path": environ.get("PATH_INFO", ""),

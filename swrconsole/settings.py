@@ -112,6 +112,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 CACHES = {
+    # Every counter (rate limits, throttling) lives here: Redis when several processes serve
+    # (redis://host:6379/0), this process's memory otherwise (`make run`).
     "default": env.cache("CACHE_URL", default="locmemcache://"),
     # Rendered pages, kept apart so they never push out the rate limits' counters. Always
     # in-process: their keys carry the versions of what they show (credentials/page_cache.py).
@@ -122,6 +124,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
+
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's Redis cache, with a per-process stand-in while Redis is down (credentials/cache.py).
+    CACHES["default"]["BACKEND"] = "credentials.cache.ResilientRedisCache"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "credentials.User"
@@ -203,8 +209,14 @@ if SSO_HEADER:
 AUTHENTICATION_BACKENDS = ["credentials.auth.ThrottledModelBackend"]
 if SSO_HEADER:
     AUTHENTICATION_BACKENDS.append("credentials.auth.FederatedRemoteUserBackend")
+# Failed sign-ins (django-ratelimit rates): from one address, any username; for one username
+# from one address; for one username from all addresses — past that, only addresses that
+# signed in as it before get through (credentials/throttling.py, docs/DECISIONS.md).
 SIGN_IN_FAILURES_PER_IP = env.str("SIGN_IN_FAILURES_PER_IP", default="30/15m")
 SIGN_IN_FAILURES_PER_USERNAME = env.str("SIGN_IN_FAILURES_PER_USERNAME", default="10/15m")
+SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE = env.str(
+    "SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE", default="100/15m"
+)
 
 # No inline scripts or styles anywhere; htmx is told not to inject its indicator style.
 CONTENT_SECURITY_POLICY = {
@@ -271,10 +283,14 @@ REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="swrconsole")
 REGISTRY_TOKEN_TTL = env.int("REGISTRY_TOKEN_TTL", default=300)
 # What a credential may do on its registry's repositories ("pull" alone for read-only).
 REGISTRY_TOKEN_ACTIONS = env.list("REGISTRY_TOKEN_ACTIONS", default=["pull", "push"])
-# Failed registry logins allowed per client IP and per username (django-ratelimit rates).
+# Failed registry logins allowed: per client address, per username from one address, per
+# username from all addresses (as for sign-in above).
 REGISTRY_LOGIN_FAILURES_PER_IP = env.str("REGISTRY_LOGIN_FAILURES_PER_IP", default="30/5m")
 REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.str(
     "REGISTRY_LOGIN_FAILURES_PER_USERNAME", default="10/5m"
+)
+REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE = env.str(
+    "REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE", default="100/5m"
 )
 
 # Access keys (AK/SK) for Huawei's SDKs: their secret keys are kept encrypted with these
@@ -303,9 +319,12 @@ ACCESS_KEYS_PER_USER = env.int("ACCESS_KEYS_PER_USER", default=2)
 # How far a signed request's X-Sdk-Date may be from the server's clock.
 API_SIGNATURE_MAX_SKEW_MINUTES = env.int("API_SIGNATURE_MAX_SKEW_MINUTES", default=15)
 # Refused API requests audited per client address and per access key ID; past these, refusals
-# are still answered but no longer written to the audit trail (django-ratelimit rates).
+# are still answered, and one event per window (with a count) is written from such an address.
 API_AUTH_FAILURES_PER_IP = env.str("API_AUTH_FAILURES_PER_IP", default="30/15m")
 API_AUTH_FAILURES_PER_ACCESS_KEY = env.str("API_AUTH_FAILURES_PER_ACCESS_KEY", default="10/15m")
+API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE = env.str(
+    "API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE", default="100/15m"
+)
 
 LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
 LONG_TERM_PAGE_SIZE = 20

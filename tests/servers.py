@@ -145,3 +145,62 @@ def pg_ctl(action: str) -> None:
         pytest.skip(message)
     arguments = [*shlex.split(command), action, *(["-m", "fast"] if action == "stop" else [])]
     subprocess.run(arguments, check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway Debian redis-server on a free port with its own directory, stopped and
+    removed afterwards. Yields its CACHE_URL."""
+    import shutil
+    import tempfile
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is needed (Debian: apt-get install redis-server)")
+    port = free_port()
+    directory = Path(tempfile.mkdtemp(prefix="swrconsole-redis-"))
+    log = directory / "redis.log"
+    process = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(log),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"redis-server exited:\n{log.read_text(errors='replace')}")
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not answer:\n{log.read_text(errors='replace')}")
+                time.sleep(0.05)  # readiness polling of a starting process, bounded above
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)

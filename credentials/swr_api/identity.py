@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials import catalog
+from credentials import catalog, throttling
 from credentials.models import AccessKey, Actor, AuditEvent, User, project_id_for
 from credentials.swr_api import signing
 from credentials.swr_api.errors import ApiError, unauthorized
-from credentials.throttling import failures_exceeded
 
 API = "api"
 
@@ -82,7 +82,7 @@ def _by_signature(request: HttpRequest) -> Caller:
 
 
 def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiError:
-    if not failures_exceeded(request, "api-auth", access_key_id):
+    def record(**detail: Any) -> None:
         AuditEvent.record(
             AuditEvent.Action.API_REQUEST_REFUSED,
             replace(Actor.from_request(request), user=None, username=access_key_id, channel=API),
@@ -90,6 +90,13 @@ def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiE
             reason=reason,
             method=request.method,
             path=request.path[:200],
+            **detail,
         )
-    failures_exceeded(request, "api-auth", access_key_id, count_one_more=True)
+
+    if throttling.check(request, "api-auth", access_key_id).throttled:
+        # Past the limits: one event per window from this address, with a count.
+        throttling.note_throttled(request, "api-auth", lambda detail: record(**detail))
+    else:
+        record()
+        throttling.count_failure(request, "api-auth", access_key_id)
     return unauthorized()

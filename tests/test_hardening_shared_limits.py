@@ -1,0 +1,128 @@
+"""The limits hold across processes: two gunicorn workers, and two gunicorn instances, sharing
+one throwaway redis-server (issue 14, finding 9)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import redis
+import requests
+
+from credentials.models import AuditEvent, LongTermCredential
+from tests.helpers import PASSWORD, basic
+from tests.servers import Gunicorn, gunicorn, redis_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIMIT = 5
+# A new connection each time (the workers' accept() race spreads them); HTTPS as the proxy says.
+HEADERS = {"Connection": "close", "X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture(scope="module")
+def redis_server_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """The module's redis-server, emptied: each test starts with no counters."""
+    redis.Redis.from_url(redis_server_url).flushdb()
+    return redis_server_url
+
+
+def limits(redis_url: str, token_keys: tuple[str, str], **extra: str) -> dict[str, str]:
+    key, cert = token_keys
+    return {
+        "CACHE_URL": redis_url,
+        # A day's window: a window ending during the test (they are fixed) would reset it.
+        "REGISTRY_LOGIN_FAILURES_PER_USERNAME": f"{LIMIT}/d",
+        "SIGN_IN_FAILURES_PER_USERNAME": f"{LIMIT}/d",
+        "REGISTRY_TOKEN_KEY_FILE": key,
+        "REGISTRY_TOKEN_CERT_FILE": cert,
+        "GUNICORN_ACCESS_LOG": "-",
+        **extra,
+    }
+
+
+def registry_login(url: str, credential: LongTermCredential, password: str) -> int:
+    return requests.get(
+        f"{url}/service/token",
+        params={"service": credential.registry.address},
+        headers={"Authorization": basic(credential.username, password), **HEADERS},
+        timeout=30,
+    ).status_code
+
+
+def iam_sign_in(url: str, password: str) -> int:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"domain": {"name": "acme"}, "name": "alice", "password": password}
+                },
+            },
+            "scope": {"project": {"name": "cn-north-4"}},
+        }
+    }
+    return requests.post(
+        f"{url}/v3/auth/tokens", json=body, headers=HEADERS, timeout=30
+    ).status_code
+
+
+def checked() -> tuple[int, int]:
+    """Failures whose password was actually checked: registry logins, sign-ins."""
+    registry = AuditEvent.objects.filter(
+        action="registry.login_failed", detail__reason="wrong, disabled or expired credential"
+    ).count()
+    sign_in = (
+        AuditEvent.objects.filter(action="console.sign_in_failed")
+        .exclude(detail__has_key="throttled")
+        .count()
+    )
+    return registry, sign_in
+
+
+def attack(urls: list[str], credential: LongTermCredential) -> None:
+    """20 wrong registry passwords and 20 wrong sign-ins, spread over `urls`, one at a time
+    (requests in flight together could each pass the check before any reaches the limit)."""
+    results = [registry_login(urls[n % len(urls)], credential, "wrong") for n in range(20)]
+    results += [iam_sign_in(urls[n % len(urls)], "wrong") for n in range(20)]
+    assert set(results) == {401}
+
+
+def serving_pids(server: Gunicorn) -> set[int]:
+    pids = set()
+    for line in server.log_text().splitlines():
+        if '"gunicorn.access"' in line:
+            pids.add(json.loads(line[line.index("{") :])["pid"])
+    return pids
+
+
+def test_the_limits_hold_across_two_gunicorn_workers(
+    redis_url: str, token_keys: tuple[str, str], credential: tuple[LongTermCredential, str]
+) -> None:
+    cred, password = credential
+    with gunicorn("limits-workers", **limits(redis_url, token_keys, WEB_CONCURRENCY="2")) as one:
+        attack([one.url], cred)
+        assert len(serving_pids(one)) == 2  # both workers took part
+        assert checked() == (LIMIT, LIMIT)
+        assert registry_login(one.url, cred, password) == 401
+        assert iam_sign_in(one.url, PASSWORD) == 401
+
+
+def test_the_limits_hold_across_two_gunicorn_instances(
+    redis_url: str, token_keys: tuple[str, str], credential: tuple[LongTermCredential, str]
+) -> None:
+    cred, password = credential
+    settings = limits(redis_url, token_keys, WEB_CONCURRENCY="1")
+    with gunicorn("limits-a", **settings) as first, gunicorn("limits-b", **settings) as second:
+        attack([first.url, second.url], cred)
+        assert checked() == (LIMIT, LIMIT)
+        for server in (first, second):
+            assert registry_login(server.url, cred, password) == 401
+            assert iam_sign_in(server.url, PASSWORD) == 401

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the system programs the test suite drives are present:
 #   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL,
-#   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test).
+#   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test),
+#   redis-server (the rate limits shared by several gunicorn processes).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -12,6 +13,7 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
   missing+=(postgresql)
@@ -24,6 +26,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Debian starts a server when it installs redis-server; the tests start their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
+    (command -v service >/dev/null && service redis-server stop >/dev/null 2>&1) || true
+  fi
   # Debian starts a cluster when it installs postgresql; the tests use their own.
   if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then
     (command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | while read -r ver name _; do

@@ -51,6 +51,14 @@ if ! "${pg_ctl[@]}" start >/dev/null; then
 fi
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $pgdata)"
 
+# The two roles a deployment has (docs/SECURITY.md): the owner, which migrates, and the runtime
+# role the console serves as. The suite itself runs as the superuser (it creates and drops test
+# databases); tests/test_hardening_database_roles.py deploys a database with these two.
+"$bindir/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE swrconsole_owner LOGIN CREATEDB" \
+  -c "CREATE ROLE swrconsole_runtime LOGIN" >/dev/null
+export SWR_TEST_OWNER_ROLE=swrconsole_owner SWR_TEST_RUNTIME_ROLE=swrconsole_runtime
+
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 export SWR_TEST_PGDATA="$pgdata"
 printf -v SWR_TEST_PG_CTL '%q ' "${pg_ctl[@]}"

@@ -88,28 +88,34 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL: the runtime role the console serves as; DATABASE_OWNER_URL: the role that owns
+# the tables and runs migrations and prepare_database (unset: the one URL serves both, as in
+# `make run`). See credentials/db_roles.py and docs/SECURITY.md.
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'swrconsole.sqlite3'}")
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections, checked before reuse so a restarted database is noticed; the
-    # check polls the socket instead of sending `SELECT 1` (swrconsole/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "swrconsole.postgresql"
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
-    )
-    # Server-side binding lets psycopg prepare statements it sees repeatedly, so the hot
-    # queries (session, user, credential lookups) are planned once per connection.
-    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(exist_ok=True)
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
-    )
+if env.str("DATABASE_OWNER_URL", default=""):
+    DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Persistent connections, checked before reuse so a restarted database is noticed; the
+        # check polls the socket instead of sending `SELECT 1` (swrconsole/postgresql/base.py).
+        _database["ENGINE"] = "swrconsole.postgresql"
+        _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        _database["CONN_HEALTH_CHECKS"] = True
+        _database.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+        )
+        # Server-side binding lets psycopg prepare statements it sees repeatedly, so the hot
+        # queries (session, user, credential lookups) are planned once per connection.
+        if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+            _database["OPTIONS"].setdefault("server_side_binding", True)
+            _database["OPTIONS"].setdefault("prepare_threshold", 5)
+    elif _database["ENGINE"] == "django.db.backends.sqlite3":
+        VAR_DIR.mkdir(exist_ok=True)
+        _database.setdefault("OPTIONS", {}).update(
+            {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        )
 
 CACHES = {
     # Every counter (rate limits, throttling) lives here: Redis when several processes serve

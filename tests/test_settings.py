@@ -124,9 +124,14 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
         timeout=60,
         check=True,
     ).stdout.split()
-    assert sorted(services) == ["db", "lifecycle", "web"]
+    assert sorted(services) == ["db", "lifecycle", "redis", "web"]
     # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
     config = subprocess.run(
         [compose, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert "python manage.py send_credential_reminders" in config
+    # Every process's counters in the one Redis; the console serves as the runtime role.
+    assert "CACHE_URL: redis://redis:6379/0" in config
+    assert "DATABASE_URL: postgres://swrconsole:" in config
+    assert "DATABASE_OWNER_URL: postgres://swrconsole_owner:" in config
+    assert "redis-cli" in config

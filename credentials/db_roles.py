@@ -1,0 +1,60 @@
+"""A least-privilege database: the console serves as a runtime role that may read and write its
+tables but only INSERT and SELECT audit events, and owns nothing.
+
+The owner role (DATABASE_OWNER_URL) runs the migrations and prepare_database, which calls
+grant_runtime(): the runtime role (DATABASE_URL's user) gets SELECT, INSERT, UPDATE and DELETE
+on every table but the audit trail, USAGE on the sequences, and no CREATE in the schema. As it
+owns no table, it cannot TRUNCATE, ALTER, DROP, disable a trigger or replace the trigger's
+function. Default privileges give tables a later migration creates (as the owner) the same
+grants automatically; the audit table is the one exception, revoked by name.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from credentials.audit_chain import TABLE as AUDIT_TABLE
+
+# Tables whose rows are never changed or removed once written.
+APPEND_ONLY = (AUDIT_TABLE,)
+
+
+def _default_privileges(name: str) -> list[str]:
+    # Tables and sequences a later migration creates, as this (owner) role: granted at once.
+    return [
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {name}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {name}",
+    ]
+
+
+def _grants(owner: BaseDatabaseWrapper, role: str) -> list[str]:
+    quote = owner.ops.quote_name
+    name = quote(role)
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {name}",
+        f"REVOKE CREATE ON SCHEMA public FROM {name}",
+        *_default_privileges(name),
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}",
+        *(
+            f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {quote(table)} FROM {name}"
+            for table in APPEND_ONLY
+        ),
+    ]
+
+
+def default_privileges_first(owner: BaseDatabaseWrapper, role: str) -> None:
+    """Before migrating: tables the migrations create are granted as they are created."""
+    _execute(owner, _default_privileges(owner.ops.quote_name(role)))
+
+
+def grant_runtime(owner: BaseDatabaseWrapper, role: str) -> None:
+    """Give `role` exactly what serving needs, on the database `owner` is connected to."""
+    _execute(owner, _grants(owner, role))
+
+
+def _execute(owner: BaseDatabaseWrapper, statements: list[str]) -> None:
+    with owner.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
@@ -82,37 +83,40 @@ class ClientAddressMiddleware:
 
 
 class RefuseNulBytesMiddleware:
-    """A NUL byte in the path, the query or a form field is refused with a 400.
+    """A NUL byte, or bytes that are not UTF-8, in the path, the query or a form body: a 400.
 
-    No legitimate client sends one, and PostgreSQL text cannot store it: it would otherwise
-    reach a query or an audit event as a DataError (a 500).
+    No legitimate client sends either. PostgreSQL text cannot store NUL (it would reach a query
+    or an audit event as a DataError, a 500), and Django would quietly turn bad UTF-8 into
+    replacement characters and act on what is left.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _has_nul(request):
+        if _not_clean_text(request):
             return HttpResponseBadRequest(
-                "A NUL character is not allowed in a request.", content_type="text/plain"
+                "A request may not carry NUL characters or bytes that are not UTF-8.",
+                content_type="text/plain",
             )
         return self.get_response(request)
 
 
-def _has_nul(request: HttpRequest) -> bool:
-    if "\x00" in request.path_info:
-        return True
-    fields = [request.GET]
-    if request.method == "POST" and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
-        fields.append(request.POST)
-    return any(
-        "\x00" in key or any("\x00" in value for value in values if isinstance(value, str))
-        for query in fields
-        for key, values in query.lists()
-    )
+FORM = "application/x-www-form-urlencoded"
+
+
+def _not_clean_text(request: HttpRequest) -> bool:
+    raw = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace")]
+    if request.method == "POST" and request.content_type == FORM:
+        raw.append(request.body)
+    for encoded in raw:
+        try:
+            text = unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        if "\x00" in text:
+            return True
+    return "\x00" in request.path_info
 
 
 class TrustedHeaderSSOMiddleware(RemoteUserMiddleware):

@@ -171,8 +171,31 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=open(work / "gunicorn.log", "w"),  # noqa: SIM115
     )
+    # The same server with its counters in Redis (a throwaway redis-server), for the token
+    # endpoint beside the one counting in its own memory.
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(work),
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    redis_port_http = free_port()
+    redis_base = f"http://127.0.0.1:{redis_port_http}"
+    redis_server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
+        cwd=ROOT,
+        env=env
+        | {
+            "GUNICORN_BIND": f"127.0.0.1:{redis_port_http}",
+            "CACHE_URL": f"redis://127.0.0.1:{redis_port}/0",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "gunicorn-redis.log", "w"),  # noqa: SIM115
+    )
     try:
         wait_until_healthy(server, base, work / "gunicorn.log")
+        wait_until_healthy(redis_server, redis_base, work / "gunicorn-redis.log")
         Case.server_pid = server.pid
         csrf = secrets.token_hex(16)
         cookie = {"Cookie": f"sessionid={facts['session']}; csrftoken={csrf}"}
@@ -220,6 +243,9 @@ def main() -> None:
             SignedCase(signer, "AK/SK-signed create_secret", "POST",
                        f"{base}/v2/manage/utils/secret", {"Content-Type": "application/json"},
                        "", work),
+            Case("registry token, counters in Redis (same server, CACHE_URL=redis://)", "GET",
+                 token.replace(base, redis_base), basic, "", work,
+                 server_pid=redis_server.pid),
         ]  # fmt: skip
         cases = [case for case in cases if args.only in case.label]
         for case in [baseline, *cases]:  # each must work before it is measured
@@ -272,8 +298,9 @@ def main() -> None:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "http.md").write_text("\n".join(table) + "\n")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, redis_server, redis):
+            process.terminate()
+            process.wait(timeout=30)
 
 
 class Case:
@@ -288,11 +315,13 @@ class Case:
         body: str,
         work: Path,
         target: float | None = None,
+        server_pid: int = 0,
     ) -> None:
         self.label, self.method, self.url, self.headers, self.body = (
             label, method, url, headers, body,
         )  # fmt: skip
         self.target = target  # the issue's ratio target, if it has one
+        self.own_server_pid = server_pid  # another server than the baseline's
         self.script = lua(work / f"{secrets.token_hex(4)}.lua", method, headers, body)
 
     def check(self) -> None:
@@ -305,9 +334,10 @@ class Case:
 
     def measure(self, seconds: int, connections: int) -> dict[str, float]:
         """wrk's figures, and the server's CPU time per request (less noisy than req/s)."""
-        before = server_cpu_seconds(self.server_pid)
+        pid = self.own_server_pid or self.server_pid
+        before = server_cpu_seconds(pid)
         result = wrk(self.url, seconds, connections, self.script)
-        spent = server_cpu_seconds(self.server_pid) - before
+        spent = server_cpu_seconds(pid) - before
         return result | {"cpu_ms": 1000 * spent / result["requests"]}
 
 

@@ -116,7 +116,15 @@ def _not_clean_text(request: HttpRequest) -> bool:
             return True
         if "\x00" in text:
             return True
-    return "\x00" in request.path_info
+    if "\x00" in request.path_info:
+        return True
+    if request.method == "POST" and request.content_type == "multipart/form-data":
+        # Parsed by Django (bad UTF-8 already replaced); a NUL in a field is still refused.
+        return any(
+            "\x00" in key or any("\x00" in value for value in values if isinstance(value, str))
+            for key, values in request.POST.lists()
+        )
+    return False
 
 
 class TrustedHeaderSSOMiddleware(RemoteUserMiddleware):

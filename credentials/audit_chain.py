@@ -2,7 +2,7 @@
 its own content, so a missing, altered or reordered event shows (verify_audit_trail).
 
 PostgreSQL computes the chain as each event is inserted (a BEFORE INSERT trigger, migration
-0010), whoever inserts it, however (the ORM, insert_together's one statement, bulk_create):
+0011), whoever inserts it, however (the ORM, insert_together's one statement, bulk_create):
 the trigger takes a transaction-level advisory lock, so two events inserted at once are
 chained one after the other, never both after the same event. The verification recomputes
 every hash here, in Python, from the stored columns, so a replaced trigger function cannot

@@ -19,7 +19,7 @@ def drop_chain(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credentials', '0009_audit_temporary_deleted'),
+        ('credentials', '0010_credential_lifecycle'),
     ]
 
     operations = [

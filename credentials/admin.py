@@ -87,6 +87,25 @@ class SecretFieldsRefused:
         return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
 
+class LargeTableAdmin(admin.ModelAdmin):
+    """The options every changelist of a table that grows to millions of rows needs: counts
+    capped, no full count beside them, no facet counts (each would scan every row)."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+class ViewOnlyMixin:
+    """Rows made elsewhere (by their users, or by the console): nobody adds or changes one here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -233,7 +252,7 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(LongTermCredential)
-class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
+class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
     list_display = (
         "name",
         "owner",
@@ -259,9 +278,6 @@ class LongTermCredentialAdmin(CsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner", "registry", "status_changed_by")
     list_per_page = 50
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = (
         "name",
         "owner",
@@ -412,7 +428,7 @@ class RegistryFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
+class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
     list_display = (
         "created_at",
         "action",
@@ -434,9 +450,6 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
     search_help_text = "Exact credential name, credential username, actor or IP address."
     search_fields = ("credential_name",)  # shows the box; get_search_results does the work
     list_per_page = 50
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = (
         "created_at",
         "action",
@@ -502,37 +515,22 @@ class AuditEventAdmin(CsvExportMixin, admin.ModelAdmin):
         return [*values[:-1], ", ".join(f"{k}: {v}" for k, v in (values[-1] or {}).items())]
 
     # The trail is append-only: nobody adds, edits or deletes events here (nor in SQL).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(TemporaryCredential)
-class TemporaryCredentialAdmin(SecretFieldsRefused, admin.ModelAdmin):
+class TemporaryCredentialAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdmin):
     list_display = ("username", "user", "project_name", "created_at", "expires_at")
     list_filter = ("project_name", ("expires_at", admin.DateFieldListFilter))
     search_fields = ("=username", "=user__username")
     list_select_related = ("user",)
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan every row
     fields = ("username", "user", "project_name", "created_at", "expires_at", "public_id")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(AccessKey)
-class AccessKeyAdmin(admin.ModelAdmin):
+class AccessKeyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Read-only: keys are created, disabled and deleted by their users on My Credentials.
     The encrypted secret key is not a field here."""
 
@@ -542,12 +540,6 @@ class AccessKeyAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("access_key_id", "user", "is_enabled", "created_at", "public_id")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

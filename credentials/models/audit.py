@@ -16,6 +16,20 @@ if TYPE_CHECKING:
     from credentials.models.temporary import TemporaryCredential
 
 
+def _reference(model: type[models.Model]) -> models.ForeignKey:
+    """A key to `model` that outlives its row: no database constraint, never a cascade, and no
+    index of its own (the composite indexes below lead with what is looked up)."""
+    return models.ForeignKey(
+        model,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 class AuditEvent(models.Model):
     """One thing that happened to a credential or a sign-in. Append-only.
 
@@ -53,27 +67,11 @@ class AuditEvent(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.CONSOLE)
     # No single-column indexes on the two keys: nothing looks events up by actor id, and
     # audit_by_registry leads with the registry; every index is paid for on each insert.
-    actor = models.ForeignKey(
-        User,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = _reference(User)
     actor_username = models.CharField("actor", max_length=150, blank=True)
     ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
-    registry = models.ForeignKey(
-        Registry,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    registry = _reference(Registry)
     registry_address = models.CharField("registry", max_length=255, blank=True)
     credential_public_id = models.UUIDField(null=True, blank=True)
     credential_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-admin bench-http bench-reminders clean
+.PHONY: run test lint format bench bench-admin bench-http bench-reminders clean catalogs messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,24 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	  "$$($(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" > .env
 	@echo "Wrote .env with fresh keys (DEBUG=true, SQLite under var/)."
 
-run: $(VENV)/.runtime .env
+# The translation catalogs, compiled in pure Python (no gettext needed): locale/*/LC_MESSAGES/*.mo
+# are build artefacts, made again whenever their .po changed.
+catalogs: $(VENV)/.runtime
+	$(BIN)/python -m swrconsole.catalogs
+
+# After marking new strings: extract them into the catalogs (needs GNU gettext), then translate
+# every new or fuzzy entry (tests/test_translations.py fails until each is).
+messages: $(VENV)/.runtime
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --add-location file \
+	  --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*'
+
+run: $(VENV)/.runtime .env catalogs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py create_registry_token_keys
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev catalogs
 	scripts/test.sh $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

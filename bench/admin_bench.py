@@ -83,6 +83,13 @@ def main() -> None:
          "/admin/credentials/longtermcredential/?is_enabled__exact=0&used=never"),
         ("credentials: search by username",
          f"/admin/credentials/longtermcredential/?q={some_credential.username}"),
+        # Prefix search (issue 17): the beginning of a name, served by pattern-ops indexes.
+        ("credentials: search by a name's beginning",
+         f"/admin/credentials/longtermcredential/?q={some_credential.name[:-1]}"),
+        ("audit: search by a username's beginning",
+         f"/admin/credentials/auditevent/?q={some_event.credential_username[:16]}"),
+        ("audit: search by a credential name's beginning",
+         f"/admin/credentials/auditevent/?q={some_event.credential_name[:-1]}"),
     ]  # fmt: skip
     print(
         f"\n{AuditEvent.objects.count():,} events, {LongTermCredential.objects.count():,} "

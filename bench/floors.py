@@ -14,7 +14,10 @@ console uses, and nothing else:
   secret's decryption, the canonical request and its HMAC), then the caller's credentials in
   the registry (count and first page) as JSON (no dispatch, no parameter checks, no catalog);
 - an AK/SK-signed create_secret: the same check, then a temporary credential stored with its
-  audit event, answered as plain text (no rate limit, no JSON, no headers).
+  audit event, answered as plain text (no rate limit, no JSON, no headers);
+- a cached page: a signed-in GET answered with a page of the tab's size from the process's
+  page cache (what the long-term tab does when nothing changed: its key's parts — the list's
+  search, filter, sort and page, the language, the CSRF secret — are the console's additions).
 
 The distance between an endpoint and its floor is what the console adds; the distance between
 the floor and the minimal view is what the requirement costs on this stack.
@@ -31,7 +34,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import catalog, registry_auth
+from credentials import catalog, registry_auth, views
 from credentials.models import AccessKey, Actor, LongTermCredential, TemporaryCredential, User
 from credentials.swr_api import signing
 
@@ -100,3 +103,15 @@ def signed_create_secret(request: HttpRequest, registry_id: uuid.UUID) -> HttpRe
     )
     command = f"docker login -u {credential.username} -p {password} {registry.address}"
     return HttpResponse(command, content_type="text/plain")
+
+
+@login_required
+@require_GET
+def cached_page(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
+    user = request.user
+    key = f"bench-floor:{user.pk}:{user.credentials_version}:{registry_id}"
+    html = views.pages.get(key)
+    if html is None:  # the first request stores the real tab's page, so the sizes match
+        html = views.long_term_tab(request, registry_id=registry_id).content
+        views.pages.set(key, html)
+    return HttpResponse(html)

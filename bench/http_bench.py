@@ -219,8 +219,14 @@ def main() -> None:
         # Each target's endpoint follows its floor: the least the requirement itself makes
         # it do, on the same server (bench/floors.py).
         cases = [
+            Case("floor: the tab's cached page (signed-in GET, the page from the cache)", "GET",
+                 f"{floor}/registries/{facts['registry_id']}/cached-page", cookie, "", work),
             Case(f"long-term tab ({facts['count']} of {facts['total']} credentials)", "GET",
                  f"{registry}/long-term/", cookie, "", work, target=0.40),
+            # Searched, filtered and sorted: within 5 points of the floor above (issue 17).
+            Case("long-term tab searched and sorted (?q=svc&status=enabled&sort=-last_used)",
+                 "GET", f"{registry}/long-term/?q=svc&status=enabled&sort=-last_used&page=2",
+                 cookie, "", work),
             Case("floor: a signed-in POST (session, CSRF, user row)", "POST",
                  f"{floor}/signed-in-post", generate_headers, "kind=image", work),
             Case("floor: generate (signed-in POST + credential and event stored)", "POST",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("bench-floor/token", floors.token),
     path("bench-floor/registries/<uuid:registry_id>/signed-list", floors.signed_list),
     path("bench-floor/registries/<uuid:registry_id>/signed-secret", floors.signed_create_secret),
+    path("bench-floor/registries/<uuid:registry_id>/cached-page", floors.cached_page),
 ]
 
 __all__ = ["handler500", "urlpatterns"]

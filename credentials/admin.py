@@ -10,7 +10,7 @@ import contextlib
 import csv
 import ipaddress
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -22,10 +22,11 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from credentials.forms import AdminReasonForm
@@ -49,9 +50,14 @@ SECRET_FIELDS = frozenset({"password", "password_digest", "previous_password_dig
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-admin.site.site_header = "SWR Console administration"
-admin.site.site_title = "SWR Console admin"
-admin.site.index_title = "Credentials, registries and the audit trail"
+admin.site.site_header = gettext_lazy("SWR Console administration")
+admin.site.site_title = gettext_lazy("SWR Console admin")
+admin.site.index_title = gettext_lazy("Credentials, registries and the audit trail")
+# No navigation sidebar: at 1440 px it would leave the credential and audit lists too little
+# width for their columns (the index page lists every model; breadcrumbs lead back to it).
+admin.site.enable_nav_sidebar = False
+# Prefix search lists at most this many owners or actors whose names start with the term.
+PREFIX_MATCHES = 100
 
 
 class CappedCountPaginator(Paginator):
@@ -127,7 +133,7 @@ class CsvExportMixin(SecretFieldsRefused):
 
     def export_csv(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
-            return HttpResponse("You may not view these rows.", status=403)
+            return HttpResponse(_("You may not view these rows."), status=403)
         changelist: ChangeList = self.get_changelist_instance(request)  # type: ignore[attr-defined]
         queryset = changelist.get_queryset(request)
         fields = [field for field, _ in self.export_fields]
@@ -146,7 +152,33 @@ class CsvExportMixin(SecretFieldsRefused):
         return response
 
     def export_row(self, row: Iterable[Any]) -> list[Any]:
-        return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+        # For machines: ISO-8601 in UTC, to the second, whatever the page's language.
+        return [_iso_utc(value) if hasattr(value, "astimezone") else value for value in row]
+
+
+def _iso_utc(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(moment: Any) -> str:
+    """The console's one date format (swrconsole/formats/), in the page's language."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _owner_links(username: str) -> str:
+    """A username with links to its credentials and its actions: lists every viewer may open."""
+    credentials = reverse("admin:credentials_longtermcredential_changelist")
+    events = reverse("admin:credentials_auditevent_changelist")
+    return format_html(
+        '{} (<a href="{}?{}">{}</a>, <a href="{}?{}">{}</a>)',
+        username,
+        credentials,
+        urlencode({"owner": username}),
+        _("credentials"),
+        events,
+        urlencode({"actor": username}),
+        _("actions"),
+    )
 
 
 def audit_link(text: str, **filters: Any) -> str:
@@ -194,7 +226,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 class OwnerFilter(InputFilter):
-    title = "owner (username)"
+    title = gettext_lazy("owner (username)")
     parameter_name = "owner"
     field = "owner__username"
 
@@ -256,7 +288,7 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
     list_display = (
         "name",
         "owner",
-        "registry",
+        "registry_name",
         "username",
         "status",
         "created_at",
@@ -273,14 +305,19 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
         ExpiryFilter,
         NeverUsedFilter,
     )
-    search_help_text = "Exact credential name, username (cn-north-4@…) or owner username."
+    search_help_text = gettext_lazy(
+        "The beginning of a credential name or of an owner's username, or a whole "
+        "username (cn-north-4@…)."
+    )
     search_fields = ("name", "username", "owner__username")
     date_hierarchy = "created_at"
     list_select_related = ("owner", "registry", "status_changed_by")
     list_per_page = 50
+    # Owner and changer as links to lists every viewer may open (a user's admin page would
+    # be a 403 for Auditors, who may not view users).
     fields = (
         "name",
-        "owner",
+        "owner_credentials",
         "registry",
         "username",
         "status",
@@ -290,7 +327,7 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
         "password_reset_at",
         "previous_password_until",
         "status_changed_at",
-        "status_changed_by",
+        "status_changed_by_events",
         "public_id",
         "events",
     )
@@ -313,34 +350,54 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        # Exact matches on indexed columns, no join: instant at 100,000 credentials.
+        # Prefixes of indexed columns (varchar_pattern_ops indexes serve LIKE 'term%' in any
+        # collation), no join: instant at 100,000 credentials.
         term = search_term.strip()
         if not term:
             return queryset, False
         # Owner ids are looked up first: a literal list lets PostgreSQL OR three index scans.
-        owners = list(User.objects.filter(username=term).values_list("pk", flat=True))
-        return queryset.filter(Q(name=term) | Q(username=term) | Q(owner_id__in=owners)), False
+        owners = list(
+            User.objects.filter(username__startswith=term)
+            .order_by("username")
+            .values_list("pk", flat=True)[:PREFIX_MATCHES]
+        )
+        # Usernames exactly: the token service's lookup keeps their one unique index.
+        match = Q(name__startswith=term) | Q(username=term) | Q(owner_id__in=owners)
+        return queryset.filter(match), False
 
-    @admin.display(description="status", ordering="is_enabled")
+    @admin.display(description=gettext_lazy("registry"), ordering="registry")
+    def registry_name(self, credential: LongTermCredential) -> str:
+        # The name only: the address (in the registry filter) would push columns off screen.
+        return credential.registry.name
+
+    @admin.display(description=gettext_lazy("owner"))
+    def owner_credentials(self, credential: LongTermCredential) -> str:
+        return _owner_links(credential.owner.get_username())
+
+    @admin.display(description=gettext_lazy("status changed by"))
+    def status_changed_by_events(self, credential: LongTermCredential) -> str:
+        by = credential.status_changed_by
+        return _owner_links(by.get_username()) if by else ""
+
+    @admin.display(description=gettext_lazy("status"), ordering="is_enabled")
     def status(self, credential: LongTermCredential) -> str:
         return credential.status_label
 
-    @admin.display(description="disabled at / by")
+    @admin.display(description=gettext_lazy("disabled at / by"))
     def disabled(self, credential: LongTermCredential) -> str:
         if credential.is_enabled or not credential.status_changed_at:
             return ""
-        when = timezone.localtime(credential.status_changed_at).strftime("%Y-%m-%d %H:%M")
         # No user: the scheduled command (DISABLE_UNUSED_AFTER_DAYS), or a deleted account.
         by = (
             credential.status_changed_by.get_username()
             if credential.status_changed_by
-            else "system"
+            else _("system")
         )
-        return f"{when} by {by}"
+        return _("%(when)s by %(user)s") % {"when": _when(credential.status_changed_at), "user": by}
 
-    @admin.display(description="audit events")
+    @admin.display(description=gettext_lazy("audit events"))
     def events(self, credential: LongTermCredential) -> str:
-        return audit_link("Audit events", credential_public_id=credential.public_id)
+        return audit_link(_("Audit events"), credential_public_id=credential.public_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # created by its owner on the console, with the one-time CSV
@@ -369,10 +426,13 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
                 except ConsoleError:  # expired: cannot be enabled again
                     refused += 1
             unchanged = queryset.count() - changed - refused
+            done = (
+                _("%(changed)d credential(s) enabled; %(unchanged)d already were.")
+                if enable
+                else _("%(changed)d credential(s) disabled; %(unchanged)d already were.")
+            )
             self.message_user(
-                request,
-                f"{changed} credential(s) {verb}d; {unchanged} already were.",
-                messages.SUCCESS,
+                request, done % {"changed": changed, "unchanged": unchanged}, messages.SUCCESS
             )
             if refused:
                 self.message_user(
@@ -387,7 +447,7 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{verb.capitalize()} credentials",
+            "title": _("Enable credentials") if enable else _("Disable credentials"),
             "verb": verb,
             "action": f"{verb}_selected",
             "credentials": queryset.select_related("owner")[:200],
@@ -398,11 +458,11 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
         }
         return TemplateResponse(request, "admin/credentials/reason_action.html", context)
 
-    @admin.action(description="Disable selected credentials", permissions=["change"])
+    @admin.action(description=gettext_lazy("Disable selected credentials"), permissions=["change"])
     def disable_selected(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         return self._change_status(request, queryset, enable=False)
 
-    @admin.action(description="Enable selected credentials", permissions=["change"])
+    @admin.action(description=gettext_lazy("Enable selected credentials"), permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         return self._change_status(request, queryset, enable=True)
 
@@ -411,13 +471,13 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
 
 
 class ActorFilter(InputFilter):
-    title = "actor (username)"
+    title = gettext_lazy("actor (username)")
     parameter_name = "actor"
     field = "actor_username"
 
 
 class RegistryFilter(admin.SimpleListFilter):
-    title = "registry"
+    title = gettext_lazy("registry")
     parameter_name = "registry"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -447,7 +507,10 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
         RegistryFilter,
         ("created_at", admin.DateFieldListFilter),
     )
-    search_help_text = "Exact credential name, credential username, actor or IP address."
+    search_help_text = gettext_lazy(
+        "A credential name or credential username, or the beginning of one; an actor; "
+        "or an IP address."
+    )
     search_fields = ("credential_name",)  # shows the box; get_search_results does the work
     list_per_page = 50
     fields = (
@@ -492,12 +555,19 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        match = Q(credential_name=term) | Q(credential_username=term) | Q(actor_username=term)
+        # Credential names and usernames by their beginning, each served by its
+        # varchar_pattern_ops index at a million events; the actor exactly (one actor's
+        # beginning can match thousands of their events, which would all be sorted).
+        match = (
+            Q(credential_name__startswith=term)
+            | Q(credential_username__startswith=term)
+            | Q(actor_username=term)
+        )
         with contextlib.suppress(ValueError):  # not an IP address: no IP condition
             match |= Q(ip_address=str(ipaddress.ip_address(term)))
         return queryset.filter(match), False
 
-    @admin.display(description="credential", ordering="credential_name")
+    @admin.display(description=gettext_lazy("credential"))
     def credential(self, event: AuditEvent) -> str:
         name = event.credential_name or ""
         pk = getattr(event, "credential_pk", None)
@@ -506,7 +576,7 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
         url = reverse("admin:credentials_longtermcredential_change", args=[pk])
         return format_html('<a href="{}">{}</a>', url, name)
 
-    @admin.display(description="detail")
+    @admin.display(description=gettext_lazy("detail"))
     def summary(self, event: AuditEvent) -> str:
         return ", ".join(f"{key}: {value}" for key, value in event.detail.items())
 
@@ -554,7 +624,7 @@ class ConsoleUserAdmin(SecretFieldsRefused, UserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "is_federated", "groups")
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Federation", {"fields": ("is_federated",)}),
+        (gettext_lazy("Federation"), {"fields": ("is_federated",)}),
     )
     actions = ("end_sessions",)
 
@@ -573,14 +643,18 @@ class ConsoleUserAdmin(SecretFieldsRefused, UserAdmin):
         finally:
             deleting_actor.reset(token)
 
-    @admin.action(description="Sign selected users out everywhere", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Sign selected users out everywhere"), permissions=["change"]
+    )
     def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         actor = Actor.from_request(request)
         for user in queryset:
             user.end_sessions()
             AuditEvent.record(AuditEvent.Action.SESSIONS_ENDED, actor, user=user.get_username())
         self.message_user(
-            request, f"Signed {queryset.count()} user(s) out of every session.", messages.SUCCESS
+            request,
+            _("Signed %(count)d user(s) out of every session.") % {"count": queryset.count()},
+            messages.SUCCESS,
         )
 
 

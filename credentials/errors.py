@@ -5,6 +5,7 @@ import sys
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
 
 from credentials.middleware import database_unavailable_response, is_database_unavailable
@@ -20,7 +21,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a short explanation (a fragment for htmx), nothing changed."""
-    message = (
+    message = _(
         "This form has expired or did not come from this console, so nothing was changed. "
         "Reload the page and try again."
     )

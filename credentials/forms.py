@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from credentials.models import DEFAULT_EXPIRY, NAME_MAX_LENGTH
 from credentials.models.long_term import DefaultExpiry
@@ -22,39 +22,52 @@ def validate_credential_name(value: str) -> None:
     """SWR's rule, checked piece by piece so the message names the rule that failed."""
     if len(value) > NAME_MAX_LENGTH:
         raise forms.ValidationError(
-            f"The name can be at most {NAME_MAX_LENGTH} characters long (it has {len(value)})."
+            gettext("The name can be at most %(limit)d characters long (it has %(length)d).")
+            % {"limit": NAME_MAX_LENGTH, "length": len(value)}
         )
     if not value.isascii() or re.search(r"[^a-z0-9._-]", value):
         raise forms.ValidationError(
-            f"{_what_is_not_allowed(value)} Use only lowercase letters (a–z), digits (0–9), "
-            "and the separators “.”, “_” and “-”."
+            _what_is_not_allowed(value)
+            + " "
+            + gettext(
+                "Use only lowercase letters (a–z), digits (0–9), "
+                "and the separators “.”, “_” and “-”."
+            )
         )
     if value[0] in "._-" or value[-1] in "._-":
-        raise forms.ValidationError("The name must start and end with a lowercase letter or digit.")
+        raise forms.ValidationError(
+            gettext("The name must start and end with a lowercase letter or digit.")
+        )
     if re.search(r"[._-]{2}", value):
         raise forms.ValidationError(
-            "Separators (“.”, “_”, “-”) cannot follow one another; put a letter or digit "
-            "between them."
+            gettext(
+                "Separators (“.”, “_”, “-”) cannot follow one another; put a letter or digit "
+                "between them."
+            )
         )
 
 
 def _what_is_not_allowed(value: str) -> str:
     if any(char.isupper() for char in value):
-        return "The name contains uppercase letters."
+        return gettext("The name contains uppercase letters.")
     if any(char.isspace() for char in value):
-        return "The name contains spaces."
+        return gettext("The name contains spaces.")
     others = dict.fromkeys(char for char in value if not re.fullmatch(r"[a-z0-9._-]", char))
-    return "The name contains " + ", ".join(f"“{char}”" for char in others) + "."
+    return gettext("The name contains %(characters)s.") % {
+        "characters": gettext(", ").join(f"“{char}”" for char in others)
+    }
 
 
 class CreateLongTermCredentialForm(forms.Form):
     name = forms.CharField(
-        label="Credential Name",
+        label=gettext_lazy("Credential Name"),
         strip=False,
         max_length=None,
-        error_messages={"required": "Enter a name for the credential."},
+        error_messages={"required": gettext_lazy("Enter a name for the credential.")},
         validators=[validate_credential_name],
-        help_text="1–64 characters: lowercase letters, digits, and “.”, “_” or “-” between them.",
+        help_text=gettext_lazy(
+            "1–64 characters: lowercase letters, digits, and “.”, “_” or “-” between them."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 
@@ -98,7 +111,7 @@ class CreateLongTermCredentialForm(forms.Form):
         # A name with surrounding spaces is not silently trimmed into a different name.
         name = self.cleaned_data["name"]
         if name != name.strip():
-            raise forms.ValidationError("The name cannot contain spaces.")
+            raise forms.ValidationError(gettext("The name cannot contain spaces."))
         return name
 
     def clean(self) -> dict[str, Any]:
@@ -137,13 +150,15 @@ def _days(days: int) -> str:
 
 
 class GenerateTemporaryCredentialForm(forms.Form):
-    KIND_CHOICES = [("image", "Image"), ("chart", "Chart")]
+    # "Image" and "Chart" as Huawei's Chinese console says them: 镜像 and Chart.
+    KIND_CHOICES = [("image", gettext_lazy("Image")), ("chart", gettext_lazy("Chart"))]
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="image", widget=forms.RadioSelect)
 
 
 class AdminReasonForm(forms.Form):
     reason = forms.CharField(
+        label=gettext_lazy("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Recorded in the audit trail with each credential.",
+        help_text=gettext_lazy("Recorded in the audit trail with each credential."),
     )

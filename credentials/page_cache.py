@@ -23,8 +23,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.middleware.csrf import get_token
+from django.utils.translation import get_language
 
 from credentials import catalog
+from credentials.credential_list import ListQuery
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -38,7 +40,19 @@ _pages = caches["pages"]
 # in a dialog or on the temporary tab, which the cached GET never renders.
 SHOWN: dict[str, tuple[str, ...]] = {
     # The rows, their Expired status (which changes with time alone: credentials_clock).
-    "page": ("page_number", "credentials_version", "credentials_clock", "page_size"),
+    "page": ("list_query", "credentials_version", "credentials_clock", "page_size"),
+    # The list's query, its page links and "N of M used" (issue 17).
+    "list": ("list_query",),
+    "page_links": ("list_query", "credentials_version", "page_size"),
+    "previous_url": ("list_query", "credentials_version", "page_size"),
+    "next_url": ("list_query", "credentials_version", "page_size"),
+    "used": ("credentials_version",),
+    "LANGUAGE_CODE": ("language",),
+    "languages": (),  # settings.LANGUAGES, the language switch's options
+    "tab_url": ("registry",),  # {% url %} of the tab
+    "columns": ("list_query",),  # the list's sortable headers (list.columns)
+    "issued": (),  # the temporary tab's log, never cached
+    "log_out_of_band": (),  # sent with Generate only
     # The banner of credentials expiring within a week (context_processors.console).
     "expiring_credentials": ("credentials_version", "credentials_clock"),
     "registry": ("registry", "catalog_version"),
@@ -74,7 +88,10 @@ def key_parts(request: HttpRequest, registry: Registry, *, partial: bool) -> dic
         get_token(request)  # a browser without a CSRF cookie gets a new secret
     return {
         "partial": partial,
-        "page_number": request.GET.get("page", "")[:12],
+        # The list's search, status filter, sort and page, normalised (credential_list.py).
+        "list_query": ListQuery.from_params(request.GET).key,
+        # The page is rendered in one language (LocaleMiddleware: cookie, Accept-Language).
+        "language": get_language(),
         "user_id": user.pk,
         "username": user.get_username(),
         "is_federated": user.is_federated,

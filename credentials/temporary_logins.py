@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from credentials import upstream
 from credentials.models import Actor, AuditEvent, Registry, TemporaryCredential
@@ -76,3 +77,35 @@ def issue(*, registry: Registry, by: Actor, kind: str) -> upstream.TemporaryLogi
         expires_at=login.expires_at.isoformat(),
     )
     return login
+
+
+def user_message(error: upstream.UpstreamError) -> str:
+    """What went wrong, in the user's terms and language, with what to do next.
+
+    The upstream's address and its exact answer are for the log (str(error)), never the page.
+    """
+    if error.reason in ("unreachable", "timeout", "unavailable"):
+        message = _(
+            "SWR could not be reached just now. Try again in a minute; if it keeps failing, "
+            "tell your administrator: the console's log has the details."
+        )
+    elif error.reason == "busy":
+        message = _("SWR is receiving too many requests right now. Wait a minute and try again.")
+    elif error.reason == "not_allowed":
+        message = _(
+            "SWR did not accept the console's own account. Trying again will not help: "
+            "tell your administrator, who can check the console's SWR settings."
+        )
+    elif error.reason == "refused":
+        message = _(
+            "SWR refused to issue the credential. Tell your administrator: the console's log "
+            "has the details."
+        )
+    else:
+        message = _(
+            "SWR answered in a way the console does not understand. Try again in a minute; if "
+            "it keeps failing, tell your administrator."
+        )
+    if error.code:  # Huawei's own error code helps their support; it reveals nothing internal
+        message += " " + _("(SWR error code %(code)s)") % {"code": error.code}
+    return message

@@ -130,13 +130,35 @@ _session.mount("https://", _WatchedAdapter())
 
 
 class UpstreamError(Exception):
-    """The upstream could not give what was asked; `str()` is a message for the user."""
+    """The upstream could not give what was asked.
 
-    def __init__(self, message: str, *, code: str = "", status: int | None = None) -> None:
+    `str()` is the full story for the log (it names the upstream's address); `reason` is what
+    the console tells the user (credentials/temporary_logins.user_message): one of REASONS.
+    """
+
+    REASONS = (
+        "unreachable",
+        "timeout",
+        "unavailable",
+        "busy",
+        "not_allowed",
+        "refused",
+        "malformed",
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        status: int | None = None,
+        reason: str = "malformed",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"{self.message} (error code {self.code})" if self.code else self.message
@@ -359,7 +381,8 @@ def _request(
     host = urlsplit(url).netloc
     watchdog = _Watchdog(timeouts.total)
     late = UpstreamError(
-        f"The {service} at {host} did not finish answering within {timeouts.total:g} seconds."
+        f"The {service} at {host} did not finish answering within {timeouts.total:g} seconds.",
+        reason="timeout",
     )
     token = _watchdog.set(watchdog)
     try:
@@ -370,21 +393,27 @@ def _request(
     except requests.ConnectTimeout as exc:
         raise UpstreamError(
             f"The {service} at {host} did not accept a connection within "
-            f"{timeouts.connect:g} seconds."
+            f"{timeouts.connect:g} seconds.",
+            reason="unreachable",
         ) from exc
     except requests.ReadTimeout as exc:
         raise UpstreamError(
-            f"The {service} at {host} did not answer within {timeouts.read:g} seconds."
+            f"The {service} at {host} did not answer within {timeouts.read:g} seconds.",
+            reason="timeout",
         ) from exc
     except requests.ConnectionError as exc:
         if watchdog.expired:
             raise late from exc
         reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
-        raise UpstreamError(f"Could not connect to the {service} at {host}: {reason}.") from exc
+        raise UpstreamError(
+            f"Could not connect to the {service} at {host}: {reason}.", reason="unreachable"
+        ) from exc
     except requests.RequestException as exc:
         if watchdog.expired:
             raise late from exc
-        raise UpstreamError(f"Could not reach the {service} at {host}.") from exc
+        raise UpstreamError(
+            f"Could not reach the {service} at {host}.", reason="unreachable"
+        ) from exc
     finally:
         _watchdog.reset(token)
     if watchdog.expired:  # the answer may have been cut short without an error
@@ -392,7 +421,8 @@ def _request(
     if response.is_redirect or 300 <= response.status_code < 400:
         raise UpstreamError(
             f"The {service} at {host} answered with a redirect (HTTP {response.status_code}), "
-            "which the console does not follow; check the configured URL."
+            "which the console does not follow; check the configured URL.",
+            reason="refused",
         )
     if response.status_code >= 400:
         raise _status_error(response, service)
@@ -412,7 +442,15 @@ def _status_error(response: requests.Response, service: str) -> UpstreamError:
     message = template.format(service=service) + f" (HTTP {status})"
     if detail:
         message += f": {detail}"
-    return UpstreamError(message + ".", code=code, status=status)
+    if status >= 500:
+        reason = "unavailable"
+    elif status == 429:
+        reason = "busy"
+    elif status in (401, 403):
+        reason = "not_allowed"
+    else:
+        reason = "refused"
+    return UpstreamError(message + ".", code=code, status=status, reason=reason)
 
 
 def _error_details(response: requests.Response) -> tuple[str, str]:

@@ -18,6 +18,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -27,7 +29,9 @@ from django_ratelimit.core import is_ratelimited
 
 from credentials import catalog, login_formats, page_cache, temporary_logins, upstream
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
+from credentials.credential_list import ListQuery
 from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
+from credentials.issuance_log import issued_recently
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
@@ -48,6 +52,11 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def announce(response: HttpResponse, text: str, level: str = "success") -> HttpResponse:
+    """Have the page's live region say `text` once the htmx answer arrives (console.js)."""
+    return trigger_client_event(response, "consoleMessage", {"text": str(text), "level": level})
+
+
 def _get_registry(registry_id: uuid.UUID) -> Registry:
     found = catalog.registry(registry_id)
     if found is None:
@@ -65,7 +74,7 @@ def _get_credential_for_user(
 
 # --- Frame ----------------------------------------------------------------------------
 
-SIGN_IN_THROTTLED = (
+SIGN_IN_THROTTLED = gettext_lazy(
     "Too many failed sign-in attempts for this account or from this address. "
     "Wait a few minutes and try again."
 )
@@ -126,7 +135,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     wanted = request.GET.get("region")
     if wanted is not None:
         if not any(region.name == wanted for region in regions):
-            messages.error(request, f"There is no region named “{wanted}”.")
+            messages.error(request, _("There is no region named “%(name)s”.") % {"name": wanted})
         else:
             request.session[REGION_SESSION_KEY] = wanted
         return redirect("home")
@@ -165,12 +174,17 @@ ACCESS_TEMPLATE = "credentials/access_credentials.html"
 
 def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
     credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-    page = Paginator(credentials, settings.LONG_TERM_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = ListQuery.from_params(request.GET)
+    shown = query.apply(credentials)
+    page = Paginator(shown, settings.LONG_TERM_PAGE_SIZE).get_page(query.page)
     return {
         "registry": registry,
         "section": "access-credentials",
         "tab": "long-term",
         "page": page,
+        "list": query,
+        **query.page_links(page),
+        "used": credentials.count() if query.filtered else page.paginator.count,
         "can_create": not request.user.is_federated,
         "federated_message": FEDERATED_MESSAGE,
         "credential_limit": settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
@@ -191,9 +205,9 @@ def _render_long_term(
 
 
 def _tab_url(registry: Registry, request: HttpRequest | None = None) -> str:
+    """The tab's list as the row form that was used showed it (its hidden fields)."""
     url = reverse("long_term_tab", kwargs={"registry_id": registry.public_id})
-    page = request.POST.get("page") if request else None
-    return f"{url}?page={page}" if page and page.isdigit() else url
+    return url + (ListQuery.from_params(request.POST).url() if request else "")
 
 
 @login_required
@@ -249,7 +263,11 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
         return _create_refused(request, registry, form=form)
     logger.info("long-term credential created: %s", credential.public_id)
     response = _credential_csv_response(credential, password)
-    return trigger_client_event(response, CREDENTIALS_CHANGED)
+    created = _(
+        "Credential “%(name)s” is created. Its password is in the file %(file)s that has "
+        "just downloaded: keep it safe, it is not shown again."
+    ) % {"name": credential.name, "file": f"{credential.name}.csv"}
+    return trigger_client_event(announce(response, created), CREDENTIALS_CHANGED)
 
 
 def _create_refused(
@@ -298,12 +316,21 @@ def set_long_term_status(
     except ConsoleError as exc:  # expired
         refused, message = True, str(exc)
     else:
-        state = "enabled" if enabled else "disabled"
-        message = f"Credential “{credential.name}” is {state}."
+        message = (
+            _("Credential “%(name)s” is enabled.")
+            if enabled
+            else _("Credential “%(name)s” is disabled.")
+        ) % {"name": credential.name}
     if request.htmx:
-        context = {"registry": registry, "credential": credential, "row_error": refused and message}
+        context = {
+            "registry": registry,
+            "credential": credential,
+            "row_error": refused and message,
+            "list": ListQuery.from_params(request.POST),
+        }
         status = 409 if refused else 200
-        return render(request, f"{ACCESS_TEMPLATE}#credential-row", context, status=status)
+        response = render(request, f"{ACCESS_TEMPLATE}#credential-row", context, status=status)
+        return announce(response, message, "error" if refused else "success")
     (messages.error if refused else messages.success)(request, message)
     return redirect(_tab_url(registry, request))
 
@@ -324,10 +351,11 @@ def delete_long_term(
 
     name = credential.name
     credential.delete_by(by=Actor.from_request(request))
+    deleted = _("Credential “%(name)s” is deleted.") % {"name": name}
     if request.htmx:
-        response = HttpResponse("")
+        response = announce(HttpResponse(""), deleted)
         return trigger_client_event(response, CREDENTIALS_CHANGED)
-    messages.success(request, f"Credential “{name}” is deleted.")
+    messages.success(request, deleted)
     return redirect(_tab_url(registry, request))
 
 
@@ -361,9 +389,10 @@ def reset_long_term(
 # --- Temporary Credentials tab --------------------------------------------------------
 
 
-def _temporary_context(registry: Registry, **extra: Any) -> dict[str, Any]:
+def _temporary_context(request: HttpRequest, registry: Registry, **extra: Any) -> dict[str, Any]:
     return {
         "registry": registry,
+        "issued": issued_recently(request.user, registry),
         "section": "access-credentials",
         "tab": "temporary",
         "form": extra.pop("form", None) or GenerateTemporaryCredentialForm(),
@@ -377,7 +406,7 @@ def _temporary_context(registry: Registry, **extra: Any) -> dict[str, Any]:
 def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = _get_registry(registry_id)
     _remember_region(request, registry)
-    context = _temporary_context(registry)
+    context = _temporary_context(request, registry)
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
     return render(request, ACCESS_TEMPLATE, context)
@@ -397,10 +426,10 @@ def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> Http
         rate=f"{settings.TEMPORARY_CREDENTIALS_PER_MINUTE}/m",
         increment=True,
     ):
-        error = (
-            f"You can generate at most {settings.TEMPORARY_CREDENTIALS_PER_MINUTE} temporary "
-            "credentials a minute. Wait a moment and try again."
-        )
+        error = _(
+            "You can generate at most %(limit)d temporary credentials a minute. "
+            "Wait a moment and try again."
+        ) % {"limit": settings.TEMPORARY_CREDENTIALS_PER_MINUTE}
         return _temporary_result(request, registry, form=form, error=error, status=429)
 
     kind = form.cleaned_data["kind"]
@@ -408,7 +437,8 @@ def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> Http
         login = temporary_logins.issue(registry=registry, by=Actor.from_request(request), kind=kind)
     except upstream.UpstreamError as exc:
         logger.warning("temporary credential not issued: %s", exc)
-        return _temporary_result(request, registry, form=form, error=str(exc), status=502)
+        error = temporary_logins.user_message(exc)
+        return _temporary_result(request, registry, form=form, error=error, status=502)
     logger.info("temporary credential issued: %s (%s)", login.username, kind)
     response = _temporary_result(request, registry, form=form, login=login, kind=kind)
     response["Cache-Control"] = "no-store"
@@ -422,8 +452,10 @@ def _temporary_result(
     if login:
         extra["command"] = login.helm_command if extra["kind"] == "chart" else login.docker_command
         extra["secret_manifest"] = login.kubernetes_secret(f"swr-{slugify(registry.name)}-login")
-    context = _temporary_context(registry, **extra)
+    context = _temporary_context(request, registry, **extra)
     if request.htmx:
+        # The log below gains the new credential: sent along, swapped out of band.
+        context["log_out_of_band"] = bool(login)
         return render(request, f"{ACCESS_TEMPLATE}#temporary-result", context, status=status)
     _remember_region(request, registry)
     return render(request, ACCESS_TEMPLATE, context, status=status)

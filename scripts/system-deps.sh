@@ -2,7 +2,10 @@
 # Make sure the system programs the test suite drives are present:
 #   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL,
 #   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test),
-#   redis-server (the rate limits shared by several gunicorn processes).
+#   redis-server (the rate limits shared by several gunicorn processes),
+#   npm (installs axe-core, the browser tests' accessibility checker),
+#   gettext (msgfmt checks the translation catalogs; makemessages extracts strings),
+#   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -14,6 +17,9 @@ command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
   missing+=(postgresql)

@@ -79,6 +79,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Huawei's IAM, SWR and SWR Enterprise API at their documented paths (JSON under /v2, /v3).
     path("", include("credentials.swr_api.urls")),
+    # set_language: the top bar's language switch (POST; remembered in a cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler500 = "credentials.errors.server_error"

@@ -29,6 +29,21 @@ def _collected_static(django_db_blocker: object) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _english_to_begin_with() -> None:
+    """A request in another language leaves it active in the thread (LocaleMiddleware does
+    not reset it): each test starts in the default language, as a new request would."""
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs() -> None:
+    # `make test` compiles them too; this keeps a bare `pytest` run in the same languages.
+    call_command("compile_catalogs", verbosity=0)
+
+
 @pytest.fixture(scope="session")
 def live_server(request: pytest.FixtureRequest) -> Iterator[object]:
     """pytest-django's live server, with static files left to WhiteNoise as in production

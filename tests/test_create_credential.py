@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import re
 import threading
@@ -157,7 +158,9 @@ def test_an_htmx_create_asks_the_page_to_refresh_the_table(
 ) -> None:
     response = create(owner_client, registry, "ci-bot", HX_Request="true")
     assert response.status_code == 200
-    assert response["HX-Trigger"] == '{"credentialsChanged": {}}'
+    events = json.loads(response["HX-Trigger"])
+    assert events["credentialsChanged"] == {}
+    assert "is created" in events["consoleMessage"]["text"]  # said in the live region
 
 
 def test_it_refuses_a_duplicate_name(owner_client: Client, registry: Registry) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.test import Client
 
 from credentials.models import AuditEvent, LongTermCredential, Registry, User
@@ -32,4 +34,6 @@ def test_an_htmx_delete_asks_the_page_to_refresh_the_table(
     credential = make_credential(owner, registry, "ci-bot")
     response = owner_client.post(op_url("delete", credential), headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response["HX-Trigger"] == '{"credentialsChanged": {}}'
+    events = json.loads(response["HX-Trigger"])
+    assert events["credentialsChanged"] == {}
+    assert "is deleted" in events["consoleMessage"]["text"]  # said in the live region

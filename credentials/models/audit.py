@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import NAME_MAX_LENGTH, Actor
 from credentials.models.catalog import Registry
@@ -38,28 +39,31 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        LONG_TERM_CREATED = "long_term.created", "Long-term credential created"
-        LONG_TERM_DISABLED = "long_term.disabled", "Long-term credential disabled"
-        LONG_TERM_ENABLED = "long_term.enabled", "Long-term credential enabled"
-        LONG_TERM_DELETED = "long_term.deleted", "Long-term credential deleted"
-        LONG_TERM_PASSWORD_RESET = "long_term.password_reset", "Long-term credential password reset"
-        TEMPORARY_ISSUED = "temporary.issued", "Temporary credential issued"
-        TEMPORARY_MINTED = "temporary.minted", "Temporary credential minted (built-in SWR API)"
-        TEMPORARY_DELETED = "temporary.deleted", "Temporary credential deleted (with its user)"
-        SIGN_IN = "console.sign_in", "Console sign-in"
-        SIGN_IN_FAILED = "console.sign_in_failed", "Console sign-in failed"
-        SESSIONS_ENDED = "console.sessions_ended", "Console sessions ended"
-        REGISTRY_LOGIN_FAILED = "registry.login_failed", "Registry login failed"
-        ACCESS_KEY_CREATED = "access_key.created", "Access key created"
-        ACCESS_KEY_DISABLED = "access_key.disabled", "Access key disabled"
-        ACCESS_KEY_ENABLED = "access_key.enabled", "Access key enabled"
-        ACCESS_KEY_DELETED = "access_key.deleted", "Access key deleted"
-        API_REQUEST_REFUSED = "api.request_refused", "API request refused"
+        LONG_TERM_CREATED = "long_term.created", _("Long-term credential created")
+        LONG_TERM_DISABLED = "long_term.disabled", _("Long-term credential disabled")
+        LONG_TERM_ENABLED = "long_term.enabled", _("Long-term credential enabled")
+        LONG_TERM_DELETED = "long_term.deleted", _("Long-term credential deleted")
+        LONG_TERM_PASSWORD_RESET = (
+            "long_term.password_reset",
+            _("Long-term credential password reset"),
+        )
+        TEMPORARY_ISSUED = "temporary.issued", _("Temporary credential issued")
+        TEMPORARY_MINTED = "temporary.minted", _("Temporary credential minted (built-in SWR API)")
+        TEMPORARY_DELETED = "temporary.deleted", _("Temporary credential deleted (with its user)")
+        SIGN_IN = "console.sign_in", _("Console sign-in")
+        SIGN_IN_FAILED = "console.sign_in_failed", _("Console sign-in failed")
+        SESSIONS_ENDED = "console.sessions_ended", _("Console sessions ended")
+        REGISTRY_LOGIN_FAILED = "registry.login_failed", _("Registry login failed")
+        ACCESS_KEY_CREATED = "access_key.created", _("Access key created")
+        ACCESS_KEY_DISABLED = "access_key.disabled", _("Access key disabled")
+        ACCESS_KEY_ENABLED = "access_key.enabled", _("Access key enabled")
+        ACCESS_KEY_DELETED = "access_key.deleted", _("Access key deleted")
+        API_REQUEST_REFUSED = "api.request_refused", _("API request refused")
 
     class Channel(models.TextChoices):
-        CONSOLE = "console", "Console"
-        API = "api", "API"
-        SYSTEM = "system", "System (scheduled command)"
+        CONSOLE = "console", _("Console")
+        API = "api", _("API")
+        SYSTEM = "system", _("System (scheduled command)")
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -93,8 +97,18 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["credential_public_id", "-created_at"], name="audit_by_credential"
             ),
-            models.Index(fields=["credential_username", "-created_at"], name="audit_by_username"),
-            models.Index(fields=["credential_name", "-created_at"], name="audit_by_name"),
+            # The columns the admin searches by their beginning lead with varchar_pattern_ops,
+            # which serves LIKE 'term%' in any collation, and = as before.
+            models.Index(
+                fields=["credential_username", "-created_at"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                name="audit_by_username_prefix",
+            ),
+            models.Index(
+                fields=["credential_name", "-created_at"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                name="audit_by_name_prefix",
+            ),
             models.Index(fields=["ip_address", "-created_at"], name="audit_by_ip"),
         ]
 

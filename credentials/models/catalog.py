@@ -9,6 +9,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from credentials.regions import region_label
+
 
 class Region(models.Model):
     name = models.SlugField(max_length=64, unique=True, help_text="For example cn-north-4.")
@@ -18,7 +20,7 @@ class Region(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.display_name or self.name
+        return region_label(self.name, self.display_name)
 
 
 _PROJECT_NAMESPACE = uuid.UUID("6f6d2a52-53d1-4b8c-9a39-2f1f8c0e5a11")

@@ -11,8 +11,8 @@ from typing import Any, Final
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
@@ -142,8 +142,11 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
                     raise ConsoleError(duplicate_name_message(name))
                 if existing.count() >= limit:
                     raise ConsoleError(
-                        f"You already have {limit} long-term credentials for this registry, "
-                        "the most allowed. Delete one you no longer use first."
+                        gettext(
+                            "You already have %(limit)d long-term credentials for this "
+                            "registry, the most allowed. Delete one you no longer use first."
+                        )
+                        % {"limit": limit}
                     )
                 credential = self.create(
                     owner=owner,
@@ -159,7 +162,7 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         except IntegrityError as exc:
             if not Registry.objects.filter(pk=registry.pk).exists():
                 # Deleted in the admin since this page's snapshot of registries was taken.
-                raise ConsoleError("This registry no longer exists.") from exc
+                raise ConsoleError(gettext("This registry no longer exists.")) from exc
             # The lock makes a duplicate unlikely; the unique constraint is the last word.
             raise ConsoleError(duplicate_name_message(name)) from exc
         return credential, password
@@ -201,14 +204,16 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         return min((moment for moment in moments if moment > now), default=NO_DEADLINE), soon
 
 
-FEDERATED_MESSAGE = (
+FEDERATED_MESSAGE = gettext_lazy(
     "Federated users cannot create or use long-term credentials. "
     "Use a temporary credential instead."
 )
 
 
 def duplicate_name_message(name: str) -> str:
-    return f"You already have a long-term credential named “{name}” for this registry."
+    return gettext(
+        "You already have a long-term credential named “%(name)s” for this registry."
+    ) % {"name": name}
 
 
 class LongTermCredential(models.Model):
@@ -266,6 +271,10 @@ class LongTermCredential(models.Model):
             models.Index(fields=["-created_at", "-id"], name="credential_newest_first"),
             models.Index(fields=["registry", "-created_at", "-id"], name="credential_by_registry"),
             models.Index(fields=["name"], name="credential_by_name"),
+            # The admin's prefix search (LIKE 'term%' in any collation).
+            models.Index(
+                fields=["name"], opclasses=["varchar_pattern_ops"], name="credential_name_prefix"
+            ),
             models.Index(fields=["is_enabled", "last_used_at"], name="credential_by_status_use"),
             # Reminders, the banner and the admin's expiry filter; most credentials never expire.
             models.Index(

@@ -3,6 +3,11 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // Words the script shows come from the page, in the page's language.
+  function label(name, fallback) {
+    return (document.body && document.body.getAttribute("data-" + name + "-label")) || fallback;
+  }
+
   // Dialogs arrive as htmx fragments (or open, server-rendered, on a no-JS URL): make them modal.
   function showDialogs(root) {
     var dialogs = Array.prototype.slice.call(root.querySelectorAll("dialog[data-modal]"));
@@ -15,11 +20,19 @@
     });
   }
 
-  // Local times beside the UTC ones the server renders.
+  // Local times beside the UTC ones the server renders, in the page's language.
   function localiseTimes(root) {
+    var lang = document.documentElement.lang || undefined;
     root.querySelectorAll("[data-local-time]").forEach(function (el) {
       var when = new Date(el.getAttribute("data-local-time"));
-      if (!isNaN(when)) el.textContent = when.toLocaleString() + " (your time)";
+      if (isNaN(when)) return;
+      var text;
+      try {
+        text = when.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+      } catch (e) {
+        text = when.toLocaleString();
+      }
+      el.textContent = text + " " + label("your-time", "(your time)");
     });
   }
 
@@ -35,6 +48,44 @@
     showDialogs(event.detail.elt);
     localiseTimes(event.detail.elt.parentNode || document);
     syncValidity(event.detail.elt.parentNode || document);
+  });
+
+  // A message the server sends with an htmx answer (HX-Trigger "consoleMessage"): shown in
+  // the page's live region, so screen readers announce it.
+  document.addEventListener("consoleMessage", function (event) {
+    var region = document.getElementById("messages");
+    if (!region || !event.detail || !event.detail.text) return;
+    var message = document.createElement("p");
+    message.className = "message " + (event.detail.level || "success");
+    message.setAttribute("role", event.detail.level === "error" ? "alert" : "status");
+    message.textContent = event.detail.text;
+    region.replaceChildren(message);
+  });
+
+  // Focus goes somewhere sensible after each htmx action, never back to <body>.
+  var focusAfter = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var row = elt.closest("tr[id^='credential-']");
+    if (elt.closest(".tabs")) focusAfter = "#access-tabs .tabs [aria-current=page]";
+    else if (row) focusAfter = "#" + row.id + " .operations button";
+    else if (elt.closest(".generate-form")) focusAfter = "#temporary-result";
+    else if (elt.closest(".pagination")) focusAfter = "#credential-table";
+    else if (elt.closest("th")) focusAfter = "#credential-table th[aria-sort] a";
+    else if (elt.closest(".list-controls")) focusAfter = null;  // typing goes on where it was
+    else if (elt.id === "credential-table") focusAfter = "lost:#credential-table";
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var selector = focusAfter;
+    focusAfter = null;
+    if (!selector) return;
+    if (selector.indexOf("lost:") === 0) {
+      var active = document.activeElement;
+      if (active && active !== document.body && document.contains(active)) return;
+      selector = selector.slice(5);
+    }
+    var target = document.querySelector(selector);
+    if (target) target.focus();
   });
 
   // A closed dialog leaves the page as it was: removed, and the URL back on its tab.
@@ -63,10 +114,10 @@
     if (!source) return;
     var text = source.textContent;
     var done = function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
+      var original = button.textContent;
+      button.textContent = label("copied", "Copied");
       button.setAttribute("data-copied", "");
-      window.setTimeout(function () { button.textContent = label; }, 2000);
+      window.setTimeout(function () { button.textContent = original; }, 2000);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done);
@@ -107,5 +158,13 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
     if (event.target.matches("select[data-validity]")) syncValidity(event.target.form);
+  });
+
+  // The language switch returns to the page as it is now (tabs change the URL without a load).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("language-switch")) return;
+    var next = form.querySelector("input[name=next]");
+    if (next) next.value = location.pathname + location.search;
   });
 })();

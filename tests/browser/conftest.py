@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser.helpers import watch_for_errors
+from tests.browser.helpers import AXE, watch_for_errors
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -69,3 +69,14 @@ def no_js_page(browser: Browser, live_server: object) -> Iterator[Page]:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(
+            f"axe-core is needed for the accessibility checks and is not at {AXE}. "
+            "`make test` installs it (npm ci --prefix tests/browser).",
+            pytrace=False,
+        )
+    return AXE.read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,18 @@ DELIBERATE_STATUS = re.compile(r"status of (403|409|422|429|502|503|504) ")
 
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_REPORTS = ARTIFACTS.parent / "axe"
+# What the checks hold the pages to: WCAG 2.1 A and AA, and axe's best practices.
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+    # No preloading of stylesheets: axe would inject them as <style>, which the CSP refuses.
+    "preload": False,
+}
 
 
 @contextmanager
@@ -43,7 +56,8 @@ def watch_for_errors(page: Page) -> Iterator[None]:
 def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret injects a style the page's CSP reports as a violation.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 
@@ -62,3 +76,30 @@ def open_access_credentials(page: Page, user: User) -> None:
         "link", name="Access Credentials"
     ).click()
     expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
+
+
+def axe_violations(page: Page, axe_source: str, name: str) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (all of them are
+    written to test-artifacts/axe/<name>.json). Injected through the DevTools protocol, so
+    the page's Content-Security-Policy stays as it is."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORTS / f"{name}.json").write_text(json.dumps(results["violations"], indent=1))
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "nodes": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"

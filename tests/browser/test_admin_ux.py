@@ -1,0 +1,112 @@
+"""The admin as an administrator and as an Auditor: no serious or critical axe-core violation
+on any page state, the credential and audit lists fit 1440 px, and no link is a dead end."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from tests.browser.helpers import axe_violations, screenshot, watch_for_errors
+from tests.helpers import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def trail(owner: User, registry: Registry) -> LongTermCredential:
+    """Credentials with long names and usernames, some disabled, and their audit events."""
+    made = []
+    for number in range(4):
+        credential, _ = LongTermCredential.objects.create_for(
+            owner=owner,
+            registry=registry,
+            name=f"release-pipeline-{number}-with-a-rather-long-descriptive-name",
+            by=Actor(user=owner, ip_address="203.0.113.7", user_agent="Mozilla/5.0 " * 8),
+        )
+        made.append(credential)
+    made[0].disable(by=Actor(user=owner), reason="rotating the pipeline's credentials this week")
+    return made[0]
+
+
+def open_admin(browser: Browser, live_server, axe_source: str, user: User, language: str):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1440, "height": 900},
+        locale={"en": "en-US", "zh-hans": "zh-CN"}[language],
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/admin/login/")
+    assert axe_violations(page, axe_source, f"admin-{language}-login") == []
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#site-name")).to_be_visible()
+    return context, page
+
+
+def check(page: Page, axe_source: str, name: str, *, list_fits: bool = False) -> None:
+    screenshot(page, name)
+    assert axe_violations(page, axe_source, name) == [], name
+    if list_fits:  # every column shows: the results table needs no scrolling of its own
+        widths = page.evaluate(
+            "(() => { const r = document.querySelector('.results');"
+            " return [r.scrollWidth, r.clientWidth]; })()"
+        )
+        assert widths[0] <= widths[1], f"{name}: the list is {widths[0]} px in {widths[1]} px"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_administrators_pages(
+    browser: Browser, live_server, axe_source: str, staff_user: User, trail, language: str
+) -> None:
+    context, page = open_admin(browser, live_server, axe_source, staff_user, language)
+    with watch_for_errors(page):
+        check(page, axe_source, f"admin-{language}-index")
+        page.goto(reverse("admin:credentials_longtermcredential_changelist"))
+        check(page, axe_source, f"admin-{language}-credentials", list_fits=True)
+        page.goto(reverse("admin:credentials_longtermcredential_changelist") + "?q=release-pipe")
+        expect(page.locator("#result_list tbody tr")).to_have_count(4)  # a prefix finds them
+        check(page, axe_source, f"admin-{language}-credentials-searched", list_fits=True)
+        page.locator("#result_list tbody input[type=checkbox]").first.check()
+        page.locator("select[name=action]").select_option("disable_selected")
+        page.locator("button[name=index]").click()
+        check(page, axe_source, f"admin-{language}-reason-action")
+        page.goto(reverse("admin:credentials_longtermcredential_change", args=[trail.pk]))
+        check(page, axe_source, f"admin-{language}-credential")
+        page.goto(reverse("admin:credentials_auditevent_changelist"))
+        check(page, axe_source, f"admin-{language}-audit", list_fits=True)
+        event = AuditEvent.objects.filter(action="long_term.disabled").first()
+        page.goto(reverse("admin:credentials_auditevent_change", args=[event.pk]))
+        check(page, axe_source, f"admin-{language}-audit-event")
+        page.goto(reverse("admin:credentials_user_changelist"))
+        check(page, axe_source, f"admin-{language}-users")
+    context.close()
+
+
+def test_an_auditor_meets_no_dead_end(
+    browser: Browser, live_server, axe_source: str, auditor: User, trail
+) -> None:
+    context, page = open_admin(browser, live_server, axe_source, auditor, "en")
+    with watch_for_errors(page):
+        page.goto(reverse("admin:credentials_longtermcredential_change", args=[trail.pk]))
+        check(page, axe_source, "admin-auditor-credential")
+        # The owner's links lead to lists an Auditor may open, not to a user page (a 403).
+        links = page.locator("div.field-owner_credentials a")
+        expect(links).to_have_count(2)
+        for index in range(2):
+            href = links.nth(index).get_attribute("href")
+            assert page.request.get(href).status == 200, href
+        links.first.click()
+        expect(page.locator("#result_list tbody tr")).to_have_count(4)
+        check(page, axe_source, "admin-auditor-credentials", list_fits=True)
+        page.goto(reverse("admin:credentials_auditevent_changelist"))
+        check(page, axe_source, "admin-auditor-audit", list_fits=True)
+        # A page the Auditor may not see says so in the console's words, with a way back.
+        page.goto(reverse("admin:credentials_user_changelist"))
+        expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+        expect(page.get_by_role("link", name="Back to the admin")).to_be_visible()
+        check(page, axe_source, "admin-auditor-not-allowed")
+    context.close()

@@ -1,0 +1,106 @@
+"""Two languages: Accept-Language by default, the top bar's switch remembered in a cookie,
+`<html lang>` right, region names and dates in one format with their time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.conf import settings
+from django.template import Context, Template
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from credentials.models import Actor, LongTermCredential, Registry, User
+
+pytestmark = pytest.mark.django_db
+
+
+def tab(registry: Registry) -> str:
+    return reverse("long_term_tab", args=[registry.public_id])
+
+
+def test_english_by_default_and_chinese_when_the_browser_asks(
+    owner_client: Client, registry: Registry
+) -> None:
+    english = owner_client.get(tab(registry)).content.decode()
+    assert '<html lang="en">' in english
+    assert "Create Long-Term Credential" in english
+
+    chinese = owner_client.get(tab(registry), headers={"accept-language": "zh-CN,zh;q=0.9"})
+    page = chinese.content.decode()
+    assert '<html lang="zh-hans">' in page
+    assert "创建长期访问凭证" in page
+    assert "长期访问凭证" in page
+    assert "临时访问凭证" in page
+    assert "华北-北京四" in page  # the region selector names Huawei's region in Chinese
+    assert "Create Long-Term Credential" not in page
+    assert chinese["Content-Language"] == "zh-hans"
+
+
+def test_the_switch_is_remembered_over_accept_language(
+    owner_client: Client, registry: Registry
+) -> None:
+    response = owner_client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": tab(registry)}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == tab(registry)
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "zh-hans"
+    assert cookie["max-age"] == settings.LANGUAGE_COOKIE_AGE
+    assert cookie["httponly"]
+
+    page = owner_client.get(tab(registry), headers={"accept-language": "en"}).content.decode()
+    assert "创建长期访问凭证" in page
+
+    owner_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = owner_client.get(tab(registry), headers={"accept-language": "zh"}).content.decode()
+    assert "Create Long-Term Credential" in page
+
+
+def test_an_unknown_language_changes_nothing(owner_client: Client, registry: Registry) -> None:
+    response = owner_client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert "Create Long-Term" in owner_client.get(tab(registry)).content.decode()
+
+
+def test_the_sign_in_page_has_the_switch_too(client: Client) -> None:
+    page = client.get(reverse("login"), headers={"accept-language": "zh-hans"}).content.decode()
+    assert 'action="/i18n/setlang/"' in page
+    assert "<h1>登录</h1>" in page
+    assert '<option value="zh-hans" lang="zh-hans" selected>简体中文</option>' in page
+
+
+def test_the_cached_tab_is_kept_per_language(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci-bot", by=Actor(user=owner)
+    )
+    for _ in range(2):  # the second round is served from the page cache
+        english = owner_client.get(tab(registry), headers={"accept-language": "en"})
+        chinese = owner_client.get(tab(registry), headers={"accept-language": "zh-hans"})
+        assert ">Disable</button>" in english.content.decode()
+        assert ">禁用</button>" in chinese.content.decode()
+        assert "从未使用" in chinese.content.decode()  # Last Used: Never
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_one_date_format_with_its_time_zone(language: str) -> None:
+    moment = datetime(2026, 11, 30, 14, 5, 9, tzinfo=UTC)
+    with translation.override(language):
+        shown = Template("{% load console %}{{ moment|timestamp }}").render(
+            Context({"moment": moment})
+        )
+        admin_style = Template("{{ moment }}").render(Context({"moment": moment}))
+    assert shown == '<time datetime="2026-11-30T14:05:09Z">2026-11-30 14:05 UTC</time>'
+    assert admin_style == "2026-11-30 14:05 UTC"
+
+
+def test_region_names_follow_the_language(region) -> None:
+    with translation.override("zh-hans"):
+        assert str(region) == "华北-北京四"
+    with translation.override("en"):
+        assert str(region) == "CN North-Beijing4"

@@ -16,19 +16,11 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['credential_username', '-created_at'], name='audit_by_username_prefix', opclasses=['varchar_pattern_ops', 'timestamptz_ops']),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['credential_name', '-created_at'], name='audit_by_name_prefix', opclasses=['varchar_pattern_ops', 'timestamptz_ops']),
-        ),
-        migrations.AddIndex(
             model_name='longtermcredential',
             index=models.Index(fields=['name'], name='credential_name_prefix', opclasses=['varchar_pattern_ops']),
         ),
         migrations.RemoveIndex(
             model_name='auditevent',
             name='audit_by_username',
-        ),
-        migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_by_name',
         ),
     ]

@@ -97,18 +97,14 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["credential_public_id", "-created_at"], name="audit_by_credential"
             ),
-            # The columns the admin searches by their beginning lead with varchar_pattern_ops,
+            # The column the admin searches by its beginning leads with varchar_pattern_ops,
             # which serves LIKE 'term%' in any collation, and = as before.
             models.Index(
                 fields=["credential_username", "-created_at"],
                 opclasses=["varchar_pattern_ops", "timestamptz_ops"],
                 name="audit_by_username_prefix",
             ),
-            models.Index(
-                fields=["credential_name", "-created_at"],
-                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
-                name="audit_by_name_prefix",
-            ),
+            models.Index(fields=["credential_name", "-created_at"], name="audit_by_name"),
             models.Index(fields=["ip_address", "-created_at"], name="audit_by_ip"),
         ]
 

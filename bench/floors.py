@@ -18,6 +18,10 @@ console uses, and nothing else:
 - a cached page: a signed-in GET answered with a page of the tab's size from the process's
   page cache (what the long-term tab does when nothing changed: its key's parts — the list's
   search, filter, sort and page, the language, the CSRF secret — are the console's additions).
+- token POST (the OAuth2 password grant): the form's username, password and service, the same
+  lookup and JWT (no field checks, no throttle check, no JSON);
+- token refresh (the OAuth2 refresh grant): the form's refresh token and service, the one
+  lookup of the token with its credential and owner, and the JWT.
 
 The distance between an endpoint and its floor is what the console adds; the distance between
 the floor and the minimal view is what the requirement costs on this stack.
@@ -35,7 +39,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials import catalog, registry_auth, views
-from credentials.models import AccessKey, Actor, LongTermCredential, TemporaryCredential, User
+from credentials.models import (
+    AccessKey,
+    Actor,
+    LongTermCredential,
+    RefreshToken,
+    TemporaryCredential,
+    User,
+)
 from credentials.swr_api import signing
 
 
@@ -115,3 +126,28 @@ def cached_page(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
         html = views.long_term_tab(request, registry_id=registry_id).content
         views.pages.set(key, html)
     return HttpResponse(html)
+
+
+@csrf_exempt
+@require_POST
+def token_post(request: HttpRequest) -> HttpResponse:
+    form = request.POST
+    principal = registry_auth.verify(form.get("username", ""), form.get("password", ""))
+    if principal is None:
+        return HttpResponse("unauthorized", status=401, content_type="text/plain")
+    issued = registry_auth.issue_token(principal.username, form.get("service", ""), [])
+    return HttpResponse(issued["access_token"], content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def token_refresh(request: HttpRequest) -> HttpResponse:
+    form = request.POST
+    service = form.get("service", "")
+    check = RefreshToken.objects.verify(
+        form.get("refresh_token", ""), service, used_since=timezone.now()
+    )
+    if check.refusal:
+        return HttpResponse("unauthorized", status=401, content_type="text/plain")
+    issued = registry_auth.issue_token(check.username, service, [])
+    return HttpResponse(issued["access_token"], content_type="text/plain")

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,7 +49,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from credentials.models import AccessKey, Actor, LongTermCredential, Registry, User  # noqa: E402
+from credentials.models import (  # noqa: E402
+    AccessKey,
+    Actor,
+    LongTermCredential,
+    RefreshToken,
+    Registry,
+    User,
+)
 
 
 def free_port() -> int:
@@ -90,6 +98,11 @@ def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str
         "service": registry.address,
         "session": client.cookies["sessionid"].value,
         "basic": base64.b64encode(f"{credential.username}:{password}".encode()).decode(),
+        "username": credential.username,
+        "password": password,
+        "refresh_token": RefreshToken.objects.issue(
+            service=registry.address, long_term_id=credential.pk
+        ),
         "count": str(LongTermCredential.objects.for_user(bench).in_registry(registry).count()),
         "total": str(LongTermCredential.objects.in_registry(registry).count()),
     }
@@ -210,6 +223,20 @@ def main() -> None:
             "HX-Request": "true",
         }
         basic = {"Authorization": f"Basic {facts['basic']}"}
+        # The OAuth2 flow as containerd sends it (POST, form-encoded, scope space-separated).
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        oauth = {
+            "client_id": "containerd-client",
+            "service": facts["service"],
+            "scope": "repository:bench/app:pull,push",
+        }
+        password_grant = urlencode(
+            {"grant_type": "password", "username": facts["username"],
+             "password": facts["password"], **oauth}
+        )  # fmt: skip
+        refresh_grant = urlencode(
+            {"grant_type": "refresh_token", "refresh_token": facts["refresh_token"], **oauth}
+        )
         floor = f"{base}/bench-floor"
         baseline = Case("minimal view (/ping)", "GET", f"{base}/ping", {}, "", work)
         signer = Signing(facts["access_key_id"], facts["secret_key"], facts["project_id"])
@@ -252,6 +279,14 @@ def main() -> None:
             Case("registry token, counters in Redis (same server, CACHE_URL=redis://)", "GET",
                  token.replace(base, redis_base), basic, "", work,
                  server_pid=redis_server.pid),
+            Case("floor: token POST (form + the one lookup + signed JWT)", "POST",
+                 f"{floor}/token-post", form, password_grant, work),
+            Case("registry token POST (OAuth2 password grant)", "POST",
+                 f"{base}/service/token", form, password_grant, work),
+            Case("floor: token refresh (form + the token's lookup + signed JWT)", "POST",
+                 f"{floor}/token-refresh", form, refresh_grant, work),
+            Case("registry token refresh (OAuth2 refresh grant)", "POST",
+                 f"{base}/service/token", form, refresh_grant, work),
         ]  # fmt: skip
         cases = [case for case in cases if args.only in case.label]
         for case in [baseline, *cases]:  # each must work before it is measured

@@ -14,6 +14,8 @@ urlpatterns = [
     path("bench-floor/registries/<uuid:registry_id>/signed-list", floors.signed_list),
     path("bench-floor/registries/<uuid:registry_id>/signed-secret", floors.signed_create_secret),
     path("bench-floor/registries/<uuid:registry_id>/cached-page", floors.cached_page),
+    path("bench-floor/token-post", floors.token_post),
+    path("bench-floor/token-refresh", floors.token_refresh),
 ]
 
 __all__ = ["handler500", "urlpatterns"]

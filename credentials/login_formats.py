@@ -46,21 +46,31 @@ def basic_auth(username: str, password: str) -> str:
 
 
 def docker_config(username: str, password: str, host: str) -> str:
-    """The login as a Docker config.json."""
-    return json.dumps({"auths": {host: {"auth": basic_auth(username, password)}}}, indent=2)
+    """The login as `docker login` writes it to ~/.docker/config.json: an `auths` entry with
+    `auth`, indented with tabs (Go's json.MarshalIndent); podman and skopeo write the same."""
+    return json.dumps({"auths": {host: {"auth": basic_auth(username, password)}}}, indent="\t")
 
 
-def kubernetes_secret(name: str, config_json: str) -> str:
-    """A Docker config.json as a Kubernetes image-pull Secret manifest."""
-    encoded = base64.b64encode(config_json.encode()).decode()
+def dockerconfigjson(username: str, password: str, host: str) -> str:
+    """What `kubectl create secret docker-registry` stores as `.dockerconfigjson`: compact
+    JSON whose entry carries `username`, `password` and `auth`, in that order."""
+    entry = {"username": username, "password": password, "auth": basic_auth(username, password)}
+    return json.dumps({"auths": {host: entry}}, separators=(",", ":"))
+
+
+def kubernetes_secret(name: str, username: str, password: str, host: str) -> str:
+    """The login as the image-pull Secret `kubectl create secret docker-registry NAME
+    --docker-server=HOST --docker-username=U --docker-password=P` creates, in the layout of
+    its `--dry-run=client -o yaml`."""
+    encoded = base64.b64encode(dockerconfigjson(username, password, host).encode()).decode()
     return (
         "apiVersion: v1\n"
+        "data:\n"
+        f"  .dockerconfigjson: {encoded}\n"
         "kind: Secret\n"
         "metadata:\n"
         f"  name: {name}\n"
         "type: kubernetes.io/dockerconfigjson\n"
-        "data:\n"
-        f"  .dockerconfigjson: {encoded}\n"
     )
 
 

@@ -11,6 +11,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger(__name__)
@@ -88,13 +89,17 @@ class RefuseNulBytesMiddleware:
     No legitimate client sends either. PostgreSQL text cannot store NUL (it would reach a query
     or an audit event as a DataError, a 500), and Django would quietly turn bad UTF-8 into
     replacement characters and act on what is left.
+    The registry token service's OAuth2 POST answers its form itself, with the JSON error
+    registry clients read (registry_oauth).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.token_path = reverse("registry_token")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _not_clean_text(request):
+        answers_itself = request.method == "POST" and request.path_info == self.token_path
+        if not answers_itself and _not_clean_text(request):
             return HttpResponseBadRequest(
                 "A request may not carry NUL characters or bytes that are not UTF-8.",
                 content_type="text/plain",

@@ -20,20 +20,19 @@ from typing import Any
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from csp.decorators import csp_exempt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from credentials import throttling
 from credentials.models import (
     Actor,
     AuditEvent,
     LongTermCredential,
+    RefreshToken,
     Registry,
     TemporaryCredential,
     User,
@@ -103,6 +102,9 @@ class Principal:
     last_used_recently: bool = False
     registry_address: str = ""
     project_name: str = ""
+    # A temporary credential's row and expiry (for the refresh tokens it may be issued).
+    temporary_id: int | None = None
+    temporary_expires_at: datetime | None = None
 
     def may_use(self, service: str) -> bool:
         """A long-term credential works at its registry; a temporary one at its project's."""
@@ -124,13 +126,15 @@ _LOOKUP = f"""
            c.is_enabled AND u.is_active AND NOT u.is_federated
                AND (c.expires_at IS NULL OR c.expires_at > %s),
            c.last_used_at > %s, r.address, '',
-           CASE WHEN c.previous_password_until > %s THEN c.previous_password_digest END
+           CASE WHEN c.previous_password_until > %s THEN c.previous_password_digest END,
+           NULL, NULL
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
     JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
     WHERE c.username = %s
     UNION ALL
-    SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name, NULL
+    SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name, NULL,
+           t.id, t.expires_at
     FROM {TemporaryCredential._meta.db_table} t
     JOIN {User._meta.db_table} u ON u.id = t.user_id
     WHERE t.username = %s AND t.expires_at > %s
@@ -173,11 +177,16 @@ def verify(username: str, password: str) -> Principal | None:
         matches = password_matches(password, previous)
     if row is None or not matches:
         return None
-    pk, owner_id, _, allowed, used_recently, address, project, _ = row
+    pk, owner_id, _, allowed, used_recently, address, project, _, temporary_id, expires_at = row
     if not allowed:
         return None
     if pk is None:
-        return Principal(username, project_name=project)
+        return Principal(
+            username,
+            project_name=project,
+            temporary_id=temporary_id,
+            temporary_expires_at=expires_at,
+        )
     return Principal(
         username,
         pk,
@@ -187,19 +196,39 @@ def verify(username: str, password: str) -> Principal | None:
     )
 
 
+# Actions a repository scope may carry; "*" is the catalog's.
+REPOSITORY_ACTIONS = frozenset({"pull", "push", "delete"})
+# Granted for a repository whenever a client asks for any action on it (see DECISIONS.md,
+# "Scopes"): a client that keeps its first, pull-only token can still push. Never delete.
+WIDENED_ACTIONS = ("pull", "push")
+
+
 def granted_access(scopes: list[str]) -> list[dict]:
-    """The intersection of what was asked and what a credential may do on its registry."""
+    """What a credential may do, for each resource a client named.
+
+    For a repository: what the credential may do on its registry (REGISTRY_TOKEN_ACTIONS)
+    among pull and push, plus delete when asked and allowed. The catalog
+    (`registry:catalog:*`) only when REGISTRY_TOKEN_CATALOG is on. Anything else: nothing.
+    """
     allowed = set(settings.REGISTRY_TOKEN_ACTIONS)
+    widened = {action for action in WIDENED_ACTIONS if action in allowed}
     access: list[dict] = []
     for scope in scopes:
         for item in scope.split(" "):
             kind, _, rest = item.partition(":")
             name, _, actions = rest.rpartition(":")
+            if kind == "registry" and name == "catalog" and actions == "*":
+                if settings.REGISTRY_TOKEN_CATALOG:
+                    access.append({"type": "registry", "name": "catalog", "actions": ["*"]})
+                continue
             if kind != "repository" or not name:
                 continue
-            granted = [action for action in actions.split(",") if action in allowed]
+            asked = set(actions.split(",")) & REPOSITORY_ACTIONS
+            if not asked:
+                continue
+            granted = widened | (asked & allowed)
             if granted:
-                access.append({"type": kind, "name": name, "actions": sorted(set(granted))})
+                access.append({"type": kind, "name": name, "actions": sorted(granted)})
     return access
 
 
@@ -227,10 +256,13 @@ def issue_token(subject: str, service: str, access: list[dict]) -> dict[str, Any
     }
 
 
-# --- The endpoint -------------------------------------------------------------------
+# --- The GET flow, and what both flows share ------------------------------------------
 
 
-def _token_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
+WWW_AUTHENTICATE = 'Basic realm="SWR Console registry token service"'
+
+
+def token_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
     # As RFC 6749 (5.1) asks of any answer that carries a token: never stored by a cache.
     response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"
@@ -240,11 +272,36 @@ def _token_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
 
 def _unauthorized() -> HttpResponse:
     # The same answer for every failure, so a username cannot be told from a password.
-    response = _token_response(
+    response = token_response(
         {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, status=401
     )
-    response["WWW-Authenticate"] = 'Basic realm="SWR Console registry token service"'
+    response["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
+
+
+def throttle_verdict(request: HttpRequest, username: str, service: str) -> throttling.Verdict:
+    """The throttle's verdict for this login (both flows); a throttled one is noted (refuse it)."""
+    verdict = throttling.check(request, "registry-login", username)
+    if verdict.throttled:
+        logger.warning("registry login refused while throttled")
+        throttling.note_throttled(
+            request,
+            "registry-login",
+            lambda detail: _record_failure(request, username, service, "throttled", **detail),
+        )
+    return verdict
+
+
+def remember_success(request: HttpRequest, verdict: throttling.Verdict, username: str) -> None:
+    if not verdict.known:  # once per address: later successes from it write nothing
+        throttling.remember_address(request, "registry-login", username)
+
+
+def record_failure(request: HttpRequest, username: str, service: str, reason: str) -> None:
+    """Count one failed login (both flows) and audit it."""
+    if throttling.count_failure(request, "registry-login", username):
+        logger.warning("registry login throttled for a username or IP")
+    _record_failure(request, username, service, reason)
 
 
 def _record_failure(
@@ -262,26 +319,17 @@ def _record_failure(
 
 
 def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
-    if throttling.count_failure(request, "registry-login", username):
-        logger.warning("registry login throttled for a username or IP")
-    _record_failure(request, username, service, reason)
+    record_failure(request, username, service, reason)
     return _unauthorized()
 
 
-@require_GET
-@csp_exempt()  # JSON for registry clients: no page to protect
-def token(request: HttpRequest) -> HttpResponse:
+def token_get(request: HttpRequest) -> HttpResponse:
+    """The GET flow: HTTP Basic credentials, `service` and `scope` in the query string."""
     service = request.GET.get("service", "")
     credentials = _basic_credentials(request)
     username = credentials[0][:MAX_CREDENTIAL_LENGTH] if credentials else ""
-    verdict = throttling.check(request, "registry-login", username)
+    verdict = throttle_verdict(request, username, service)
     if verdict.throttled:
-        logger.warning("registry login refused while throttled")
-        throttling.note_throttled(
-            request,
-            "registry-login",
-            lambda detail: _record_failure(request, username, service, "throttled", **detail),
-        )
         return _unauthorized()
     if credentials is None:
         return _refuse(request, username, service, "missing or malformed Basic credentials")
@@ -294,18 +342,28 @@ def token(request: HttpRequest) -> HttpResponse:
     if not service or not principal.may_use(service):
         return _refuse(request, username, service, "unknown service, or another registry's")
 
-    if not verdict.known:  # once per address: later successes from it write nothing
-        throttling.remember_address(request, "registry-login", username)
-    if principal.long_term_id is not None:
-        _touch_last_used(principal)
+    remember_success(request, verdict, username)
+    touch_last_used(principal)
     access = granted_access(request.GET.getlist("scope"))
-    return _token_response(issue_token(principal.username, service, access))
+    body = issue_token(principal.username, service, access)
+    if request.GET.get("offline_token") == "true":  # docker login asks for one
+        body["refresh_token"] = issue_refresh_token(principal, service)
+    return token_response(body)
 
 
-def _touch_last_used(principal: Principal) -> None:
-    """Record use at most once a minute: one conditional UPDATE, skipped when fresh (and the
-    owner's credentials_version, so their tab shows it)."""
-    if principal.last_used_recently:
+def issue_refresh_token(principal: Principal, service: str) -> str:
+    return RefreshToken.objects.issue(
+        service=service,
+        long_term_id=principal.long_term_id,
+        temporary_id=principal.temporary_id,
+        temporary_expires_at=principal.temporary_expires_at,
+    )
+
+
+def touch_last_used(principal: Principal) -> None:
+    """Record use of a long-term credential at most once a minute: one conditional UPDATE,
+    skipped when fresh (and the owner's credentials_version, so their tab shows it)."""
+    if principal.long_term_id is None or principal.last_used_recently:
         return
     now = timezone.now()
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)

@@ -202,7 +202,7 @@ class TemporaryLogin:
 
     def kubernetes_secret(self, name: str) -> str:
         """The same login as a Kubernetes image-pull Secret manifest."""
-        return login_formats.kubernetes_secret(name, self.docker_config)
+        return login_formats.kubernetes_secret(name, self.username, self.password, self.host)
 
 
 @dataclass(frozen=True)

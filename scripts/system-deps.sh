@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system programs the test suite drives are present:
-#   chromium (browser tests), docker-registry + skopeo (registry end-to-end), PostgreSQL,
+#   chromium (browser tests), docker-registry + skopeo, containerd (containerd and ctr),
+#   podman and buildah (registry end-to-end, one test file per client), PostgreSQL,
 #   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test),
 #   redis-server (the rate limits shared by several gunicorn processes),
 #   npm (installs axe-core, the browser tests' accessibility checker),
@@ -14,6 +15,10 @@ missing=()
 command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v containerd >/dev/null 2>&1 || missing+=(containerd)
+command -v ctr >/dev/null 2>&1 || missing+=(containerd)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -26,6 +31,8 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/nul
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
+# containerd is named once for each of its two programs.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing system packages: ${missing[*]}"

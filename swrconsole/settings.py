@@ -302,6 +302,14 @@ REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="swrconsole")
 REGISTRY_TOKEN_TTL = env.int("REGISTRY_TOKEN_TTL", default=300)
 # What a credential may do on its registry's repositories ("pull" alone for read-only).
 REGISTRY_TOKEN_ACTIONS = env.list("REGISTRY_TOKEN_ACTIONS", default=["pull", "push"])
+# Whether a token may list every repository of the registry (`registry:catalog:*`, used by
+# `podman search`); off: see docs/DECISIONS.md, "Scopes".
+REGISTRY_TOKEN_CATALOG = env.bool("REGISTRY_TOKEN_CATALOG", default=False)
+# How long a registry refresh token (offline access: docker login, containerd) may be used:
+# a week; it ends sooner with its credential (see docs/DECISIONS.md, "Refresh tokens").
+REGISTRY_REFRESH_TOKEN_TTL = env.int("REGISTRY_REFRESH_TOKEN_TTL", default=7 * 24 * 3600)
+if REGISTRY_REFRESH_TOKEN_TTL <= 0:
+    raise ImproperlyConfigured("REGISTRY_REFRESH_TOKEN_TTL must be a positive number of seconds.")
 # Failed registry logins allowed: per client address, per username from one address, per
 # username from all addresses (as for sign-in above).
 REGISTRY_LOGIN_FAILURES_PER_IP = env.str("REGISTRY_LOGIN_FAILURES_PER_IP", default="30/5m")

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import access_key_views, registry_auth, views
+from credentials import access_key_views, registry_oauth, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
@@ -50,7 +50,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("ping", views.ping, name="ping"),
-    path("service/token", registry_auth.token, name="registry_token"),
+    path("service/token", registry_oauth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
     path("my-credentials/", access_key_views.my_credentials, name="my_credentials"),
     path("my-credentials/access-keys/", access_key_views.access_keys, name="access_keys"),

@@ -3,8 +3,12 @@ and a registry in the default region."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -14,6 +18,8 @@ from django.test import Client
 from credentials import catalog
 from credentials.models import Actor, LongTermCredential, Region, Registry, User
 from tests.helpers import client_for, make_user
+from tests.registry import RunningRegistry, program
+from tests.servers import free_port, wait_until_answering
 from tests.smtp import mailbox, smtp_server  # noqa: F401 - fixtures: a real SMTP server
 
 LAST = "test_no_secret_reached_the_logs"
@@ -152,3 +158,45 @@ def auditor(db: None) -> User:
     user = make_user("audrey", is_staff=True)
     user.groups.add(Group.objects.get(name="Auditors"))
     return user
+
+
+@pytest.fixture
+def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
+    """Debian's docker-registry with token auth, the live console as its realm."""
+    binary = program("docker-registry")
+    address = f"127.0.0.1:{free_port()}"
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        json.dumps(  # YAML is a superset of JSON
+            {
+                "version": 0.1,
+                "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(tmp_path / "storage")}},
+                "http": {"addr": address, "secret": secrets.token_hex(16)},
+                "auth": {
+                    "token": {
+                        "realm": f"{live_server.url}/service/token",
+                        "service": address,
+                        "issuer": "swrconsole",
+                        "rootcertbundle": token_keys[1],
+                    }
+                },
+            }
+        )
+    )
+    log = (tmp_path / "registry.log").open("w")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_answering(process, f"http://{address}/v2/", 401, tmp_path / "registry.log")
+        yield RunningRegistry(address=address, workdir=tmp_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def registry_in_console(docker_registry: RunningRegistry) -> Registry:
+    """The running registry as the console knows it: its address is the token's service."""
+    region = Region.objects.create(name="cn-north-4")
+    return Registry.objects.create(region=region, name="local", address=docker_registry.address)

@@ -6,17 +6,9 @@ from __future__ import annotations
 import base64
 import csv
 import datetime
-import gzip
-import hashlib
+import html
 import io
-import json
 import re
-import secrets
-import shutil
-import subprocess
-import tarfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
@@ -26,204 +18,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials.models import Region, Registry, TemporaryCredential, User
+from credentials.models import Registry, TemporaryCredential, User
 from tests.helpers import client_for
-from tests.servers import free_port, wait_until_answering
+from tests.registry import (
+    RunningRegistry,
+    Skopeo,
+    assert_ok,
+    assert_unauthorized,
+    build_oci_image,
+    create_long_term,
+    operate,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@dataclass
-class RunningRegistry:
-    address: str
-    workdir: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.address}"
-
-
-@pytest.fixture
-def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
-    binary = shutil.which("docker-registry")
-    if not binary:
-        pytest.fail("docker-registry is not installed (Debian: apt-get install docker-registry)")
-    address = f"127.0.0.1:{free_port()}"
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        json.dumps(  # YAML is a superset of JSON
-            {
-                "version": 0.1,
-                "log": {"level": "warn"},
-                "storage": {"filesystem": {"rootdirectory": str(tmp_path / "storage")}},
-                "http": {"addr": address, "secret": secrets.token_hex(16)},
-                "auth": {
-                    "token": {
-                        "realm": f"{live_server.url}/service/token",
-                        "service": address,
-                        "issuer": "swrconsole",
-                        "rootcertbundle": token_keys[1],
-                    }
-                },
-            }
-        )
-    )
-    log = (tmp_path / "registry.log").open("w")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_answering(process, f"http://{address}/v2/", 401, tmp_path / "registry.log")
-        yield RunningRegistry(address=address, workdir=tmp_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
-def build_oci_image(directory: Path) -> str:
-    """A one-layer OCI image layout; returns the manifest digest."""
-    blobs = directory / "blobs" / "sha256"
-    blobs.mkdir(parents=True)
-
-    def blob(data: bytes) -> tuple[str, int]:
-        digest = hashlib.sha256(data).hexdigest()
-        (blobs / digest).write_bytes(data)
-        return f"sha256:{digest}", len(data)
-
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        content = f"hello from the SWR console test {secrets.token_hex(8)}\n".encode()
-        info = tarfile.TarInfo("hello.txt")
-        info.size = len(content)
-        tar.addfile(info, io.BytesIO(content))
-    layer_digest, layer_size = blob(gzip.compress(raw.getvalue(), mtime=0))
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {},
-        "rootfs": {
-            "type": "layers",
-            "diff_ids": [f"sha256:{hashlib.sha256(raw.getvalue()).hexdigest()}"],
-        },
-    }
-    config_digest, config_size = blob(json.dumps(config).encode())
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": config_digest,
-            "size": config_size,
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                "digest": layer_digest,
-                "size": layer_size,
-            }
-        ],
-    }
-    manifest_digest, manifest_size = blob(json.dumps(manifest).encode())
-    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    index = {
-        "schemaVersion": 2,
-        "manifests": [
-            {
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "digest": manifest_digest,
-                "size": manifest_size,
-                "annotations": {"org.opencontainers.image.ref.name": "latest"},
-            }
-        ],
-    }
-    (directory / "index.json").write_text(json.dumps(index))
-    return manifest_digest
-
-
-class Skopeo:
-    def __init__(self, workdir: Path) -> None:
-        self.authfile = workdir / "auth.json"
-        self.policy = workdir / "policy.json"
-        self.policy.write_text('{"default": [{"type": "insecureAcceptAnything"}]}')
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["skopeo", *args], capture_output=True, text=True, timeout=120, check=False
-        )
-
-    def login(self, address: str, username: str, password: str) -> subprocess.CompletedProcess[str]:
-        self.authfile.unlink(missing_ok=True)
-        return self.run(
-            "login",
-            "--tls-verify=false",
-            "--authfile",
-            str(self.authfile),
-            "--username",
-            username,
-            "--password",
-            password,
-            address,
-        )
-
-    def push(self, layout: Path, reference: str) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "--policy",
-            str(self.policy),
-            "copy",
-            "--dest-tls-verify=false",
-            "--dest-authfile",
-            str(self.authfile),
-            f"oci:{layout}:latest",
-            f"docker://{reference}",
-        )
-
-    def pull(self, reference: str, layout: Path) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "--policy",
-            str(self.policy),
-            "copy",
-            "--src-tls-verify=false",
-            "--src-authfile",
-            str(self.authfile),
-            f"docker://{reference}",
-            f"oci:{layout}:latest",
-        )
-
-
-def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stderr
-
-
-def assert_unauthorized(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode != 0
-    assert (
-        "unauthorized" in result.stderr.lower()
-        or "invalid username/password" in result.stderr.lower()
-    ), result.stderr
-
-
-@pytest.fixture
-def registry_in_console(docker_registry: RunningRegistry) -> Registry:
-    region = Region.objects.create(name="cn-north-4")
-    return Registry.objects.create(region=region, name="local", address=docker_registry.address)
-
-
-def create_long_term(client: Client, registry: Registry, name: str) -> tuple[str, str]:
-    response = client.post(reverse("create_long_term", args=[registry.public_id]), {"name": name})
-    assert response.status_code == 200, response.content[:500]
-    row = list(csv.reader(io.StringIO(response.content.decode())))[1]
-    return row[1], row[2]
-
-
-def operate(client: Client, registry: Registry, operation: str, username: str) -> None:
-    from credentials.models import LongTermCredential
-
-    credential = LongTermCredential.objects.get(username=username)
-    url = reverse(f"{operation}_long_term", args=[registry.public_id, credential.public_id])
-    assert client.post(url).status_code == 302
 
 
 def test_a_long_term_credential_logs_in_pushes_pulls_and_stops_when_refused(
@@ -274,6 +84,10 @@ def test_a_built_in_temporary_credential_pushes_until_it_expires(
     layout = tmp_path / "image"
     build_oci_image(layout)
     assert_ok(skopeo.login(host, username, password))
+    # The config.json the console shows is the file a login writes (skopeo's is docker's).
+    page = html.unescape(response.content.decode())
+    shown = page.split('<pre id="temporary-docker-config">')[1].split("</pre>")[0]
+    assert skopeo.authfile.read_text().strip() == shown
     assert_ok(skopeo.push(layout, f"{host}/team/temp:v1"))
 
     # Move the credential's clock past its expiry rather than waiting 24 hours.

@@ -328,3 +328,46 @@ def test_last_used_shows_on_the_long_term_tab(
     cred.refresh_from_db()
     page = owner_client.get(url).content.decode()
     assert cred.last_used_at.strftime("%Y-%m-%d %H:%M") + " UTC" in page
+
+
+def test_a_pull_request_gets_what_the_credential_may_do_on_that_repository(
+    client: Client, credential, registry: Registry, token_keys, settings
+) -> None:
+    cred, password = credential
+    auth = basic(cred.username, password)
+    response = ask(client, auth, registry.address, "repository:team/app:pull")
+    assert decode(response, token_keys, registry.address)["access"] == [
+        {"type": "repository", "name": "team/app", "actions": ["pull", "push"]}
+    ]
+    settings.REGISTRY_TOKEN_ACTIONS = ["pull"]  # read-only: pull-only tokens, as asked or not
+    response = ask(client, auth, registry.address, "repository:team/app:push")
+    assert decode(response, token_keys, registry.address)["access"] == [
+        {"type": "repository", "name": "team/app", "actions": ["pull"]}
+    ]
+
+
+def test_delete_is_granted_only_when_asked_and_allowed(
+    client: Client, credential, registry: Registry, token_keys, settings
+) -> None:
+    cred, password = credential
+    auth = basic(cred.username, password)
+    settings.REGISTRY_TOKEN_ACTIONS = ["pull", "push", "delete"]
+    asked = ask(client, auth, registry.address, "repository:a:delete", "repository:b:pull")
+    assert decode(asked, token_keys, registry.address)["access"] == [
+        {"type": "repository", "name": "a", "actions": ["delete", "pull", "push"]},
+        {"type": "repository", "name": "b", "actions": ["pull", "push"]},
+    ]
+
+
+def test_the_catalog_is_granted_only_when_the_setting_allows_it(
+    client: Client, credential, registry: Registry, token_keys, settings
+) -> None:
+    cred, password = credential
+    auth = basic(cred.username, password)
+    off = ask(client, auth, registry.address, "registry:catalog:*")
+    assert decode(off, token_keys, registry.address)["access"] == []
+    settings.REGISTRY_TOKEN_CATALOG = True
+    on = ask(client, auth, registry.address, "registry:catalog:*", "registry:other:*")
+    assert decode(on, token_keys, registry.address)["access"] == [
+        {"type": "registry", "name": "catalog", "actions": ["*"]}
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import re
@@ -76,20 +77,37 @@ def test_chart_generates_a_helm_registry_login(
     ), command
 
 
-def test_the_config_json_and_secret_carry_the_same_credential(
+def test_the_config_json_and_secret_are_what_docker_login_and_kubectl_write(
     builtin: None, owner_client: Client, registry: Registry
 ) -> None:
     response = generate(owner_client, registry)
     _, _, _, username, _, password, _ = command_of(response).split()
-    page = response.content.decode()
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    page = html.unescape(response.content.decode())
     config = re.search(r'<pre id="temporary-docker-config">(.+?)</pre>', page, re.S).group(1)
-    config = json.loads(config.replace("&quot;", '"'))
+    # docker login's ~/.docker/config.json, byte for byte (Go's MarshalIndent with a tab).
     assert (
-        base64.b64decode(config["auths"][registry.address]["auth"]).decode()
-        == f"{username}:{password}"
+        config
+        == f'{{\n\t"auths": {{\n\t\t"{registry.address}": {{\n\t\t\t"auth": "{auth}"\n\t\t}}\n\t}}\n}}'
     )
-    secret = re.search(r"\.dockerconfigjson: (\S+)", page).group(1)
-    assert json.loads(base64.b64decode(secret)) == config
+    secret = re.search(r'<pre id="temporary-kubernetes-secret">(.+?)</pre>', page, re.S).group(1)
+    encoded = re.search(r"\.dockerconfigjson: (\S+)", secret).group(1)
+    # What `kubectl create secret docker-registry swr-default-login --docker-server=HOST
+    # --docker-username=U --docker-password=P --dry-run=client -o yaml` prints (kubectl 1.32),
+    # less its `creationTimestamp: null`.
+    assert base64.b64decode(encoded).decode() == (
+        f'{{"auths":{{"{registry.address}":{{"username":"{username}",'
+        f'"password":"{password}","auth":"{auth}"}}}}}}'
+    )
+    assert secret == (
+        "apiVersion: v1\n"
+        "data:\n"
+        f"  .dockerconfigjson: {encoded}\n"
+        "kind: Secret\n"
+        "metadata:\n"
+        "  name: swr-default-login\n"
+        "type: kubernetes.io/dockerconfigjson\n"
+    )
 
 
 def test_an_issue_is_audited_without_the_password(

@@ -29,6 +29,7 @@ from credentials.models.long_term import (
     LongTermCredentialQuerySet,
     duplicate_name_message,
 )
+from credentials.models.refresh_tokens import RefreshCheck, RefreshToken, RefreshTokenQuerySet
 from credentials.models.reminders import CredentialReminder
 from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
 from credentials.models.users import ConsoleUserManager, User
@@ -51,6 +52,9 @@ __all__ = [
     "ExpiryRefused",
     "LongTermCredential",
     "LongTermCredentialQuerySet",
+    "RefreshCheck",
+    "RefreshToken",
+    "RefreshTokenQuerySet",
     "Region",
     "Registry",
     "TemporaryCredential",

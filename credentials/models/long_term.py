@@ -320,6 +320,8 @@ class LongTermCredential(models.Model):
             self.status_changed_at = timezone.now()
             self.status_changed_by = by.user
             self.save(update_fields=["is_enabled", "status_changed_at", "status_changed_by"])
+            if not enabled:  # Enable restores the password, not the registry refresh tokens
+                self.refresh_tokens.all().delete()
             User.objects.credentials_changed(self.owner_id)
             AuditEvent.record(action, by, credential=self, reason=reason)
         return True

@@ -6,13 +6,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from credentials.models import TemporaryCredential
+from credentials.models import RefreshToken, TemporaryCredential
 
 
 class Command(BaseCommand):
     help = (
         "Delete built-in temporary credentials that expired more than --days ago (they can no "
-        "longer log in; their audit events stay). Run it daily, e.g. from cron."
+        "longer log in; their audit events stay), and registry refresh tokens past their "
+        "lifetime. Run it daily, e.g. from cron."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -24,3 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Deleted {deleted} temporary credential(s) expired before {cutoff:%Y-%m-%d %H:%M} UTC."
         )
+        # A refresh token is refused from the moment it expires; nothing needs it after.
+        now = timezone.now()
+        deleted, _ = RefreshToken.objects.expired(now).delete()
+        self.stdout.write(f"Deleted {deleted} registry refresh token(s) expired before now.")

@@ -1,0 +1,163 @@
+"""Refresh tokens of the registry token service: offline access for docker and containerd.
+
+A client that asks for offline access (`offline_token=true` on GET, `access_type=offline` on
+POST) gets a refresh token beside its access token, and later trades it for access tokens
+(`grant_type=refresh_token`) without sending the password again; the docker CLI keeps it in
+config.json instead of the password. Each is bound to the credential it was issued for and to
+the registry (service) that asked: it is refused the first time it is used after that
+credential is disabled, deleted or expired, or its owner deactivated or federated, and it is
+deleted then. Only a keyed digest is stored, as for passwords.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+
+from credentials.models.base import digest_password
+from credentials.models.long_term import LongTermCredential
+from credentials.models.temporary import TemporaryCredential
+from credentials.models.users import User
+
+# What the token service records as the reason of a refused refresh token (audited).
+UNKNOWN = "unknown, expired or revoked refresh token"
+CREDENTIAL_REFUSED = "refresh token of a disabled, deleted or expired credential"
+OTHER_SERVICE = "refresh token of another registry"
+
+
+@dataclass(frozen=True)
+class RefreshCheck:
+    """What a presented refresh token stands for, or why it is refused (`refusal`)."""
+
+    refusal: str = ""
+    username: str = ""
+    long_term_id: int | None = None
+    owner_id: int | None = None
+    last_used_recently: bool = False
+
+
+class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
+    def issue(
+        self,
+        *,
+        service: str,
+        long_term_id: int | None = None,
+        temporary_id: int | None = None,
+        temporary_expires_at: datetime | None = None,
+    ) -> str:
+        """A new refresh token for one credential at one registry; returned only here."""
+        token = secrets.token_urlsafe(32)
+        now = timezone.now()
+        expires_at = now + timedelta(seconds=settings.REGISTRY_REFRESH_TOKEN_TTL)
+        if temporary_expires_at is not None:  # never outlives its credential
+            expires_at = min(expires_at, temporary_expires_at)
+        self.create(
+            digest=digest_password(token),
+            long_term_id=long_term_id,
+            temporary_id=temporary_id,
+            service=service,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        return token
+
+    def verify(self, token: str, service: str, *, used_since: datetime) -> RefreshCheck:
+        """Whether `token` may get an access token for `service` now, and for whom
+        (`last_used_recently`: the credential's Last Used is after `used_since`).
+
+        One query, written out as the GET flow's is: the token with its credential and the
+        credential's owner. A token whose credential may no longer log in is deleted as it
+        is refused.
+        """
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(_LOOKUP, [now, now, now, used_since, now, digest_password(token)])
+            found = cursor.fetchone()
+        if found is None:
+            return RefreshCheck(refusal=UNKNOWN)
+        (pk, unexpired, bound_service, long_term_id, lt_username, owner_id, lt_usable,
+         used_recently, temp_username, temp_usable) = found  # fmt: skip
+        usable = lt_usable if long_term_id is not None else temp_usable
+        username = lt_username if long_term_id is not None else temp_username
+        if not usable or not unexpired:
+            self.filter(pk=pk).delete()
+            return RefreshCheck(
+                refusal=CREDENTIAL_REFUSED if not usable else UNKNOWN, username=username
+            )
+        if bound_service != service:
+            return RefreshCheck(refusal=OTHER_SERVICE, username=username)
+        return RefreshCheck(
+            username=username,
+            long_term_id=long_term_id,
+            owner_id=owner_id,
+            last_used_recently=bool(used_recently),  # NULL when never used
+        )
+
+    def expired(self, before: datetime) -> RefreshTokenQuerySet:
+        return self.filter(expires_at__lt=before)
+
+
+class RefreshToken(models.Model):
+    """A registry refresh token: its digest, what it is bound to, and until when."""
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=64, editable=False)
+    long_term = models.ForeignKey(
+        LongTermCredential,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refresh_tokens",
+    )
+    temporary = models.ForeignKey(
+        TemporaryCredential,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refresh_tokens",
+    )
+    service = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = RefreshTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "registry refresh token"
+        constraints = [
+            # Unique through a constraint: no LIKE-pattern index (see LongTermCredential).
+            models.UniqueConstraint(fields=["digest"], name="refresh_token_digest_unique"),
+            models.CheckConstraint(
+                condition=models.Q(long_term__isnull=False, temporary__isnull=True)
+                | models.Q(long_term__isnull=True, temporary__isnull=False),
+                name="refresh_token_of_one_credential",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token for {self.service}, until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+
+
+# The refresh grant's one query (see RefreshTokenQuerySet.verify): table names from model
+# metadata, every value a parameter. The database compares the times against ours.
+_LOOKUP = f"""
+    SELECT t.id, t.expires_at > %s, t.service,
+           c.id, c.username, c.owner_id,
+           c.is_enabled AND o.is_active AND NOT o.is_federated
+               AND (c.expires_at IS NULL OR c.expires_at > %s)
+               AND (c.password_reset_at IS NULL OR t.created_at >= c.password_reset_at
+                    OR c.previous_password_until > %s),
+           c.last_used_at > %s,
+           tc.username, tc.expires_at > %s AND tu.is_active
+    FROM {RefreshToken._meta.db_table} t
+    LEFT JOIN {LongTermCredential._meta.db_table} c ON c.id = t.long_term_id
+    LEFT JOIN {User._meta.db_table} o ON o.id = c.owner_id
+    LEFT JOIN {TemporaryCredential._meta.db_table} tc ON tc.id = t.temporary_id
+    LEFT JOIN {User._meta.db_table} tu ON tu.id = tc.user_id
+    WHERE t.digest = %s
+"""  # noqa: S608

@@ -1,0 +1,191 @@
+"""POST /service/token: the OAuth2 flow of the registry token service (Distribution's oauth.md).
+
+containerd — so every Kubernetes node — asks this way first whenever it has a username and a
+password, and falls back to the GET flow (registry_auth) only after a 401, 404 or 405; the
+docker CLI asks this way with `grant_type=refresh_token` once it holds a refresh token. The
+URL serves both flows: `token` below sends a GET to registry_auth.token_get.
+
+Answers are JSON in RFC 6749's shape (5.1, 5.2): malformed requests are a 400 that stores
+nothing, refused credentials a 401 that is audited and counted like a failed GET login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csp.decorators import csp_exempt
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from credentials import registry_auth
+from credentials.models import RefreshToken
+from credentials.registry_auth import MAX_CREDENTIAL_LENGTH, Principal
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# A real request is a few hundred bytes; this leaves room for a long list of scopes and
+# refuses anything larger before a byte of it is parsed.
+MAX_BODY_BYTES = 16 * 1024
+# Per field, after the body limit: credentials are capped as on the GET flow.
+FIELD_LIMITS = {
+    "username": MAX_CREDENTIAL_LENGTH,
+    "password": MAX_CREDENTIAL_LENGTH,
+    "refresh_token": MAX_CREDENTIAL_LENGTH,
+}
+DEFAULT_FIELD_LIMIT = 1024
+SCOPE_LIMIT = 8 * 1024
+
+
+class InvalidRequest(Exception):
+    """The request is malformed (RFC 6749 5.2): a 400 with this error code and description."""
+
+    def __init__(self, description: str, code: str = "invalid_request") -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@csrf_exempt  # a token endpoint for registry clients: no session, no cookie, nothing to forge
+@csp_exempt()  # JSON for registry clients: no page to protect
+def token(request: HttpRequest) -> HttpResponse:
+    """The realm: the GET flow (registry_auth) and the OAuth2 POST flow at one URL."""
+    if request.method == "GET":
+        return registry_auth.token_get(request)
+    if request.method == "POST":
+        return token_post(request)
+    return HttpResponseNotAllowed(["GET", "POST"])
+
+
+def token_post(request: HttpRequest) -> HttpResponse:
+    try:
+        form = _form(request)
+        grant_type = _field(form, "grant_type")
+        if grant_type not in ("password", "refresh_token"):
+            raise InvalidRequest(
+                "grant_type must be password or refresh_token.", "unsupported_grant_type"
+            )
+        _field(form, "client_id")  # required by the specification; any value will do
+        service = _field(form, "service")
+        scopes = form.getlist("scope")
+        if sum(len(scope) for scope in scopes) > SCOPE_LIMIT or any("\x00" in s for s in scopes):
+            raise InvalidRequest("scope is too long or contains a NUL character.")
+        offline = _field(form, "access_type", required=False) == "offline"
+        if grant_type == "password":
+            username, password = _field(form, "username"), _field(form, "password")
+        else:
+            refresh_token = _field(form, "refresh_token")
+    except InvalidRequest as error:
+        return _error(400, error.code, error.description)
+
+    if grant_type == "password":
+        return _password_grant(request, username, password, service, scopes, offline)
+    return _refresh_grant(request, refresh_token, service, scopes)
+
+
+def _form(request: HttpRequest) -> QueryDict:
+    content_type = request.content_type or ""
+    if content_type.lower() != FORM_CONTENT_TYPE:
+        raise InvalidRequest(f"The body must be {FORM_CONTENT_TYPE}.")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 <= length <= MAX_BODY_BYTES:
+        raise InvalidRequest(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        return request.POST
+    except (RequestDataTooBig, TooManyFieldsSent) as exc:
+        raise InvalidRequest("The body is too large.") from exc
+
+
+def _field(form: QueryDict, name: str, *, required: bool = True) -> str:
+    values = form.getlist(name)
+    if not values or not values[0]:
+        if required:
+            raise InvalidRequest(f"{name} is required.")
+        return ""
+    if len(values) > 1:
+        raise InvalidRequest(f"{name} must be given once.")
+    value = values[0]
+    if len(value) > FIELD_LIMITS.get(name, DEFAULT_FIELD_LIMIT):
+        raise InvalidRequest(f"{name} is too long.")
+    if "\x00" in value:
+        raise InvalidRequest(f"{name} contains a NUL character.")
+    return value
+
+
+def _password_grant(
+    request: HttpRequest,
+    username: str,
+    password: str,
+    service: str,
+    scopes: list[str],
+    offline: bool,
+) -> HttpResponse:
+    verdict = registry_auth.throttle_verdict(request, username, service)
+    if verdict.throttled:
+        return _unauthorized()
+    principal = registry_auth.verify(username, password)
+    if principal is None:
+        return _refuse(request, username, service, "wrong, disabled or expired credential")
+    if not principal.may_use(service):
+        return _refuse(request, username, service, "unknown service, or another registry's")
+    registry_auth.remember_success(request, verdict, username)
+    return _grant(principal, service, scopes, offline)
+
+
+def _refresh_grant(
+    request: HttpRequest, refresh_token: str, service: str, scopes: list[str]
+) -> HttpResponse:
+    verdict = registry_auth.throttle_verdict(request, "", service)
+    if verdict.throttled:
+        return _unauthorized()
+    check = RefreshToken.objects.verify(
+        refresh_token, service, used_since=timezone.now() - registry_auth.LAST_USED_PRECISION
+    )
+    if check.refusal:
+        return _refuse(request, check.username, service, check.refusal)
+    principal = Principal(
+        check.username,
+        check.long_term_id,
+        check.owner_id,
+        last_used_recently=check.last_used_recently,
+    )
+    registry_auth.remember_success(request, verdict, "")
+    return _grant(principal, service, scopes, offline=False)
+
+
+def _grant(principal: Principal, service: str, scopes: list[str], offline: bool) -> HttpResponse:
+    registry_auth.touch_last_used(principal)
+    access = registry_auth.granted_access(scopes)
+    issued = registry_auth.issue_token(principal.username, service, access)
+    body: dict[str, Any] = {
+        "access_token": issued["access_token"],
+        "scope": " ".join(
+            f"{item['type']}:{item['name']}:{','.join(item['actions'])}" for item in access
+        ),
+        "expires_in": issued["expires_in"],
+        "issued_at": issued["issued_at"],
+    }
+    if offline:
+        body["refresh_token"] = registry_auth.issue_refresh_token(principal, service)
+    return registry_auth.token_response(body)
+
+
+def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
+    registry_auth.record_failure(request, username, service, reason)
+    return _unauthorized()
+
+
+def _unauthorized() -> HttpResponse:
+    # One answer for every refusal, so a username cannot be told from a password.
+    response = _error(401, "invalid_grant", "authentication required")
+    response["WWW-Authenticate"] = registry_auth.WWW_AUTHENTICATE
+    return response
+
+
+def _error(status: int, code: str, description: str) -> HttpResponse:
+    return registry_auth.token_response(
+        {"error": code, "error_description": description}, status=status
+    )

@@ -1,0 +1,123 @@
+"""containerd — what pulls on every Kubernetes node — against docker-registry, with the console
+as its token realm: `ctr` logs in with `--user` (the OAuth2 password grant, POST /service/token)
+to push and pull, with a long-term and a temporary credential."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from credentials.models import Registry, User
+from tests.helpers import client_for
+from tests.registry import (
+    Containerd,
+    RunningRegistry,
+    assert_ok,
+    assert_unauthorized,
+    build_oci_image,
+    create_long_term,
+    generate_temporary,
+    oci_archive,
+    operate,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def containerd() -> Iterator[Containerd]:
+    # Not under pytest's tmp_path: a Unix socket's path must stay short.
+    with tempfile.TemporaryDirectory(prefix="ctrd-") as directory:
+        daemon = Containerd(Path(directory))
+        daemon.start()
+        try:
+            yield daemon
+        finally:
+            daemon.stop()
+
+
+def test_a_long_term_credential_pushes_and_pulls_until_disabled(
+    containerd: Containerd,
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    tmp_path: Path,
+) -> None:
+    console = client_for(owner)
+    username, password = create_long_term(console, registry_in_console, "k8s-node")
+    reference = f"{docker_registry.address}/team/ctr:latest"
+    digest = build_oci_image(tmp_path / "image")
+    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+
+    assert_ok(containerd.push(reference, username, password))
+    containerd.remove(reference)
+    assert_ok(containerd.pull(reference, username, password))
+    assert digest in containerd.ctr("images", "list").stdout
+
+    operate(console, registry_in_console, "disable", username)
+    assert_unauthorized(containerd.push(reference, username, password))
+    containerd.remove(reference)
+    assert_unauthorized(containerd.pull(reference, username, password))
+
+    operate(console, registry_in_console, "enable", username)
+    assert_ok(containerd.pull(reference, username, password))
+    containerd.remove(reference)
+
+
+def test_a_refresh_token_pulls_until_its_credential_is_disabled(
+    containerd: Containerd,
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    live_server,
+    tmp_path: Path,
+) -> None:
+    console = client_for(owner)
+    username, password = create_long_term(console, registry_in_console, "k8s-node")
+    reference = f"{docker_registry.address}/team/ctr-refresh:latest"
+    build_oci_image(tmp_path / "image")
+    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+    assert_ok(containerd.push(reference, username, password))
+    containerd.remove(reference)
+    # Offline access, as containerd asks for it (the password grant with access_type=offline).
+    granted = requests.post(
+        f"{live_server.url}/service/token",
+        data={
+            "grant_type": "password",
+            "client_id": "containerd-client",
+            "access_type": "offline",
+            "username": username,
+            "password": password,
+            "service": docker_registry.address,
+        },
+        timeout=30,
+    )
+    assert granted.status_code == 200, granted.text
+    refresh_token = granted.json()["refresh_token"]
+
+    assert_ok(containerd.pull_with_refresh_token(reference, refresh_token))
+    containerd.remove(reference)
+    operate(console, registry_in_console, "disable", username)
+    assert_unauthorized(containerd.pull_with_refresh_token(reference, refresh_token))
+
+
+def test_a_temporary_credential_pushes_and_pulls(
+    containerd: Containerd,
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    tmp_path: Path,
+) -> None:
+    username, password = generate_temporary(client_for(owner), registry_in_console, "image")
+    reference = f"{docker_registry.address}/team/ctr-temp:latest"
+    build_oci_image(tmp_path / "image")
+    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+
+    assert_ok(containerd.push(reference, username, password))
+    containerd.remove(reference)
+    assert_ok(containerd.pull(reference, username, password))
+    containerd.remove(reference)

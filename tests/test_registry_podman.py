@@ -1,0 +1,122 @@
+"""podman and buildah against docker-registry, with the console as its token realm: login,
+push and pull with vfs storage and an authfile of their own, with a long-term and a temporary
+credential."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from credentials.models import Registry, User
+from tests.helpers import client_for
+from tests.registry import (
+    Podman,
+    RunningRegistry,
+    assert_ok,
+    assert_unauthorized,
+    build_oci_image,
+    create_long_term,
+    generate_temporary,
+    operate,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TOOLS = ["podman", "buildah"]
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    # containers/image names an `oci:` image after its directory's path, which must be a valid
+    # image name (lower case, no `_` at the end of a component): not pytest's tmp_path (it
+    # carries the test's name), nor mkdtemp's (its random part may end with `_`).
+    directory = Path("/tmp") / f"containers-{secrets.token_hex(6)}"
+    directory.mkdir()
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)  # vfs layers are plain directories
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_long_term_credential_logs_in_pushes_and_pulls_until_disabled(
+    tool: str,
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    workdir: Path,
+) -> None:
+    console = client_for(owner)
+    username, password = create_long_term(console, registry_in_console, "builder")
+    client = Podman(tool, workdir)
+    host = docker_registry.address
+    reference = f"{host}/team/{tool}:v1"
+    build_oci_image(workdir / "image")
+    client.import_image(workdir / "image", reference)
+
+    assert_ok(client.login(host, username, password))
+    assert_ok(client.push(reference))
+    client.remove(reference)
+    assert_ok(client.pull(reference))
+
+    operate(console, registry_in_console, "disable", username)
+    assert_unauthorized(client.push(reference))
+    client.remove(reference)
+    assert_unauthorized(client.pull(reference))
+    assert_unauthorized(client.login(host, username, password))
+
+    operate(console, registry_in_console, "enable", username)
+    assert_ok(client.login(host, username, password))
+    assert_ok(client.pull(reference))
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_temporary_credential_logs_in_pushes_and_pulls(
+    tool: str,
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    workdir: Path,
+) -> None:
+    username, password = generate_temporary(client_for(owner), registry_in_console, "image")
+    client = Podman(tool, workdir)
+    host = docker_registry.address
+    reference = f"{host}/team/{tool}-temp:v1"
+    build_oci_image(workdir / "image")
+    client.import_image(workdir / "image", reference)
+
+    assert_ok(client.login(host, username, password))
+    assert_ok(client.push(reference))
+    client.remove(reference)
+    assert_ok(client.pull(reference))
+
+
+def test_podman_search_lists_the_registry_only_when_the_catalog_is_allowed(
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    workdir: Path,
+    settings,
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "search")
+    client = Podman("podman", workdir)
+    host = docker_registry.address
+    build_oci_image(workdir / "image")
+    client.import_image(workdir / "image", f"{host}/team/findme:v1")
+    assert_ok(client.login(host, username, password))
+    assert_ok(client.push(f"{host}/team/findme:v1"))
+    search = ("search", "--tls-verify=false", "--authfile", str(client.authfile), f"{host}/")
+
+    refused = client.run(*search)
+    assert refused.returncode != 0
+    assert "unauthorized" in refused.stderr.lower() or "denied" in refused.stderr.lower(), (
+        refused.stderr
+    )
+    settings.REGISTRY_TOKEN_CATALOG = True
+    found = client.run(*search)
+    assert_ok(found)
+    assert f"{host}/team/findme" in found.stdout

@@ -141,9 +141,9 @@ def generate_temporary(client: Client, registry: Registry, kind: str) -> tuple[s
     """Generate on the Temporary Credentials tab; the username and password of its command."""
     response = client.post(reverse("generate_temporary", args=[registry.public_id]), {"kind": kind})
     assert response.status_code == 200, response.content[:500]
-    command = re.search(r'<pre id="temporary-command">([^<]+)</pre>', response.content.decode())
+    command = re.search(r'<pre id="temporary-command">(.+?)</pre>', response.content.decode())
     assert command, response.content.decode()[:2000]
-    words = command.group(1).split()
+    words = re.sub(r"<[^>]+>", "", command.group(1)).split()  # the arguments' wrapping spans
     if kind == "chart":  # helm registry login HOST --username U --password P
         assert words[3] == registry.address, words
         return words[5], words[7]

@@ -97,22 +97,18 @@ def _after_change(request: HttpRequest, key: AccessKey, message: str) -> HttpRes
 
 @login_required
 @require_POST
-def disable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+def set_access_key_status(
+    request: HttpRequest, key_id: uuid.UUID, *, enabled: bool
+) -> HttpResponse:
+    """Enable or disable (`enabled`, fixed by the URL, as for long-term credentials)."""
     key = _get_key_for_user(request, key_id)
-    key.disable(by=Actor.from_request(request))
-    return _after_change(
-        request, key, _("Access key %(key)s is disabled.") % {"key": key.access_key_id}
-    )
-
-
-@login_required
-@require_POST
-def enable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
-    key = _get_key_for_user(request, key_id)
-    key.enable(by=Actor.from_request(request))
-    return _after_change(
-        request, key, _("Access key %(key)s is enabled.") % {"key": key.access_key_id}
-    )
+    if enabled:
+        key.enable(by=Actor.from_request(request))
+        message = _("Access key %(key)s is enabled.")
+    else:
+        key.disable(by=Actor.from_request(request))
+        message = _("Access key %(key)s is disabled.")
+    return _after_change(request, key, message % {"key": key.access_key_id})
 
 
 @login_required

@@ -61,12 +61,14 @@ urlpatterns = [
     ),
     path(
         "my-credentials/access-keys/<uuid:key_id>/disable/",
-        access_key_views.disable_access_key,
+        access_key_views.set_access_key_status,
+        {"enabled": False},
         name="disable_access_key",
     ),
     path(
         "my-credentials/access-keys/<uuid:key_id>/enable/",
-        access_key_views.enable_access_key,
+        access_key_views.set_access_key_status,
+        {"enabled": True},
         name="enable_access_key",
     ),
     path(

@@ -34,6 +34,23 @@ def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _email(
+    credential: LongTermCredential, subject: str, template: str, **extra: object
+) -> mail.EmailMessage:
+    """One e-mail to `credential`'s owner: every notice names the credential, its registry and
+    the tab to act in; `extra` is what the one template adds."""
+    registry = credential.registry
+    context = {
+        "credential": credential,
+        "registry": registry,
+        "tab_url": tab_url(registry),
+        "owner": credential.owner,
+        **extra,
+    }
+    body = render_to_string(template, context)
+    return mail.EmailMessage(subject, body, to=[credential.owner.email])
+
+
 def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.EmailMessage:
     """The reminder `days` before expiry (None: the credential has just expired)."""
     registry = credential.registry
@@ -50,16 +67,13 @@ def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.Em
             "Your long-term credential “%(name)s” for %(registry)s expires in %(days)d days",
             days,
         ) % {"name": credential.name, "registry": registry.address, "days": days}
-    context = {
-        "credential": credential,
-        "registry": registry,
-        "expires_at": _utc(expires_at),
-        "expired": days is None,
-        "tab_url": tab_url(registry),
-        "owner": credential.owner,
-    }
-    body = render_to_string("credentials/email/expiry_reminder.txt", context)
-    return mail.EmailMessage(subject, body, to=[credential.owner.email])
+    return _email(
+        credential,
+        subject,
+        "credentials/email/expiry_reminder.txt",
+        expires_at=_utc(expires_at),
+        expired=days is None,
+    )
 
 
 def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMessage:
@@ -72,16 +86,13 @@ def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMess
         "%(days)d days",
         days,
     ) % {"name": credential.name, "registry": registry.address, "days": days}
-    context = {
-        "credential": credential,
-        "registry": registry,
-        "days": days,
-        "last_used_at": _utc(credential.last_used_at) if credential.last_used_at else "",
-        "tab_url": tab_url(registry),
-        "owner": credential.owner,
-    }
-    body = render_to_string("credentials/email/disabled_unused.txt", context)
-    return mail.EmailMessage(subject, body, to=[credential.owner.email])
+    return _email(
+        credential,
+        subject,
+        "credentials/email/disabled_unused.txt",
+        days=days,
+        last_used_at=_utc(credential.last_used_at) if credential.last_used_at else "",
+    )
 
 
 def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:

@@ -11,22 +11,12 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("CREDENTIAL_HASH_KEY", "bench-only-hash-key")
-os.environ.setdefault("ACCESS_KEY_ENCRYPTION_KEYS", "YmVuY2gtb25seS1hY2Nlc3Mta2V5LWVuY3J5cHRpb24=")
+import djangoenv
+
 os.environ["ALLOWED_HOSTS"] = "testserver"
-os.environ.setdefault("DEBUG", "false")
-
-import django  # noqa: E402
-
-django.setup()
+djangoenv.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402

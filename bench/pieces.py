@@ -5,24 +5,14 @@ Run: scripts/with-postgres.sh .venv/bin/python bench/pieces.py  (a throwaway Pos
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "pieces-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("CREDENTIAL_HASH_KEY", "pieces-only-hash-key")
-os.environ.setdefault("CONN_MAX_AGE", "60")
+import djangoenv
 
-import django  # noqa: E402
+djangoenv.setup(CONN_MAX_AGE="60")
 
-django.setup()
-
+import django.utils.timezone  # noqa: E402
 from django.contrib.auth.backends import ModelBackend  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402

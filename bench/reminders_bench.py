@@ -19,24 +19,13 @@ import argparse
 import io
 import os
 import platform
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("CREDENTIAL_HASH_KEY", "bench-only-hash-key")
-os.environ.setdefault("ACCESS_KEY_ENCRYPTION_KEYS", "YmVuY2gtb25seS1hY2Nlc3Mta2V5LWVuY3J5cHRpb24=")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import djangoenv
 
-import django  # noqa: E402
-
-django.setup()
+djangoenv.setup(LOG_LEVEL="WARNING")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402

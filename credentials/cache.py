@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -23,6 +24,16 @@ logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 _OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _forwarded(name: str) -> Callable[..., Any]:
+    """The cache method `name`, going to Redis or, while it is down, to the memory stand-in."""
+
+    def method(self: ResilientRedisCache, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 class ResilientRedisCache(RedisCache):
@@ -60,35 +71,16 @@ class ResilientRedisCache(RedisCache):
                     self._down_until = time.monotonic() + RETRY_SECONDS
         return getattr(self._fallback, name)(*args, **kwargs)
 
-    def add(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("add", *args, **kwargs)
-
-    def get(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("get", *args, **kwargs)
-
-    def set(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("set", *args, **kwargs)
-
-    def touch(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("touch", *args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("delete", *args, **kwargs)
-
-    def get_many(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("get_many", *args, **kwargs)
-
-    def has_key(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("has_key", *args, **kwargs)
-
-    def incr(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("incr", *args, **kwargs)
-
-    def set_many(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("set_many", *args, **kwargs)
-
-    def delete_many(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("delete_many", *args, **kwargs)
+    add = _forwarded("add")
+    get = _forwarded("get")
+    set = _forwarded("set")
+    touch = _forwarded("touch")
+    delete = _forwarded("delete")
+    get_many = _forwarded("get_many")
+    has_key = _forwarded("has_key")
+    incr = _forwarded("incr")
+    set_many = _forwarded("set_many")
+    delete_many = _forwarded("delete_many")
 
     def clear(self) -> Any:
         self._fallback.clear()

@@ -275,12 +275,7 @@ class LongTermCredential(models.Model):
             models.Index(
                 fields=["name"], opclasses=["varchar_pattern_ops"], name="credential_name_prefix"
             ),
-            # Status and use, then newest first: the admin's "disabled, never used" page reads
-            # its 50 rows in order from the index instead of filtering the newest-first scan.
-            models.Index(
-                fields=["is_enabled", "last_used_at", "-created_at", "-id"],
-                name="credential_status_use_newest",
-            ),
+            models.Index(fields=["is_enabled", "last_used_at"], name="credential_by_status_use"),
             # Reminders, the banner and the admin's expiry filter; most credentials never expire.
             models.Index(
                 fields=["expires_at"],

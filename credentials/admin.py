@@ -7,28 +7,32 @@ credentials go through the same domain actions as the console, so they are audit
 from __future__ import annotations
 
 import contextlib
-import csv
 import ipaddress
-from collections.abc import Iterable, Iterator
-from datetime import UTC, timedelta
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import formats, timezone
-from django.utils.functional import cached_property
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from credentials.admin_base import (
+    CsvExportMixin,
+    InputFilter,
+    LargeTableAdmin,
+    SecretFieldsRefused,
+    ViewOnlyMixin,
+    audit_link,
+    owner_links,
+    shown_time,
+)
 from credentials.forms import AdminReasonForm
 from credentials.models import (
     AccessKey,
@@ -43,13 +47,6 @@ from credentials.models import (
 )
 from credentials.signals import deleting_actor
 
-COUNT_CAP = 10_000
-# Fields no list URL or export may filter on: a `__startswith` lookup would reveal a digest a
-# character at a time (Django allows any lookup on a model's own fields by default).
-SECRET_FIELDS = frozenset({"password", "password_digest", "previous_password_digest"})
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 admin.site.site_header = gettext_lazy("SWR Console administration")
 admin.site.site_title = gettext_lazy("SWR Console admin")
 admin.site.index_title = gettext_lazy("Credentials, registries and the audit trail")
@@ -58,168 +55,6 @@ admin.site.index_title = gettext_lazy("Credentials, registries and the audit tra
 admin.site.enable_nav_sidebar = False
 # Prefix search lists at most this many owners or actors whose names start with the term.
 PREFIX_MATCHES = 100
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP rows, so a page of a million-row table never scans it all.
-
-    Past the cap the last reachable page is COUNT_CAP / page size; filter to narrow down.
-    """
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if isinstance(queryset, QuerySet):
-            return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-        return len(queryset)
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet shows as text: a leading formula character gets a quote first.
-
-    Exports carry text nobody authenticated (failed sign-in usernames, User-Agents).
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class SecretFieldsRefused:
-    """Refuses (400) list URLs and exports that filter on a secret field, through any path."""
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if SECRET_FIELDS.intersection(lookup.split(LOOKUP_SEP)):
-            return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
-
-
-class LargeTableAdmin(admin.ModelAdmin):
-    """The options every changelist of a table that grows to millions of rows needs: counts
-    capped, no full count beside them, no facet counts (each would scan every row)."""
-
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-
-
-class ViewOnlyMixin:
-    """Rows made elsewhere (by their users, or by the console): nobody adds or changes one here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-class CsvExportMixin(SecretFieldsRefused):
-    """An "Export CSV" of the changelist's current filter and search, streamed row by row."""
-
-    export_fields: tuple[tuple[str, str], ...] = ()
-
-    def get_urls(self) -> list:
-        opts = self.opts  # type: ignore[attr-defined]
-        export = path(
-            "export.csv",
-            self.admin_site.admin_view(self.export_csv),  # type: ignore[attr-defined]
-            name=f"{opts.app_label}_{opts.model_name}_export",
-        )
-        return [export, *super().get_urls()]  # type: ignore[misc]
-
-    def export_csv(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
-            return HttpResponse(_("You may not view these rows."), status=403)
-        changelist: ChangeList = self.get_changelist_instance(request)  # type: ignore[attr-defined]
-        queryset = changelist.get_queryset(request)
-        fields = [field for field, _ in self.export_fields]
-        rows = queryset.values_list(*fields).iterator(chunk_size=2000)
-        writer = csv.writer(_Echo())
-
-        def stream() -> Iterator[str]:
-            yield writer.writerow([label for _, label in self.export_fields])
-            for row in rows:
-                yield writer.writerow([spreadsheet_safe(cell) for cell in self.export_row(row)])
-
-        name = self.opts.verbose_name_plural.replace(" ", "-")  # type: ignore[attr-defined]
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-        return response
-
-    def export_row(self, row: Iterable[Any]) -> list[Any]:
-        # For machines: ISO-8601 in UTC, to the second, whatever the page's language.
-        return [_iso_utc(value) if hasattr(value, "astimezone") else value for value in row]
-
-
-def _iso_utc(moment: Any) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _when(moment: Any) -> str:
-    """The console's one date format (swrconsole/formats/), in the page's language."""
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def _owner_links(username: str) -> str:
-    """A username with links to its credentials and its actions: lists every viewer may open."""
-    credentials = reverse("admin:credentials_longtermcredential_changelist")
-    events = reverse("admin:credentials_auditevent_changelist")
-    return format_html(
-        '{} (<a href="{}?{}">{}</a>, <a href="{}?{}">{}</a>)',
-        username,
-        credentials,
-        urlencode({"owner": username}),
-        _("credentials"),
-        events,
-        urlencode({"actor": username}),
-        _("actions"),
-    )
-
-
-def audit_link(text: str, **filters: Any) -> str:
-    url = reverse("admin:credentials_auditevent_changelist") + "?" + urlencode(filters)
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
-class InputFilter(admin.SimpleListFilter):
-    """A filter that takes a typed value (a username), instead of listing thousands of links."""
-
-    template = "admin/credentials/input_filter.html"
-    field = ""
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return []
-
-    def has_output(self) -> bool:
-        return True
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = (self.value() or "").strip()
-        return queryset.filter(**{self.field: value}) if value else queryset
-
-    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
-        # One "choice" carrying what the template needs: the value and the other parameters.
-        others = {
-            key: value
-            for key, value in changelist.get_filters_params().items()
-            if key != self.parameter_name
-        }
-        if changelist.query:
-            others["q"] = changelist.query
-        yield {
-            "value": self.value() or "",
-            "others": [(key, v) for key, values in others.items() for v in _as_list(values)],
-            "clear": changelist.get_query_string(remove=[self.parameter_name]),
-        }
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 # --- Long-term credentials ----------------------------------------------------------
@@ -372,12 +207,12 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
 
     @admin.display(description=gettext_lazy("owner"))
     def owner_credentials(self, credential: LongTermCredential) -> str:
-        return _owner_links(credential.owner.get_username())
+        return owner_links(credential.owner.get_username())
 
     @admin.display(description=gettext_lazy("status changed by"))
     def status_changed_by_events(self, credential: LongTermCredential) -> str:
         by = credential.status_changed_by
-        return _owner_links(by.get_username()) if by else ""
+        return owner_links(by.get_username()) if by else ""
 
     @admin.display(description=gettext_lazy("status"), ordering="is_enabled")
     def status(self, credential: LongTermCredential) -> str:
@@ -393,7 +228,10 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
             if credential.status_changed_by
             else _("system")
         )
-        return _("%(when)s by %(user)s") % {"when": _when(credential.status_changed_at), "user": by}
+        return _("%(when)s by %(user)s") % {
+            "when": shown_time(credential.status_changed_at),
+            "user": by,
+        }
 
     @admin.display(description=gettext_lazy("audit events"))
     def events(self, credential: LongTermCredential) -> str:

@@ -8,19 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -35,13 +30,11 @@ from credentials.issuance_log import issued_recently
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
-    AuditEvent,
     ConsoleError,
     ExpiryRefused,
     LongTermCredential,
     Registry,
 )
-from credentials.throttling import failures_exceeded, note_throttled
 
 logger = logging.getLogger(__name__)
 
@@ -70,62 +63,6 @@ def _get_credential_for_user(
     """The signed-in user's credential in this registry; anyone else's is a 404."""
     credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
     return get_object_or_404(credentials, public_id=credential_id)
-
-
-# --- Frame ----------------------------------------------------------------------------
-
-SIGN_IN_THROTTLED = gettext_lazy(
-    "Too many failed sign-in attempts for this account or from this address. "
-    "Wait a few minutes and try again."
-)
-
-
-class ConsoleLoginView(auth_views.LoginView):
-    """Django's sign-in page, refusing with a clear message once failures pile up."""
-
-    redirect_authenticated_user = True
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")
-        if failures_exceeded(request, "sign-in", username):
-            actor = Actor.from_request(request)
-            note_throttled(
-                request,
-                "sign-in",
-                lambda detail: AuditEvent.record(
-                    AuditEvent.Action.SIGN_IN_FAILED,
-                    Actor(None, actor.ip_address, actor.user_agent, username[:150]),
-                    path=request.path,
-                    **detail,
-                ),
-            )
-            form = self.get_form_class()(request)
-            context = self.get_context_data(form=form, throttled=SIGN_IN_THROTTLED)
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-
-@require_GET
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "up"})
-
-
-@require_GET
-def ping(request: HttpRequest) -> HttpResponse:
-    # The smallest page the stack can serve: the benchmarks' baseline.
-    return HttpResponse("pong", content_type="text/plain")
-
-
-@require_GET
-def favicon(request: HttpRequest) -> HttpResponse:
-    # Browsers ask for /favicon.ico on pages (the admin's) that do not name one.
-    return redirect(static("favicon.svg"))
 
 
 @login_required

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import access_key_views, registry_oauth, views
+from credentials import access_key_views, frame_views, registry_oauth, views
 
 registry_urls = [
     path("", views.registry_overview, name="registry_overview"),
@@ -47,9 +47,9 @@ registry_urls = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon),
-    path("ping", views.ping, name="ping"),
+    path("healthz", frame_views.healthz, name="healthz"),
+    path("favicon.ico", frame_views.favicon),
+    path("ping", frame_views.ping, name="ping"),
     path("service/token", registry_oauth.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", include(registry_urls)),
     path("my-credentials/", access_key_views.my_credentials, name="my_credentials"),
@@ -76,7 +76,7 @@ urlpatterns = [
         access_key_views.delete_access_key,
         name="delete_access_key",
     ),
-    path("accounts/login/", views.ConsoleLoginView.as_view(), name="login"),
+    path("accounts/login/", frame_views.ConsoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # Huawei's IAM, SWR and SWR Enterprise API at their documented paths (JSON under /v2, /v3).

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Hashable, Sequence
-from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from credentials.models import LongTermCredential, Registry
+from credentials.timestamps import shown
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,6 @@ def tab_url(registry: Registry) -> str:
     """The long-term tab of `registry`, absolute (CONSOLE_URL): e-mails have no request."""
     path = reverse("long_term_tab", kwargs={"registry_id": registry.public_id})
     return f"{settings.CONSOLE_URL}{path}"
-
-
-def _utc(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _email(
@@ -71,7 +67,7 @@ def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.Em
         credential,
         subject,
         "credentials/email/expiry_reminder.txt",
-        expires_at=_utc(expires_at),
+        expires_at=shown(expires_at),
         expired=days is None,
     )
 
@@ -91,7 +87,7 @@ def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMess
         subject,
         "credentials/email/disabled_unused.txt",
         days=days,
-        last_used_at=_utc(credential.last_used_at) if credential.last_used_at else "",
+        last_used_at=shown(credential.last_used_at) if credential.last_used_at else "",
     )
 
 

@@ -24,6 +24,7 @@ from credentials.models import (
     Registry,
     User,
 )
+from credentials.timestamps import shown, utc_iso
 from tests.helpers import ask, basic, client_for
 
 pytestmark = pytest.mark.django_db
@@ -323,7 +324,10 @@ def test_the_banner_shows_while_a_credential_expires_within_7_days(
     time_machine.move_to(NOW + timedelta(days=3), tick=False)  # 7 days left
     for page in (client.get(home, follow=True).content.decode(), tab(client, registry)):
         assert BANNER in page
-        assert "soon" in page.split(BANNER)[1].split("</aside>")[0]
+        banner = page.split(BANNER)[1].split("</aside>")[0]
+        assert "soon" in banner
+        expiry = NOW + timedelta(days=10)  # in the one format, with its machine-readable twin
+        assert f'expires <time datetime="{utc_iso(expiry)}">{shown(expiry)}</time>' in banner
     time_machine.move_to(NOW + timedelta(days=10), tick=False)  # expired: no more warning
     assert BANNER not in tab(client, registry)
     assert BANNER not in client.get(home, follow=True).content.decode()

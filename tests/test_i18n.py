@@ -10,8 +10,9 @@ from django.conf import settings
 from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from credentials import timestamps
 from credentials.models import Actor, LongTermCredential, Registry, User
 
 pytestmark = pytest.mark.django_db
@@ -88,15 +89,23 @@ def test_the_cached_tab_is_kept_per_language(
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_one_date_format_with_its_time_zone(language: str) -> None:
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [("UTC", "2026-11-30 14:05 UTC"), ("Asia/Shanghai", "2026-11-30 22:05 CST")],
+)
+def test_one_date_format_with_its_time_zone(language: str, zone: str, expected: str) -> None:
+    """The console's format (timestamps.shown: the tab, the admin's lists, the banner, e-mails)
+    is the one Django's own pages draw from swrconsole/formats/, in each language and zone."""
     moment = datetime(2026, 11, 30, 14, 5, 9, tzinfo=UTC)
-    with translation.override(language):
+    with translation.override(language), timezone.override(zone):
         shown = Template("{% load console %}{{ moment|timestamp }}").render(
             Context({"moment": moment})
         )
         admin_style = Template("{{ moment }}").render(Context({"moment": moment}))
-    assert shown == '<time datetime="2026-11-30T14:05:09Z">2026-11-30 14:05 UTC</time>'
-    assert admin_style == "2026-11-30 14:05 UTC"
+        ours = timestamps.shown(moment)
+    assert shown == f'<time datetime="2026-11-30T14:05:09Z">{expected}</time>'
+    assert admin_style == expected
+    assert ours == expected
 
 
 def test_region_names_follow_the_language(region) -> None:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import template
-from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+
+from credentials.timestamps import shown, utc_iso
 
 register = template.Library()
 
 
 @register.filter
 def timestamp(value: datetime | None) -> str:
-    """A moment as the one format the console shows (swrconsole/formats/), in a <time>
+    """A moment as the one format the console shows (timestamps.shown), in a <time>
     element whose machine-readable value is ISO-8601 UTC."""
     if not value:
         return ""
-    shown = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-    iso = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return format_html('<time datetime="{}">{}</time>', iso, shown)
+    return format_html('<time datetime="{}">{}</time>', utc_iso(value), shown(value))
 
 
 # Arguments longer than this (a password) may break anywhere; shorter ones never break.

@@ -31,7 +31,7 @@ from credentials.admin_base import (
     ViewOnlyMixin,
     audit_link,
     owner_links,
-    shown_time,
+    time_column,
 )
 from credentials.forms import AdminReasonForm
 from credentials.models import (
@@ -46,6 +46,7 @@ from credentials.models import (
     User,
 )
 from credentials.signals import deleting_actor
+from credentials.timestamps import shown
 
 admin.site.site_header = gettext_lazy("SWR Console administration")
 admin.site.site_title = gettext_lazy("SWR Console admin")
@@ -126,9 +127,9 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
         "registry_name",
         "username",
         "status",
-        "created_at",
-        "expires_at",
-        "last_used_at",
+        time_column(LongTermCredential, "created_at"),
+        time_column(LongTermCredential, "expires_at"),
+        time_column(LongTermCredential, "last_used_at"),
         "disabled",
     )
     list_filter = (
@@ -229,7 +230,7 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
             else _("system")
         )
         return _("%(when)s by %(user)s") % {
-            "when": shown_time(credential.status_changed_at),
+            "when": shown(credential.status_changed_at),
             "user": by,
         }
 
@@ -328,7 +329,7 @@ class RegistryFilter(admin.SimpleListFilter):
 @admin.register(AuditEvent)
 class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
     list_display = (
-        "created_at",
+        time_column(AuditEvent, "created_at"),
         "action",
         "channel",
         "actor_username",
@@ -429,7 +430,13 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
 
 @admin.register(TemporaryCredential)
 class TemporaryCredentialAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdmin):
-    list_display = ("username", "user", "project_name", "created_at", "expires_at")
+    list_display = (
+        "username",
+        "user",
+        "project_name",
+        time_column(TemporaryCredential, "created_at"),
+        time_column(TemporaryCredential, "expires_at"),
+    )
     list_filter = ("project_name", ("expires_at", admin.DateFieldListFilter))
     search_fields = ("=username", "=user__username")
     list_select_related = ("user",)

@@ -4,24 +4,32 @@ formula-safe CSV exports, view-only tables, typed-value filters and owner/audit 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
-from datetime import UTC
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters, admin_urlname
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from credentials.timestamps import shown, utc_iso
+
 COUNT_CAP = 10_000
+# Stands for a row's key in the change URL reversed once a page (OneReverseChangeList).
+PK_PLACEHOLDER = "__pk__"
 # Fields no list URL or export may filter on: a `__startswith` lookup would reveal a digest a
 # character at a time (Django allows any lookup on a model's own fields by default).
 SECRET_FIELDS = frozenset({"password", "password_digest", "previous_password_digest"})
@@ -62,13 +70,66 @@ class SecretFieldsRefused:
         return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
 
+class OneReverseChangeList(ChangeList):
+    """Row links built once a page, not once a row: for each row Django reverses the change
+    URL and, on a filtered list, resolves it again to carry the filters (50 × 80 µs)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The filters go into the one link built below; Django's per-row pass (the only
+        # reader of this attribute) then has none left to add.
+        self.row_link_filters, self.preserved_filters = self.preserved_filters, ""
+
+    @cached_property
+    def _change_url(self) -> str:
+        url = reverse(
+            admin_urlname(self.opts, "change"),
+            args=(PK_PLACEHOLDER,),
+            current_app=self.model_admin.admin_site.name,
+        )
+        context = {"preserved_filters": self.row_link_filters, "opts": self.opts}
+        return add_preserved_filters(context, url)
+
+    def url_for_result(self, result: Any) -> str:
+        pk = quote(str(getattr(result, self.pk_attname)))
+        return self._change_url.replace(PK_PLACEHOLDER, iri_to_uri(pk), 1)
+
+
+def time_column(model: type[Model], field: str) -> Callable[[Any], str | None]:
+    """A list column of `field` in the one format people read (timestamps.shown), sortable by
+    it, with its field's label and cell class: Django's own display parses its format anew
+    for every cell."""
+
+    def column(obj: Any) -> str | None:
+        value = getattr(obj, field)
+        return None if value is None else shown(value)  # None: the admin's empty value
+
+    column.__name__ = field  # the cell's class stays field-<name>
+    label = model._meta.get_field(field).verbose_name
+    return admin.display(description=label, ordering=field)(column)
+
+
 class LargeTableAdmin(admin.ModelAdmin):
     """The options every changelist of a table that grows to millions of rows needs: counts
-    capped, no full count beside them, no facet counts (each would scan every row)."""
+    capped, no full count beside them, no facet counts (each would scan every row); and rows
+    that cost no more to draw than they must."""
 
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return OneReverseChangeList
+
+    def action_checkbox(self, obj: Any) -> str:
+        """Django's row checkbox, the same markup written directly: rendering a form widget
+        through the template engine for each of 50 rows was a fifth of the page's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
 
 class ViewOnlyMixin:
@@ -122,16 +183,7 @@ class CsvExportMixin(SecretFieldsRefused):
 
     def export_row(self, row: Iterable[Any]) -> list[Any]:
         # For machines: ISO-8601 in UTC, to the second, whatever the page's language.
-        return [_iso_utc(value) if hasattr(value, "astimezone") else value for value in row]
-
-
-def _iso_utc(moment: Any) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def shown_time(moment: Any) -> str:
-    """The console's one date format (swrconsole/formats/), in the page's language."""
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        return [utc_iso(value) if hasattr(value, "astimezone") else value for value in row]
 
 
 def owner_links(username: str) -> str:

@@ -7,10 +7,15 @@ import io
 import tracemalloc
 
 import pytest
+from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.http import urlencode
 
 from credentials.models import (
     Actor,
@@ -23,6 +28,7 @@ from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential
 
 CREDENTIALS = "admin:credentials_longtermcredential_changelist"
 EVENTS = "admin:credentials_auditevent_changelist"
+LTC_OPTS = LongTermCredential._meta
 
 
 def test_an_auditor_sees_credentials_and_events(
@@ -396,3 +402,36 @@ def test_the_date_hierarchy_reads_years_and_months_off_the_index(
     assert "created_at__month=3" in months
     assert ">old<" in months
     assert ">new<" not in months
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_row_checkbox_is_djangos_markup(owner: User, registry: Registry, language: str) -> None:
+    credential, _ = new_credential(owner, registry, "ci-<bot>")
+    model_admin = admin.site._registry[LongTermCredential]
+    with translation.override(language):
+        ours = model_admin.action_checkbox(credential)
+        djangos = admin.ModelAdmin.action_checkbox(model_admin, credential)
+    assert ours == djangos
+    assert "ci-&lt;bot&gt;" in ours
+
+
+def test_each_row_links_to_its_own_change_page(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credentials = [new_credential(owner, registry, f"ci-{n}")[0] for n in range(3)]
+    credentials[0].disable(by=Actor(user=owner))
+    client = client_for(staff_user)
+    for query in ("", "is_enabled__exact=1", "is_enabled__exact=1&o=1"):
+        page = client.get(f"{reverse(CREDENTIALS)}?{query}").content.decode()
+        for credential in credentials[1:]:
+            link = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+            # As Django builds it, the list's filters carried to the change page and back.
+            preserved = urlencode({"_changelist_filters": query}) if query else ""
+            link = add_preserved_filters({"preserved_filters": preserved, "opts": LTC_OPTS}, link)
+            assert f'<a href="{escape(link)}">{credential.name}</a>' in page, query
+        assert (f">{credentials[0].name}</a>" in page) == (query == "")  # disabled
+    page = client.get(reverse(EVENTS)).content.decode()
+    for event in AuditEvent.objects.all():
+        link = reverse("admin:credentials_auditevent_change", args=[event.pk])
+        shown = event.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        assert f'<th class="field-created_at"><a href="{link}">{shown}</a></th>' in page

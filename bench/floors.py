@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import catalog, registry_auth, views
+from credentials import catalog, page_cache, registry_auth, views
 from credentials.models import (
     AccessKey,
     Actor,
@@ -121,10 +121,10 @@ def signed_create_secret(request: HttpRequest, registry_id: uuid.UUID) -> HttpRe
 def cached_page(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     user = request.user
     key = f"bench-floor:{user.pk}:{user.credentials_version}:{registry_id}"
-    html = views.pages.get(key)
+    html = page_cache.get(key)
     if html is None:  # the first request stores the real tab's page, so the sizes match
         html = views.long_term_tab(request, registry_id=registry_id).content
-        views.pages.set(key, html)
+        page_cache.set(key, html)
     return HttpResponse(html)
 
 

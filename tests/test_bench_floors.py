@@ -1,0 +1,40 @@
+"""The benchmark's floors (bench/floors.py) still run against the code they stand beside: a
+floor broken by a move elsewhere stops `make bench-http` at its first check, long after."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from credentials.models import Registry, User
+from tests.helpers import basic, client_for, new_credential
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_floors_answer_as_the_benchmark_expects(owner: User, registry: Registry) -> None:
+    client = client_for(owner)
+    floors = f"/bench-floor/registries/{registry.public_id}"
+    first = client.get(f"{floors}/cached-page")
+    assert first.status_code == 200
+    assert "Long-Term Credentials" in first.content.decode()  # the real tab's page, stored
+    assert client.get(f"{floors}/cached-page").content == first.content  # then from the cache
+    generated = client.post(f"{floors}/generate", {"kind": "image"})
+    assert generated.status_code == 200
+    assert generated.content.decode().startswith("docker login -u ")
+    assert client.post("/bench-floor/signed-in-post").status_code == 200
+    credential, password = new_credential(owner, registry, "ci-bot")
+    token = client.get(
+        "/bench-floor/token", HTTP_AUTHORIZATION=basic(credential.username, password)
+    )
+    assert token.status_code == 200
+    assert token.content.count(b".") == 2  # a JWT
+    posted = client.post(
+        "/bench-floor/token-post",
+        {"username": credential.username, "password": password, "service": "registry"},
+    )
+    assert posted.status_code == 200
+    assert posted.content.count(b".") == 2
+    wrong = client.post("/bench-floor/token-post", {"username": credential.username})
+    assert wrong.status_code == 401

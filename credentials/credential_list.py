@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 SEARCH_MAX_LENGTH = 64
-STATUSES = {"enabled": True, "disabled": False}
+# Each status is what the row's Status column says: Expired outranks Enabled and Disabled.
+STATUSES = ("enabled", "disabled", "expired")
 SORTS: dict[str, tuple[OrderBy, ...]] = {
     "-created": (F("created_at").desc(), F("id").desc()),
     "created": (F("created_at").asc(), F("id").asc()),
@@ -35,6 +37,14 @@ SORTABLE = {
     "created": (_("Created"), "-created"),
     "last_used": (_("Last Used"), "-last_used"),
 }
+
+
+def status_condition(status: str) -> Q:
+    """The credentials whose Status column reads `status` now (LongTermCredential.status_label)."""
+    expired = Q(expires_at__lte=timezone.now())
+    if status == "expired":
+        return expired
+    return Q(is_enabled=status == "enabled") & ~expired
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class ListQuery:
         if self.q:
             credentials = credentials.filter(name__icontains=self.q)
         if self.status:
-            credentials = credentials.filter(is_enabled=STATUSES[self.status])
+            credentials = credentials.filter(status_condition(self.status))
         return credentials.order_by(*SORTS[self.sort])
 
     def params(self, **changes: Any) -> dict[str, str]:

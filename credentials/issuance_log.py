@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from credentials.models import AuditEvent, Registry, User
+from credentials.upstream import TemporaryLogin
 
 WINDOW = timedelta(hours=24)
 LIMIT = 50
@@ -25,6 +26,11 @@ class Issued:
     kind: str  # "image" or "chart"
     issued_at: datetime
     expires_at: datetime | None
+
+    @classmethod
+    def of(cls, login: TemporaryLogin, kind: str) -> Issued:
+        """The entry of a login just issued, as the log will read it from its audit event."""
+        return cls(login.username, kind, timezone.now(), login.expires_at)
 
 
 def issued_recently(user: User, registry: Registry, *, now: datetime | None = None) -> list[Issued]:

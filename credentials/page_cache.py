@@ -52,7 +52,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "tab_url": ("registry",),  # {% url %} of the tab
     "columns": ("list_query",),  # the list's sortable headers (list.columns)
     "issued": (),  # the temporary tab's log, never cached
-    "log_out_of_band": (),  # sent with Generate only
+    "log_entry": (),  # the row Generate adds to the log, never cached
     # The banner of credentials expiring within a week (context_processors.console).
     "expiring_credentials": ("credentials_version", "credentials_clock"),
     "registry": ("registry", "catalog_version"),

@@ -26,7 +26,7 @@ from credentials import catalog, login_formats, page_cache, temporary_logins, up
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.credential_list import ListQuery
 from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
-from credentials.issuance_log import issued_recently
+from credentials.issuance_log import Issued, issued_recently
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
@@ -326,10 +326,13 @@ def reset_long_term(
 # --- Temporary Credentials tab --------------------------------------------------------
 
 
-def _temporary_context(request: HttpRequest, registry: Registry, **extra: Any) -> dict[str, Any]:
+def _temporary_context(
+    request: HttpRequest, registry: Registry, *, log: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """The temporary tab's context; `log=False` leaves out the log (and its query)."""
     return {
         "registry": registry,
-        "issued": issued_recently(request.user, registry),
+        "issued": issued_recently(request.user, registry) if log else [],
         "section": "access-credentials",
         "tab": "temporary",
         "form": extra.pop("form", None) or GenerateTemporaryCredentialForm(),
@@ -389,10 +392,12 @@ def _temporary_result(
     if login:
         extra["command"] = login.helm_command if extra["kind"] == "chart" else login.docker_command
         extra["secret_manifest"] = login.kubernetes_secret(f"swr-{slugify(registry.name)}-login")
-    context = _temporary_context(request, registry, **extra)
     if request.htmx:
-        # The log below gains the new credential: sent along, swapped out of band.
-        context["log_out_of_band"] = bool(login)
+        # The log below the result gains the new credential's row, swapped in out of band.
+        if login:
+            extra["log_entry"] = Issued.of(login, extra["kind"])
+        context = _temporary_context(request, registry, log=False, **extra)
         return render(request, f"{ACCESS_TEMPLATE}#temporary-result", context, status=status)
+    context = _temporary_context(request, registry, **extra)
     _remember_region(request, registry)
     return render(request, ACCESS_TEMPLATE, context, status=status)

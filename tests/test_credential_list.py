@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from credentials.credential_list import ListQuery
 from credentials.issuance_log import issued_recently
 from credentials.models import Actor, LongTermCredential, Registry, User
+from credentials.timestamps import utc_iso
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,31 @@ def test_search_by_name_and_filter_by_status(owner_client: Client, registry, six
     page = owner_client.get(tab(registry, "?q=zulu")).content.decode()
     assert names(page) == []
     assert "No credential matches your search." in page
+
+
+def test_the_status_filter_matches_the_status_column(
+    owner_client: Client, registry, six, time_machine
+) -> None:
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
+    # echo (enabled) and bravo (disabled) expire in an hour; they then read "Expired" only.
+    LongTermCredential.objects.filter(name__in=["echo", "bravo"]).update(
+        expires_at=now + timedelta(hours=1)
+    )
+
+    def listed(status: str) -> list[str]:
+        return sorted(names(owner_client.get(tab(registry, f"?status={status}")).content.decode()))
+
+    assert listed("enabled") == ["alpha", "ci-bot", "delta", "echo"]
+    assert listed("disabled") == ["bravo", "ci-deploy"]
+    assert listed("expired") == []
+    time_machine.move_to(now + timedelta(hours=1), tick=False)  # the second of expiry
+    assert listed("enabled") == ["alpha", "ci-bot", "delta"]
+    assert listed("disabled") == ["ci-deploy"]
+    assert listed("expired") == ["bravo", "echo"]
+    page = owner_client.get(tab(registry, "?status=expired")).content.decode()
+    assert '<option value="expired" selected>' in page
+    assert page.count('<span class="status') == 2
 
 
 def test_sorting_by_name_created_and_last_used(owner_client: Client, registry, six) -> None:
@@ -173,15 +200,34 @@ def test_the_temporary_tab_logs_the_users_own_issues_of_the_last_day(
     )
 
 
-def test_generate_sends_the_log_along_for_htmx(owner_client: Client, registry: Registry) -> None:
-    response = owner_client.post(
-        reverse("generate_temporary", args=[registry.public_id]),
-        {"kind": "image"},
-        headers={"hx-request": "true"},
-    )
+def test_generate_sends_only_the_new_row_of_the_log_for_htmx(
+    owner_client: Client, registry: Registry, django_assert_max_num_queries
+) -> None:
+    generate = reverse("generate_temporary", args=[registry.public_id])
+    for _ in range(3):
+        owner_client.post(generate, {"kind": "chart"}, headers={"hx-request": "true"})
+    # user, rate-limit counter, the credential and its event stored: no read of the log
+    with django_assert_max_num_queries(4):
+        response = owner_client.post(generate, {"kind": "image"}, headers={"hx-request": "true"})
     html = response.content.decode()
     assert 'id="temporary-result"' in html
-    assert (
-        'id="issuance-log" class="issuance-log" aria-labelledby="issuance-log-title" hx-swap-oob="true"'
-        in html
-    )
+    assert 'id="issuance-log"' not in html  # not the whole log again
+    oob = html.split('<template><tbody hx-swap-oob="afterbegin:#issuance-log-rows">')[1]
+    row = oob.split("</tbody></template>")[0]
+    assert row.count('<tr role="row">') == 1
+    newest = issued_recently(User.objects.get(username="alice"), registry)[0]
+    assert newest.kind == "image"
+    assert f"<code>{newest.username}</code>" in row
+    assert f'<time datetime="{utc_iso(newest.expires_at)}">' in row
+    assert ">Image<" in row
+
+
+def test_the_empty_log_has_a_row_that_a_new_row_hides(
+    owner_client: Client, registry: Registry
+) -> None:
+    page = owner_client.get(reverse("temporary_tab", args=[registry.public_id])).content.decode()
+    rows = page.split('<tbody id="issuance-log-rows" role="rowgroup">')[1].split("</tbody>")[0]
+    assert 'class="empty-row"' in rows
+    assert "You have not generated a temporary credential for this registry" in rows
+    css = (settings.BASE_DIR / "static/css/console.css").read_text()
+    assert ".issuance-log .empty-row:not(:only-child) { display: none; }" in css

@@ -60,6 +60,16 @@ def test_generate_image_and_chart_commands_and_copy_them(
     assert page.evaluate("navigator.clipboard.readText()") == command.inner_text()
     screenshot(page, "temporary-chart")
     assert AuditEvent.objects.filter(action="temporary.issued").count() == 2
+    # Each Generate prepends its one row to the log; the "nothing yet" row has gone.
+    log = page.get_by_role("region", name="Issued to you in the last 24 hours")
+    rows = log.get_by_role("row")
+    expect(rows).to_have_count(3)  # the header and the two just issued, newest first
+    expect(rows.nth(1)).to_contain_text("Chart")
+    expect(rows.nth(2)).to_contain_text("Image")
+    expect(log.get_by_text("You have not generated")).to_be_hidden()
+    page.reload()  # the log as the server reads it from the audit trail: the same rows
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1)).to_contain_text("Chart")
 
 
 def test_an_upstream_failure_is_shown_in_the_tab(

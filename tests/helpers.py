@@ -16,6 +16,17 @@ from django.urls import reverse
 from credentials.models import Actor, LongTermCredential, Registry, TemporaryCredential, User
 
 PASSWORD = "correct horse battery staple"
+# The long-term CSV's columns, written out: the contract the tests hold the console to (not
+# imported from login_formats, so a change there is a failing test, not a silent one).
+LONG_TERM_CSV_HEADER = [
+    "Credential Name",
+    "Username",
+    "Password",
+    "Registry",
+    "Login Command",
+    "Created At",
+    "Expires At",
+]
 
 
 # Every credential password a browser test was shown; the last test greps the logs for them.

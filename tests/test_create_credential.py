@@ -21,17 +21,13 @@ from credentials.models import (
     User,
     digest_password,
 )
-from tests.helpers import client_for, create, create_url, every_row_of_every_table
-
-HEADER = [
-    "Credential Name",
-    "Username",
-    "Password",
-    "Registry",
-    "Login Command",
-    "Created At",
-    "Expires At",
-]
+from tests.helpers import (
+    LONG_TERM_CSV_HEADER,
+    client_for,
+    create,
+    create_url,
+    every_row_of_every_table,
+)
 
 
 def read_csv(response) -> list[list[str]]:
@@ -52,7 +48,7 @@ def test_the_csv_has_the_header_and_one_row_with_a_working_login_command(
     owner_client: Client, registry: Registry, owner: User
 ) -> None:
     header, row = read_csv(create(owner_client, registry, "ci-bot.1"))
-    assert header == HEADER
+    assert header == LONG_TERM_CSV_HEADER
     name, username, password, address, command, created_at, expires_at = row
     credential = LongTermCredential.objects.get()
     assert name == "ci-bot.1"

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from credentials.models import LongTermCredential, Registry, User
 from tests.browser.helpers import open_access_credentials, screenshot
-from tests.helpers import SEEN_SECRETS
+from tests.helpers import LONG_TERM_CSV_HEADER, SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +42,7 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
     download = download_info.value
     assert download.suggested_filename == "ci-bot.1.csv"
     header, values = read_download(download)
-    assert header == [
-        "Credential Name",
-        "Username",
-        "Password",
-        "Registry",
-        "Login Command",
-        "Created At",
-        "Expires At",
-    ]
+    assert header == LONG_TERM_CSV_HEADER
     assert values[0] == "ci-bot.1"
     username, password, address = values[1], values[2], values[3]
     SEEN_SECRETS.append(password)

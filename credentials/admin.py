@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from credentials.admin_base import (
+    ConditionSearch,
     CsvExportMixin,
     InputFilter,
     LargeTableAdmin,
@@ -40,6 +41,7 @@ from credentials.models import (
     AuditEvent,
     ConsoleError,
     LongTermCredential,
+    RefreshToken,
     Region,
     Registry,
     TemporaryCredential,
@@ -120,7 +122,7 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(LongTermCredential)
-class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
+class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
     list_display = (
         "name",
         "owner",
@@ -183,14 +185,9 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
         ("public_id", "Public ID"),
     )
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
+    def search_condition(self, term: str) -> Q:
         # Prefixes of indexed columns (varchar_pattern_ops indexes serve LIKE 'term%' in any
         # collation), no join: instant at 100,000 credentials.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
         # Owner ids are looked up first: a literal list lets PostgreSQL OR three index scans.
         owners = list(
             User.objects.filter(username__startswith=term)
@@ -198,8 +195,7 @@ class LongTermCredentialAdmin(CsvExportMixin, LargeTableAdmin):
             .values_list("pk", flat=True)[:PREFIX_MATCHES]
         )
         # Usernames exactly: the token service's lookup keeps their one unique index.
-        match = Q(name__startswith=term) | Q(username=term) | Q(owner_id__in=owners)
-        return queryset.filter(match), False
+        return Q(name__startswith=term) | Q(username=term) | Q(owner_id__in=owners)
 
     @admin.display(description=gettext_lazy("registry"), ordering="registry")
     def registry_name(self, credential: LongTermCredential) -> str:
@@ -327,7 +323,7 @@ class RegistryFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
+class AuditEventAdmin(ConditionSearch, CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
     list_display = (
         time_column(AuditEvent, "created_at"),
         "action",
@@ -350,7 +346,7 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
         "A credential username or its beginning (cn-north-4@…); a credential name, an actor "
         "or an IP address."
     )
-    search_fields = ("credential_name",)  # shows the box; get_search_results does the work
+    search_fields = ("credential_name",)  # shows the box; search_condition does the work
     list_per_page = 50
     fields = (
         "created_at",
@@ -388,12 +384,7 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
             .annotate(credential_pk=Subquery(existing.values("pk")[:1]))
         )
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_condition(self, term: str) -> Q:
         # Credential usernames by their beginning, served by a varchar_pattern_ops index at a
         # million events; names and actors exactly (a name's or an actor's beginning can match
         # thousands of events, which would all be sorted: 7× the minimal page).
@@ -404,7 +395,7 @@ class AuditEventAdmin(CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
         )
         with contextlib.suppress(ValueError):  # not an IP address: no IP condition
             match |= Q(ip_address=str(ipaddress.ip_address(term)))
-        return queryset.filter(match), False
+        return match
 
     @admin.display(description=gettext_lazy("credential"), ordering="credential_name")
     def credential(self, event: AuditEvent) -> str:
@@ -444,8 +435,40 @@ class TemporaryCredentialAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdm
     readonly_fields = fields
 
 
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdmin):
+    """Offline access that registry clients hold (docker's config.json, containerd): for which
+    credential and registry, until when. The token itself is only a digest, never shown; to end
+    one, disable or delete its credential, which removes its tokens."""
+
+    list_display = (
+        "credential",
+        "service",
+        time_column(RefreshToken, "created_at"),
+        time_column(RefreshToken, "expires_at"),
+    )
+    list_select_related = ("long_term__owner", "temporary__user")
+    ordering = ("-id",)
+    fields = ("credential", "service", "created_at", "expires_at")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("credential"))
+    def credential(self, token: RefreshToken) -> str:
+        if token.long_term is not None:
+            credential = token.long_term
+            return f"{credential.name} ({credential.username}, {credential.owner})"
+        temporary = token.temporary
+        return _("%(username)s (temporary, %(owner)s)") % {
+            "username": temporary.username,
+            "owner": temporary.user,
+        }
+
+
 @admin.register(AccessKey)
-class AccessKeyAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class AccessKeyAdmin(SecretFieldsRefused, ViewOnlyMixin, admin.ModelAdmin):
     """Read-only: keys are created, disabled and deleted by their users on My Credentials.
     The encrypted secret key is not a field here."""
 

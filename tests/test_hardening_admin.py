@@ -10,7 +10,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from credentials.models import (
+    AccessKey,
+    Actor,
+    AuditEvent,
+    LongTermCredential,
+    RefreshToken,
+    Registry,
+    User,
+)
 from tests.helpers import client_for
 
 FORMULAS = [
@@ -73,6 +81,10 @@ def test_the_credential_export_neutralises_formulas_too(
         ("admin:credentials_user_changelist", "password__startswith"),
         ("admin:credentials_auditevent_changelist", "actor__password__startswith"),
         ("admin:credentials_auditevent_export", "actor__password__startswith"),
+        # A refresh token's digest, an access key's encrypted secret key.
+        ("admin:credentials_refreshtoken_changelist", "digest__startswith"),
+        ("admin:credentials_refreshtoken_changelist", "long_term__password_digest__startswith"),
+        ("admin:credentials_accesskey_changelist", "secret_ciphertext__startswith"),
     ],
 )
 def test_lookups_on_secret_fields_are_refused(
@@ -90,3 +102,37 @@ def test_ordinary_filters_still_work(staff_user: User, registry: Registry) -> No
         reverse("admin:credentials_longtermcredential_changelist"), {"is_enabled__exact": "1"}
     )
     assert response.status_code == 200
+
+
+def test_auditors_see_access_keys_and_refresh_tokens_and_no_secret_of_them(
+    auditor: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = LongTermCredential.objects.create_for(
+        owner=owner, registry=registry, name="ci-bot", by=Actor(owner)
+    )
+    token = RefreshToken.objects.issue(service="registry", long_term_id=credential.pk)
+    key, secret = AccessKey.objects.create_for(user=owner, by=Actor(owner))
+    client = client_for(auditor)
+    tokens = client.get(reverse("admin:credentials_refreshtoken_changelist"))
+    assert tokens.status_code == 200
+    page = tokens.content.decode()
+    assert f"ci-bot ({credential.username}, {owner.username})" in page
+    keys = client.get(reverse("admin:credentials_accesskey_changelist"))
+    assert keys.status_code == 200
+    assert key.access_key_id in keys.content.decode()
+    stored = RefreshToken.objects.get()
+    detail = client.get(reverse("admin:credentials_refreshtoken_change", args=[stored.pk]))
+    assert detail.status_code == 200
+    key_detail = client.get(reverse("admin:credentials_accesskey_change", args=[key.pk]))
+    for response in (tokens, keys, detail, key_detail):
+        text = response.content.decode()
+        for never in (token, stored.digest, secret, key.secret_ciphertext):
+            assert never not in text
+    # Seeing is all: no deleting, adding or changing either.
+    assert (
+        client.post(
+            reverse("admin:credentials_refreshtoken_delete", args=[stored.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert RefreshToken.objects.count() == 1

@@ -1,5 +1,5 @@
-"""The frame around the console: sign-in (throttled), the health check, the benchmarks'
-baseline and the favicon redirect."""
+"""The frame around the console: sign-in (throttled), the language switch, the health check,
+the benchmarks' baseline and the favicon redirect."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
+from django.views import i18n
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from credentials.models import Actor, AuditEvent
 from credentials.throttling import failures_exceeded, note_throttled
@@ -46,6 +47,23 @@ class ConsoleLoginView(auth_views.LoginView):
             context = self.get_context_data(form=form, throttled=SIGN_IN_THROTTLED)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The language the sign-in page was read in (the switch's cookie, else the browser's):
+        # the user's e-mails go out in it.
+        self.request.user.remember_language(get_language())
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (a cookie); a signed-in user's choice is also the language of
+    their e-mails."""
+    response = i18n.set_language(request)
+    if request.user.is_authenticated:
+        request.user.remember_language(request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, ""))
+    return response
 
 
 @require_GET

@@ -4,15 +4,17 @@ credentials/lifecycle.py's business."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
-from collections.abc import Hashable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core import mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -22,6 +24,7 @@ from credentials.timestamps import shown
 logger = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
+P = ParamSpec("P")
 
 
 def tab_url(registry: Registry) -> str:
@@ -47,6 +50,23 @@ def _email(
     return mail.EmailMessage(subject, body, to=[credential.owner.email])
 
 
+def in_owners_language(
+    build: Callable[Concatenate[LongTermCredential, P], mail.EmailMessage],
+) -> Callable[Concatenate[LongTermCredential, P], mail.EmailMessage]:
+    """Builds the notice (subject and body) in the language its owner last used the console
+    in (User.language), else LANGUAGE_CODE: the sender runs with no request to say."""
+
+    @functools.wraps(build)
+    def built(
+        credential: LongTermCredential, *args: P.args, **kwargs: P.kwargs
+    ) -> mail.EmailMessage:
+        with translation.override(credential.owner.language or settings.LANGUAGE_CODE):
+            return build(credential, *args, **kwargs)
+
+    return built
+
+
+@in_owners_language
 def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.EmailMessage:
     """The reminder `days` before expiry (None: the credential has just expired)."""
     registry = credential.registry
@@ -72,6 +92,7 @@ def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.Em
     )
 
 
+@in_owners_language
 def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMessage:
     """Notice that the policy disabled `credential`, unused for `days` days."""
     registry = credential.registry

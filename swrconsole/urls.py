@@ -81,8 +81,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Huawei's IAM, SWR and SWR Enterprise API at their documented paths (JSON under /v2, /v3).
     path("", include("credentials.swr_api.urls")),
-    # set_language: the top bar's language switch (POST; remembered in a cookie).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The top bar's language switch (POST; remembered in a cookie, and for e-mails on the user).
+    path("i18n/setlang/", frame_views.set_language, name="set_language"),
 ]
 
 handler500 = "credentials.errors.server_error"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -22,7 +23,7 @@ from credentials.models import (
     Registry,
     User,
 )
-from tests.helpers import make_user
+from tests.helpers import PASSWORD, client_for, make_user
 from tests.servers import free_port
 from tests.smtp import Mailbox, body
 
@@ -103,6 +104,30 @@ def test_each_reminder_arrives_once_across_14_7_1_and_0_days(
         assert "2026-12-30 09:30 UTC" in text
         assert f"{CONSOLE}{reverse('long_term_tab', args=[registry.public_id])}" in text
     assert "expired at 2026-12-30 09:30 UTC" in body(mailbox.messages[-1])
+
+
+def test_each_owner_is_written_to_in_the_language_they_use_the_console_in(
+    mailbox: Mailbox, alice: User, registry: Registry, frozen: datetime, time_machine
+) -> None:
+    li = make_user("li", email="li@example.test", first_name="Li")
+    li_client = Client(headers={"accept-language": "zh-hans"})  # signs in to a Chinese page
+    li_client.post(reverse("login"), {"username": "li", "password": PASSWORD})
+    alice_client = client_for(alice)
+    alice_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    alice_client.post(reverse("set_language"), {"language": "en", "next": "/"})  # and back
+    make(li, registry, "li-bot", expires_at=NOW + timedelta(days=20))
+    make(alice, registry, "ci-bot", expires_at=NOW + timedelta(days=20))
+    time_machine.move_to(NOW + timedelta(days=6), tick=False)  # 14 days left
+    send()
+    by_owner = {message["To"]: message for message in mailbox.messages}
+    chinese = by_owner["li@example.test"]
+    assert str(chinese["Subject"]).strip() == (
+        f"您在 {registry.address} 的长期访问凭证“li-bot”将在 14 天后过期"
+    )
+    assert body(chinese).startswith("Li，您好：")
+    english = by_owner["alice@example.test"]
+    assert str(english["Subject"]).strip().startswith("Your long-term credential “ci-bot”")
+    assert body(english).startswith("Hello Alice,")
 
 
 def test_a_window_entered_at_creation_or_missed_sends_nothing_late(

@@ -61,10 +61,28 @@ def test_the_switch_is_remembered_over_accept_language(
     assert "Create Long-Term Credential" in page
 
 
-def test_an_unknown_language_changes_nothing(owner_client: Client, registry: Registry) -> None:
+def test_an_unknown_language_changes_nothing(
+    owner: User, owner_client: Client, registry: Registry
+) -> None:
     response = owner_client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
     assert "Create Long-Term" in owner_client.get(tab(registry)).content.decode()
+    owner.refresh_from_db()
+    assert owner.language == ""  # e-mails stay in the default language
+
+
+def test_the_switch_is_also_the_language_of_a_users_e_mails(
+    owner: User, owner_client: Client, client: Client
+) -> None:
+    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    owner.refresh_from_db()
+    assert owner.language == "zh-hans"
+    owner_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    owner.refresh_from_db()
+    assert owner.language == "en"
+    # Signed out, the switch sets the cookie only.
+    assert client.post(reverse("set_language"), {"language": "zh-hans"}).status_code == 302
+    assert list(User.objects.exclude(language="").values_list("language", flat=True)) == ["en"]
 
 
 def test_the_sign_in_page_has_the_switch_too(client: Client) -> None:

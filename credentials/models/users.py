@@ -111,8 +111,23 @@ class User(AbstractUser):
         help_text="Whether an enabled credential of the user expires within the banner's "
         "week; true until credentials_deadline.",
     )
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="The language the user last chose or signed in to the console in, that of "
+        "their e-mails; empty: LANGUAGE_CODE.",
+    )
 
     objects = ConsoleUserManager()
+
+    def remember_language(self, language: str) -> None:
+        """Keep `language`, one of LANGUAGES, as the language of the user's e-mails."""
+        if language != self.language and language in dict(settings.LANGUAGES):
+            type(self).objects.filter(pk=self.pk).update(language=language)
+            self.language = language
 
     # Sessions are signed cookies (settings.SESSION_ENGINE), so none is stored to delete. The
     # hash Django keeps in each one covers the password and the session generation: a password

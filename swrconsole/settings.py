@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -12,7 +13,38 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, refusing what it cannot read instead of guessing: a number names its
+    variable (`ROTATION_GRACE_HOURS=abc`; Python's own message would not), and a boolean is
+    true/false, yes/no, on/off or 1/0, not any other word read as false
+    (`SECURE_SSL_REDIRECT=ture`). The error is the usual one-line configuration error."""
+
+    BOOLEAN_FALSE_STRINGS = ("false", "off", "no", "n", "0", "")
+
+    EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
+
+    @classmethod
+    def parse_value(cls, value: Any, cast: Any) -> Any:
+        if cast is bool and isinstance(value, str):
+            word = value.strip().lower()
+            if word not in cls.BOOLEAN_TRUE_STRINGS + cls.BOOLEAN_FALSE_STRINGS:
+                raise ValueError(word)
+        return super().parse_value(value, cast)
+
+    def get_value(
+        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, **kwargs: Any
+    ) -> Any:
+        try:
+            return super().get_value(var, cast=cast, default=default, **kwargs)
+        except ValueError as exc:
+            expected = self.EXPECTED.get(cast, "a valid value")
+            raise ImproperlyConfigured(
+                f"{var} must be {expected}, not {self.ENVIRON.get(var, '')!r}."
+            ) from exc
+
+
+env = _Env()
 # A .env beside manage.py is read when present; real environment variables win.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 

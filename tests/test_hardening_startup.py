@@ -93,6 +93,8 @@ def test_gunicorn_names_a_configuration_error_in_one_line(tmp_path: Path) -> Non
         {"SSO_HEADER": "X-Forwarded-User"},
         {"TRUSTED_PROXIES": "not-a-network"},
         {"SECRET_KEY": ""},
+        {"ROTATION_GRACE_HOURS": "abc"},
+        {"SESSION_COOKIE_SECURE": "maybe"},
     ],
 )
 def test_every_configuration_error_is_one_line_from_manage_py(env: dict[str, str]) -> None:

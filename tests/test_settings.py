@@ -54,6 +54,10 @@ def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_
             {"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO"},
             "SECURE_PROXY_SSL_HEADER is 'HEADER,value'",
         ),
+        # A value the type cannot read names its variable; a boolean is not guessed.
+        ({"ROTATION_GRACE_HOURS": "abc"}, "ROTATION_GRACE_HOURS must be a whole number, not 'abc'"),
+        ({"SWR_TIMEOUT_READ": "ten"}, "SWR_TIMEOUT_READ must be a number, not 'ten'"),
+        ({"SECURE_SSL_REDIRECT": "ture"}, "SECURE_SSL_REDIRECT must be true or false, not 'ture'"),
     ],
 )
 def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) -> None:

@@ -38,10 +38,12 @@ class _Env(environ.Env):
         try:
             return super().get_value(var, cast=cast, default=default, **kwargs)
         except ValueError as exc:
-            expected = self.EXPECTED.get(cast, "a valid value")
-            raise ImproperlyConfigured(
-                f"{var} must be {expected}, not {self.ENVIRON.get(var, '')!r}."
-            ) from exc
+            if cast in (int, float, bool):  # a number or a word: safe to show
+                expected = self.EXPECTED[cast]
+                message = f"{var} must be {expected}, not {self.ENVIRON.get(var, '')!r}."
+            else:  # a URL may carry a password: named, not shown
+                message = f"{var} cannot be read ({type(exc).__name__})."
+            raise ImproperlyConfigured(message) from exc
 
 
 env = _Env()

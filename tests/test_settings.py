@@ -58,6 +58,8 @@ def test_settings_refuse_to_start_without_the_credential_hash_key_when_debug_is_
         ({"ROTATION_GRACE_HOURS": "abc"}, "ROTATION_GRACE_HOURS must be a whole number, not 'abc'"),
         ({"SWR_TIMEOUT_READ": "ten"}, "SWR_TIMEOUT_READ must be a number, not 'ten'"),
         ({"SECURE_SSL_REDIRECT": "ture"}, "SECURE_SSL_REDIRECT must be true or false, not 'ture'"),
+        # A URL is named, never shown: it may carry a password.
+        ({"CACHE_URL": "redis://:se[cret@host:6379/0"}, "CACHE_URL cannot be read"),
     ],
 )
 def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) -> None:
@@ -70,6 +72,7 @@ def test_settings_refuse_bad_values_at_start(env: dict[str, str], message: str) 
     result = settings_import(production | env)
     assert result.returncode != 0
     assert message in result.stderr
+    assert "se[cret" not in result.stderr
 
 
 def example_environment() -> dict[str, str]:

@@ -108,6 +108,22 @@ def ask(client: Client, authorization: str | None, service: str, *scopes: str):
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def iam_body(
+    username: str = "alice",
+    password: str = PASSWORD,
+    *,
+    domain: str = "acme",
+    project: str | None = "cn-north-4",
+) -> dict:
+    """An IAM password grant (`POST /v3/auth/tokens`), as Huawei's SDK sends it; scoped to
+    `project` unless None."""
+    user = {"domain": {"name": domain}, "name": username, "password": password}
+    auth: dict = {"identity": {"methods": ["password"], "password": {"user": user}}}
+    if project is not None:
+        auth["scope"] = {"project": {"name": project}}
+    return {"auth": auth}
+
+
 def settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Start Django in a fresh interpreter with only `env` (and the settings module) set."""
     code = "import django; django.setup()"

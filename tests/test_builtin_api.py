@@ -19,21 +19,7 @@ from credentials.models import (
     digest_password,
     project_id_for,
 )
-from tests.helpers import PASSWORD
-
-
-def iam_body(username: str = "alice", password: str = PASSWORD, domain: str = "acme") -> dict:
-    return {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"domain": {"name": domain}, "name": username, "password": password}
-                },
-            },
-            "scope": {"project": {"name": "cn-north-4"}},
-        }
-    }
+from tests.helpers import iam_body
 
 
 def get_token(client: Client, **kwargs: str):

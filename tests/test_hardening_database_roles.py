@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, iam_body
 from tests.servers import gunicorn
 
 AUDIT = "credentials_auditevent"
@@ -186,21 +186,7 @@ def test_the_console_serves_as_the_runtime_role(deployment: Deployment) -> None:
     env["DATABASE_URL"] = deployment.runtime_url
     _create_user(env)
     with gunicorn("runtime-role", **env) as server:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "domain": {"name": "acme"},
-                            "name": "rita",
-                            "password": "a long enough password",
-                        }
-                    },
-                },
-                "scope": {"project": {"name": "cn-north-4"}},
-            }
-        }
+        body = iam_body("rita", "a long enough password")
         token = requests.post(f"{server.url}/v3/auth/tokens", json=body, headers=HTTPS, timeout=30)
         assert token.status_code == 201, token.text
         secret = requests.post(

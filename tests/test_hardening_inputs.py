@@ -20,19 +20,9 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from tests.helpers import PASSWORD, ask, basic, client_for
+from tests.helpers import PASSWORD, ask, basic, client_for, iam_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
-
-
-def iam_body(username: str = "alice", password: str = PASSWORD) -> dict:
-    user = {"domain": {"name": "acme"}, "name": username, "password": password}
-    return {
-        "auth": {
-            "identity": {"methods": ["password"], "password": {"user": user}},
-            "scope": {"project": {"name": "cn-north-4"}},
-        }
-    }
 
 
 def get_token(client: Client):

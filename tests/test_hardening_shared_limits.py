@@ -11,7 +11,7 @@ import redis
 import requests
 
 from credentials.models import AuditEvent, LongTermCredential
-from tests.helpers import PASSWORD, basic
+from tests.helpers import PASSWORD, basic, iam_body
 from tests.servers import Gunicorn, gunicorn, redis_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,19 +58,8 @@ def registry_login(url: str, credential: LongTermCredential, password: str) -> i
 
 
 def iam_sign_in(url: str, password: str) -> int:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"domain": {"name": "acme"}, "name": "alice", "password": password}
-                },
-            },
-            "scope": {"project": {"name": "cn-north-4"}},
-        }
-    }
     return requests.post(
-        f"{url}/v3/auth/tokens", json=body, headers=HEADERS, timeout=30
+        f"{url}/v3/auth/tokens", json=iam_body("alice", password), headers=HEADERS, timeout=30
     ).status_code
 
 

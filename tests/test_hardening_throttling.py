@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from credentials import cache as resilient
 from credentials.models import AuditEvent, LongTermCredential, User
-from tests.helpers import PASSWORD, ask, basic
+from tests.helpers import PASSWORD, ask, basic, iam_body
 from tests.servers import free_port, redis_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
@@ -60,18 +60,8 @@ def sign_in(address: str, password: str, url: str = "/accounts/login/") -> int:
 
 
 def iam(address: str, password: str) -> int:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"domain": {"name": "acme"}, "name": "alice", "password": password}
-                },
-            },
-            "scope": {"project": {"name": "cn-north-4"}},
-        }
-    }
     client = Client(REMOTE_ADDR=address)
+    body = iam_body("alice", password)
     return client.post("/v3/auth/tokens", body, content_type="application/json").status_code
 
 

@@ -7,21 +7,11 @@ import pytest
 from django.test import Client
 
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, iam_body
 
 
 def token_for(client: Client, username: str, project: str = "cn-north-4") -> dict[str, str]:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"domain": {"name": "acme"}, "name": username, "password": PASSWORD}
-                },
-            },
-            "scope": {"project": {"name": project}},
-        }
-    }
+    body = iam_body(username, PASSWORD, project=project)
     response = client.post("/v3/auth/tokens", body, content_type="application/json")
     assert response.status_code == 201
     return {"X-Auth-Token": response["X-Subject-Token"]}

@@ -22,6 +22,7 @@ from huaweicloudsdkswr.v2 import (
 
 from credentials.models import AccessKey, Actor, AuditEvent, LongTermCredential, Registry, User
 from credentials.swr_api import signing
+from tests.helpers import iam_body
 from tests.huawei_sdk import swr_client, swr_client_with, tampering
 
 AK, SK = "AKEXAMPLE0123456789A", "sk" + "x" * 38
@@ -270,20 +271,7 @@ def test_an_unknown_instance_or_project_is_a_json_404(
 ) -> None:
     token = client.post(
         "/v3/auth/tokens",
-        {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "domain": {"name": "acme"},
-                            "name": "alice",
-                            "password": "correct horse battery staple",
-                        }
-                    },
-                }
-            }
-        },
+        iam_body("alice", "correct horse battery staple", project=None),  # unscoped
         content_type="application/json",
     )["X-Subject-Token"]
     headers = {"X-Auth-Token": token}

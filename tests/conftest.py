@@ -154,9 +154,8 @@ def auditor(db: None) -> User:
     from django.contrib.auth.models import Group
 
     if not Group.objects.filter(name="Auditors").exists():
-        importlib.import_module("credentials.migrations.0003_auditors").create_auditors(apps)
-        migration = "credentials.migrations.0014_auditors_see_access_keys_and_refresh_tokens"
-        importlib.import_module(migration).grant(apps)
+        migration = "credentials.migrations.0001_squashed_0015_user_language"
+        importlib.import_module(migration).create_auditors(apps)
     user = make_user("audrey", is_staff=True)
     user.groups.add(Group.objects.get(name="Auditors"))
     return user

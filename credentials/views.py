@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -57,12 +59,20 @@ def _get_registry(registry_id: uuid.UUID) -> Registry:
     return found
 
 
-def _get_credential_for_user(
-    request: HtmxHttpRequest, registry: Registry, credential_id: uuid.UUID
-) -> LongTermCredential:
-    """The signed-in user's credential in this registry; anyone else's is a 404."""
-    credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-    return get_object_or_404(credentials, public_id=credential_id)
+def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view of one credential gets, for the URL's ids, its registry and the signed-in user's
+    credential in it; anyone else's is a 404."""
+
+    @functools.wraps(view)
+    def with_credential(
+        request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID, **kwargs: Any
+    ) -> HttpResponse:
+        registry = _get_registry(registry_id)
+        credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
+        credential = get_object_or_404(credentials, public_id=credential_id)
+        return view(request, registry, credential, **kwargs)
+
+    return with_credential
 
 
 @login_required
@@ -128,6 +138,31 @@ def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str
     }
 
 
+def _confirmed_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """An action on one of the user's credentials that asks first: GET opens its dialog, POST
+    acts."""
+    view = vary_on_headers("HX-Request")(_own_credential(view))
+    return login_required(require_http_methods(["GET", "POST"])(view))
+
+
+def _dialog(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    dialog: str,
+    *,
+    partial: str = "",
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """One of the tab's dialogs: to htmx its fragment (or `partial`, a piece of it), else the whole
+    tab with the dialog open."""
+    if request.htmx:
+        context = {"registry": registry} | extra
+        name = partial or f"{dialog}-dialog"
+        return render(request, f"{ACCESS_TEMPLATE}#{name}", context, status=status)
+    return _render_long_term(request, registry, dialog=dialog, status=status, **extra)
+
+
 def _render_long_term(
     request: HtmxHttpRequest,
     registry: Registry,
@@ -177,12 +212,7 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
         return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
 
     if request.method == "GET":
-        form = CreateLongTermCredentialForm()
-        if request.htmx:
-            return render(
-                request, f"{ACCESS_TEMPLATE}#create-dialog", {"registry": registry, "form": form}
-            )
-        return _render_long_term(request, registry, dialog="create", form=form)
+        return _dialog(request, registry, "create", form=CreateLongTermCredentialForm())
 
     form = CreateLongTermCredentialForm(request.POST)
     if not form.is_valid():
@@ -216,14 +246,11 @@ def _create_refused(
     status: int = 422,
 ) -> HttpResponse:
     """The dialog again, with what was wrong; nothing was created."""
+    # A POST comes from the form inside the open dialog: htmx gets the form; a GET opens it.
+    partial = "create-form" if request.method == "POST" else ""
     form = form or CreateLongTermCredentialForm()
-    if request.htmx:
-        # A POST comes from the form inside the open dialog: answer the form; a GET opens it.
-        partial = "create-form" if request.method == "POST" else "create-dialog"
-        context = {"registry": registry, "form": form, "refusal": refusal}
-        return render(request, f"{ACCESS_TEMPLATE}#{partial}", context, status=status)
-    return _render_long_term(
-        request, registry, dialog="create", status=status, form=form, refusal=refusal
+    return _dialog(
+        request, registry, "create", partial=partial, status=status, form=form, refusal=refusal
     )
 
 
@@ -239,13 +266,12 @@ def _credential_csv_response(credential: LongTermCredential, password: str) -> H
 
 @login_required
 @require_POST
+@_own_credential
 def set_long_term_status(
-    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID, *, enabled: bool
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential, *, enabled: bool
 ) -> HttpResponse:
     """Enable or disable (`enabled`, fixed by the URL): htmx gets the updated row. An expired
     credential cannot be enabled: the row (409) or the tab says why."""
-    registry = _get_registry(registry_id)
-    credential = _get_credential_for_user(request, registry, credential_id)
     change = credential.enable if enabled else credential.disable
     refused = False
     try:
@@ -272,19 +298,12 @@ def set_long_term_status(
     return redirect(_tab_url(registry, request))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
+@_confirmed_action
 def delete_long_term(
-    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
 ) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    credential = _get_credential_for_user(request, registry, credential_id)
     if request.method == "GET":
-        context = {"registry": registry, "credential": credential}
-        if request.htmx:
-            return render(request, f"{ACCESS_TEMPLATE}#delete-dialog", context)
-        return _render_long_term(request, registry, dialog="delete", credential=credential)
+        return _dialog(request, registry, "delete", credential=credential)
 
     name = credential.name
     credential.delete_by(by=Actor.from_request(request))
@@ -296,31 +315,30 @@ def delete_long_term(
     return redirect(_tab_url(registry, request))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
+@_confirmed_action
 def reset_long_term(
-    request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
 ) -> HttpResponse:
     """Reset Password: GET asks for confirmation, POST answers with the new password's CSV."""
-    registry = _get_registry(registry_id)
-    credential = _get_credential_for_user(request, registry, credential_id)
-    context = {"registry": registry, "credential": credential}
+    refusal = ""
     if request.method == "POST":
         try:
             password = credential.reset_password(by=Actor.from_request(request))
         except ConsoleError as exc:  # expired
-            context["refusal"] = str(exc)
+            refusal = str(exc)
         else:
             logger.info("long-term credential password reset: %s", credential.public_id)
             response = _credential_csv_response(credential, password)
             return trigger_client_event(response, CREDENTIALS_CHANGED)
-    status = 409 if "refusal" in context else 200
-    context["grace_hours"] = settings.ROTATION_GRACE_HOURS
-    if request.htmx:
-        return render(request, f"{ACCESS_TEMPLATE}#reset-dialog", context, status=status)
-    context.pop("registry")
-    return _render_long_term(request, registry, dialog="reset", status=status, **context)
+    return _dialog(
+        request,
+        registry,
+        "reset",
+        status=409 if refusal else 200,
+        credential=credential,
+        refusal=refusal,
+        grace_hours=settings.ROTATION_GRACE_HOURS,
+    )
 
 
 # --- Temporary Credentials tab --------------------------------------------------------

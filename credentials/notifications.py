@@ -37,8 +37,10 @@ def _email(
     credential: LongTermCredential, subject: str, template: str, **extra: object
 ) -> mail.EmailMessage:
     """One e-mail to `credential`'s owner: every notice names the credential, its registry and
-    the tab to act in; `extra` is what the one template adds."""
+    the tab to act in; `extra` is what the one template adds. The subject, translated, is
+    filled in here with %(name)s, %(registry)s and any of `extra`."""
     registry = credential.registry
+    subject %= {"name": credential.name, "registry": registry.address, **extra}
     context = {
         "credential": credential,
         "registry": registry,
@@ -69,47 +71,33 @@ def in_owners_language(
 @in_owners_language
 def expiry_reminder(credential: LongTermCredential, days: int | None) -> mail.EmailMessage:
     """The reminder `days` before expiry (None: the credential has just expired)."""
-    registry = credential.registry
     expires_at = credential.expires_at
     assert expires_at is not None
     if days is None:
-        subject = _("Your long-term credential “%(name)s” for %(registry)s has expired") % {
-            "name": credential.name,
-            "registry": registry.address,
-        }
+        subject = _("Your long-term credential “%(name)s” for %(registry)s has expired")
     else:
         subject = ngettext(
             "Your long-term credential “%(name)s” for %(registry)s expires in %(days)d day",
             "Your long-term credential “%(name)s” for %(registry)s expires in %(days)d days",
             days,
-        ) % {"name": credential.name, "registry": registry.address, "days": days}
-    return _email(
-        credential,
-        subject,
-        "credentials/email/expiry_reminder.txt",
-        expires_at=shown(expires_at),
-        expired=days is None,
-    )
+        )
+    template = "credentials/email/expiry_reminder.txt"
+    return _email(credential, subject, template, days=days, expires_at=shown(expires_at))
 
 
 @in_owners_language
 def disabled_unused(credential: LongTermCredential, days: int) -> mail.EmailMessage:
     """Notice that the policy disabled `credential`, unused for `days` days."""
-    registry = credential.registry
     subject = ngettext(
         "Your long-term credential “%(name)s” for %(registry)s was disabled: unused for "
         "%(days)d day",
         "Your long-term credential “%(name)s” for %(registry)s was disabled: unused for "
         "%(days)d days",
         days,
-    ) % {"name": credential.name, "registry": registry.address, "days": days}
-    return _email(
-        credential,
-        subject,
-        "credentials/email/disabled_unused.txt",
-        days=days,
-        last_used_at=shown(credential.last_used_at) if credential.last_used_at else "",
     )
+    last_used_at = shown(credential.last_used_at) if credential.last_used_at else ""
+    template = "credentials/email/disabled_unused.txt"
+    return _email(credential, subject, template, days=days, last_used_at=last_used_at)
 
 
 def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:

@@ -4,45 +4,36 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import access_key_views, frame_views, registry_oauth, views
+from credentials import access_key_views as keys
+from credentials import frame_views, registry_oauth, views
 
-registry_urls = [
-    path("", views.registry_overview, name="registry_overview"),
-    path("access-credentials/", views.access_credentials, name="access_credentials"),
-    path("access-credentials/long-term/", views.long_term_tab, name="long_term_tab"),
-    path("access-credentials/temporary/", views.temporary_tab, name="temporary_tab"),
-    path(
-        "access-credentials/temporary/generate/",
-        views.generate_temporary,
-        name="generate_temporary",
-    ),
-    path(
-        "access-credentials/long-term/create/",
-        views.create_long_term,
-        name="create_long_term",
-    ),
-    path(
-        "access-credentials/long-term/<uuid:credential_id>/disable/",
-        views.set_long_term_status,
-        {"enabled": False},
-        name="disable_long_term",
-    ),
-    path(
-        "access-credentials/long-term/<uuid:credential_id>/enable/",
-        views.set_long_term_status,
-        {"enabled": True},
-        name="enable_long_term",
-    ),
-    path(
-        "access-credentials/long-term/<uuid:credential_id>/delete/",
-        views.delete_long_term,
-        name="delete_long_term",
-    ),
-    path(
-        "access-credentials/long-term/<uuid:credential_id>/reset-password/",
-        views.reset_long_term,
-        name="reset_long_term",
-    ),
+# One long-term credential, below registries/<registry>/access-credentials/long-term/<id>/.
+one_long_term = [
+    path("disable/", views.set_long_term_status, {"enabled": False}, name="disable_long_term"),
+    path("enable/", views.set_long_term_status, {"enabled": True}, name="enable_long_term"),
+    path("delete/", views.delete_long_term, name="delete_long_term"),
+    path("reset-password/", views.reset_long_term, name="reset_long_term"),
+]
+
+access_credentials = [
+    path("", views.access_credentials, name="access_credentials"),
+    path("long-term/", views.long_term_tab, name="long_term_tab"),
+    path("long-term/create/", views.create_long_term, name="create_long_term"),
+    path("long-term/<uuid:credential_id>/", include(one_long_term)),
+    path("temporary/", views.temporary_tab, name="temporary_tab"),
+    path("temporary/generate/", views.generate_temporary, name="generate_temporary"),
+]
+
+one_access_key = [
+    path("disable/", keys.set_access_key_status, {"enabled": False}, name="disable_access_key"),
+    path("enable/", keys.set_access_key_status, {"enabled": True}, name="enable_access_key"),
+    path("delete/", keys.delete_access_key, name="delete_access_key"),
+]
+
+access_keys = [
+    path("", keys.access_keys, name="access_keys"),
+    path("create/", keys.create_access_key, name="create_access_key"),
+    path("<uuid:key_id>/", include(one_access_key)),
 ]
 
 urlpatterns = [
@@ -51,31 +42,10 @@ urlpatterns = [
     path("favicon.ico", frame_views.favicon),
     path("ping", frame_views.ping, name="ping"),
     path("service/token", registry_oauth.token, name="registry_token"),
-    path("registries/<uuid:registry_id>/", include(registry_urls)),
-    path("my-credentials/", access_key_views.my_credentials, name="my_credentials"),
-    path("my-credentials/access-keys/", access_key_views.access_keys, name="access_keys"),
-    path(
-        "my-credentials/access-keys/create/",
-        access_key_views.create_access_key,
-        name="create_access_key",
-    ),
-    path(
-        "my-credentials/access-keys/<uuid:key_id>/disable/",
-        access_key_views.set_access_key_status,
-        {"enabled": False},
-        name="disable_access_key",
-    ),
-    path(
-        "my-credentials/access-keys/<uuid:key_id>/enable/",
-        access_key_views.set_access_key_status,
-        {"enabled": True},
-        name="enable_access_key",
-    ),
-    path(
-        "my-credentials/access-keys/<uuid:key_id>/delete/",
-        access_key_views.delete_access_key,
-        name="delete_access_key",
-    ),
+    path("registries/<uuid:registry_id>/", views.registry_overview, name="registry_overview"),
+    path("registries/<uuid:registry_id>/access-credentials/", include(access_credentials)),
+    path("my-credentials/", keys.my_credentials, name="my_credentials"),
+    path("my-credentials/access-keys/", include(access_keys)),
     path("accounts/login/", frame_views.ConsoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

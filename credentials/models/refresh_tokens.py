@@ -102,25 +102,25 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         return self.filter(expires_at__lt=before)
 
 
+def _bound_to(credential_model: type[models.Model]) -> models.ForeignKey:
+    """The credential of one kind a token is bound to; deleting it deletes the token. A token
+    has exactly one (Meta.constraints): the other kind's is empty."""
+    return models.ForeignKey(
+        credential_model,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refresh_tokens",
+    )
+
+
 class RefreshToken(models.Model):
     """A registry refresh token: its digest, what it is bound to, and until when."""
 
     id = models.BigAutoField(primary_key=True)
     digest = models.CharField(max_length=64, editable=False)
-    long_term = models.ForeignKey(
-        LongTermCredential,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="refresh_tokens",
-    )
-    temporary = models.ForeignKey(
-        TemporaryCredential,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="refresh_tokens",
-    )
+    long_term = _bound_to(LongTermCredential)
+    temporary = _bound_to(TemporaryCredential)
     service = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(db_index=True)

@@ -22,13 +22,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from credentials import notifications
-from credentials.models import (
-    Actor,
-    AuditEvent,
-    CredentialReminder,
-    LongTermCredential,
-    User,
-)
+from credentials.models import Actor, AuditEvent, CredentialReminder, LongTermCredential, User
 
 logger = logging.getLogger(__name__)
 

@@ -49,7 +49,6 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "used": ("credentials_version",),
     "LANGUAGE_CODE": ("language",),
     "languages": (),  # settings.LANGUAGES, the language switch's options
-    "tab_url": ("registry",),  # {% url %} of the tab
     "columns": ("list_query",),  # the list's sortable headers (list.columns)
     "issued": (),  # the temporary tab's log, never cached
     "log_entry": (),  # the row Generate adds to the log, never cached

@@ -93,28 +93,40 @@ def test_every_change_to_a_credential_raises_its_owners_version(
 
 # --- The key and what the page shows ----------------------------------------------------
 
-TAB_TEMPLATES = (
-    "credentials/access_credentials.html",
-    "credentials/registry_base.html",
-    "base.html",
-    "messages.html",
-)
+# The tab's templates; those they extend and include are followed (template_variables).
+TAB_TEMPLATES = ("credentials/access_credentials.html", "credentials/registry_base.html")
 _NOT_VARIABLES = {"and", "or", "not", "in", "is", "==", "!=", ">", ">=", "<", "<=", "as", "with"}
+_NOT_VARIABLES |= {"True", "False", "None"}
 
 
 def _root(expression: str) -> str | None:
-    """`page.number|default:1` → `page`; None for a literal or an operator."""
+    """`page.number|default:1` → `page`; None for a literal, a translation or an operator."""
     name = expression.split("|")[0].split(".")[0]
-    if name in _NOT_VARIABLES or not name or name[0] in "\"'0123456789":
+    if name in _NOT_VARIABLES or not name or name[0] in "\"'0123456789" or name.startswith("_("):
         return None
     return name
 
 
+def _assignments(words: list[str], used: set[str], bound: set[str]) -> None:
+    """`name=value` words: the name is the template's own, the value is used."""
+    for word in words:
+        name, equals, value = word.partition("=")
+        if equals:
+            bound.add(name)
+            used.add(_root(value))
+
+
 def template_variables() -> set[str]:
-    """The root name of every variable the tab's templates use, loop variables left out."""
+    """The root name of every variable the tab's templates use, those the templates set
+    themselves (loops, `as`, `asvar`, `with`) left out."""
     used: set[str] = set()
     bound = {"forloop"}
-    for name in TAB_TEMPLATES:
+    names, seen = list(TAB_TEMPLATES), set()
+    while names:
+        name = names.pop()
+        if name in seen:
+            continue
+        seen.add(name)
         source = Path(loader.get_template(name).origin.name).read_text()
         for expression in re.findall(r"{{\s*(.*?)\s*}}", source):
             used.add(_root(expression))
@@ -126,13 +138,19 @@ def template_variables() -> set[str]:
             elif words[0] in ("if", "elif"):
                 used.update(_root(word) for word in words[1:])
             elif words[0] == "url":
+                if "as" in words:
+                    bound.add(words[-1])
+                    words = words[: words.index("as")]
                 used.update(_root(word) for word in words[2:])
             elif words[0] == "blocktranslate":  # `with name=value`, `count name=value`
-                for word in words[1:]:
-                    name, equals, value = word.partition("=")
-                    if equals:
-                        bound.add(name)
-                        used.add(_root(value))
+                if "asvar" in words:
+                    bound.add(words[words.index("asvar") + 1])
+                _assignments(words[1:], used, bound)
+            elif words[0] == "extends":
+                names.append(words[1].strip("\"'"))
+            elif words[0] == "include":
+                names.append(words[1].strip("\"'"))
+                _assignments(words[2:], used, bound)
     return used - bound - {None}
 
 

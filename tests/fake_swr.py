@@ -16,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from credentials import upstream
+
 HOST = "swr.cn-north-4.myhuaweicloud.com"
+
+
+def fetch_iam_token(iam_url: str, timeouts: upstream.Timeouts, **fields: str) -> upstream.IamToken:
+    """upstream.fetch_iam_token from `iam_url` with placeholder account fields (or `fields`), for
+    tests of how the call treats the answer."""
+    account = {"domain": "d", "user": "u", "password": "p", "project": "p"} | fields
+    return upstream.fetch_iam_token(iam_url=iam_url, timeouts=timeouts, **account)
 
 
 def swr_error_body(status: int, code: str, message: str) -> str:

@@ -7,26 +7,33 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from credentials.models import Actor, LongTermCredential, Registry, TemporaryCredential, User
+from credentials.models import (
+    AccessKey,
+    Actor,
+    AuditEvent,
+    LongTermCredential,
+    Registry,
+    TemporaryCredential,
+    User,
+)
 
 PASSWORD = "correct horse battery staple"
-# The long-term CSV's columns, written out: the contract the tests hold the console to (not
-# imported from login_formats, so a change there is a failing test, not a silent one).
-LONG_TERM_CSV_HEADER = [
-    "Credential Name",
-    "Username",
-    "Password",
-    "Registry",
-    "Login Command",
-    "Created At",
-    "Expires At",
-]
+# The long-term CSV's header line as users see it: the contract the tests hold the console to
+# (not built from login_formats, so a change there is a failing test, not a silent one).
+LONG_TERM_CSV_HEADER_LINE = (
+    "Credential Name,Username,Password,Registry,Login Command,Created At,Expires At"
+)
+# Where the tests that move the clock (time_machine) stand it.
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
 # Every credential password a browser test was shown; the last test greps the logs for them.
@@ -43,10 +50,12 @@ def client_for(user: User) -> Client:
     return client
 
 
-def new_credential(owner: User, registry: Registry, name: str) -> tuple[LongTermCredential, str]:
-    """A long-term credential of `owner`, and its password."""
+def new_credential(
+    owner: User, registry: Registry, name: str, **fields: object
+) -> tuple[LongTermCredential, str]:
+    """A long-term credential of `owner` (with `fields`, e.g. expires_at), and its password."""
     return LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name=name, by=Actor(user=owner)
+        owner=owner, registry=registry, name=name, by=Actor(user=owner), **fields
     )
 
 
@@ -58,6 +67,11 @@ def make_credential(owner: User, registry: Registry, name: str) -> LongTermCrede
 def mint_temporary(user: User, registry: Registry) -> tuple[TemporaryCredential, str]:
     """A temporary credential of `user` as Generate mints one, and its password."""
     return TemporaryCredential.objects.issue(registry=registry, by=Actor(user=user), kind="image")
+
+
+def new_access_key(user: User) -> tuple[AccessKey, str]:
+    """An access key of `user`, made by the user, and its secret key."""
+    return AccessKey.objects.create_for(user=user, by=Actor(user=user))
 
 
 def tab_url(registry: Registry) -> str:
@@ -105,6 +119,11 @@ def ask(client: Client, authorization: str | None, service: str, *scopes: str):
     return client.get("/service/token", query, headers=headers)
 
 
+def login_failures():
+    """The audit events of registry logins the token service refused (GET and POST)."""
+    return AuditEvent.objects.filter(action=AuditEvent.Action.REGISTRY_LOGIN_FAILED)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -124,16 +143,51 @@ def iam_body(
     return {"auth": auth}
 
 
-def settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Start Django in a fresh interpreter with only `env` (and the settings module) set."""
-    code = "import django; django.setup()"
-    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
+def run(
+    *command: str, timeout: float = 120, check: bool = False, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run a program to its end, its output captured as text (the caller judges its status)."""
     return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        list(command), capture_output=True, text=True, timeout=timeout, check=check, **kwargs
     )
+
+
+def manage(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python manage.py ARGS` in a fresh interpreter with only `env` set."""
+    return run(sys.executable, "manage.py", *args, cwd=ROOT, env=env, timeout=timeout)
+
+
+def settings_import(
+    env: dict[str, str], code: str = "import django; django.setup()"
+) -> subprocess.CompletedProcess[str]:
+    """Start Django in a fresh interpreter with only `env` (and the settings module) set; `code`
+    is what it runs."""
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
+    return run(sys.executable, "-c", code, cwd=ROOT, env=base | env, timeout=60)
+
+
+def race(target: Callable[[], object], threads: int, timeout: float = 120) -> list[object]:
+    """Run `target` in `threads` threads released together (a barrier): what each returned, or
+    the exception it raised, in the order they finished. Each thread closes its own database
+    connections."""
+    barrier = threading.Barrier(threads)
+    outcomes: list[object] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(target())
+        except BaseException as exc:  # reported to the test, in its thread
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=attempt) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=timeout)
+        assert not worker.is_alive(), f"a racing thread did not finish within {timeout:g} s"
+    return outcomes

@@ -26,6 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from credentials.models import LongTermCredential, Registry
+from tests.helpers import run
 
 
 @dataclass
@@ -47,12 +48,6 @@ def program(name: str, package: str | None = None) -> str:
             "scripts/system-deps.sh installs every program the suite needs)"
         )
     return path
-
-
-def run(*command: str, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(command), capture_output=True, text=True, timeout=timeout, check=False, **kwargs
-    )
 
 
 def build_oci_image(directory: Path) -> str:
@@ -164,6 +159,21 @@ def assert_unauthorized(result: subprocess.CompletedProcess[str]) -> None:
     ), result.stderr
 
 
+def containers_login(authfile: Path, username: str, host: str, *password: str) -> list[str]:
+    """`login`'s arguments as the containers/image tools (skopeo, podman, buildah) take them,
+    with an authfile of their own; `password` is how the password is given."""
+    return [
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        str(authfile),
+        "--username",
+        username,
+        *password,
+        host,
+    ]
+
+
 class Skopeo:
     def __init__(self, workdir: Path) -> None:
         self.authfile = workdir / "auth.json"
@@ -171,47 +181,30 @@ class Skopeo:
         self.policy.write_text('{"default": [{"type": "insecureAcceptAnything"}]}')
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["skopeo", *args], capture_output=True, text=True, timeout=120, check=False
-        )
+        return run(program("skopeo"), *args)
 
     def login(self, address: str, username: str, password: str) -> subprocess.CompletedProcess[str]:
         self.authfile.unlink(missing_ok=True)
+        return self.run(*containers_login(self.authfile, username, address, "--password", password))
+
+    def copy(self, side: str, source: str, destination: str) -> subprocess.CompletedProcess[str]:
+        """`skopeo copy`, logged in (and over plain HTTP) on the registry `side`: src or dest."""
         return self.run(
-            "login",
-            "--tls-verify=false",
-            "--authfile",
+            "--policy",
+            str(self.policy),
+            "copy",
+            f"--{side}-tls-verify=false",
+            f"--{side}-authfile",
             str(self.authfile),
-            "--username",
-            username,
-            "--password",
-            password,
-            address,
+            source,
+            destination,
         )
 
     def push(self, layout: Path, reference: str) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "--policy",
-            str(self.policy),
-            "copy",
-            "--dest-tls-verify=false",
-            "--dest-authfile",
-            str(self.authfile),
-            f"oci:{layout}:latest",
-            f"docker://{reference}",
-        )
+        return self.copy("dest", f"oci:{layout}:latest", f"docker://{reference}")
 
     def pull(self, reference: str, layout: Path) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "--policy",
-            str(self.policy),
-            "copy",
-            "--src-tls-verify=false",
-            "--src-authfile",
-            str(self.authfile),
-            f"docker://{reference}",
-            f"oci:{layout}:latest",
-        )
+        return self.copy("src", f"docker://{reference}", f"oci:{layout}:latest")
 
 
 class Containerd:
@@ -282,6 +275,21 @@ class Containerd:
     def remove(self, reference: str) -> None:
         assert_ok(self.ctr("images", "remove", "--sync", reference))
 
+    def new_image(self, reference: str, workdir: Path) -> str:
+        """A fresh one-layer image (built in `workdir`) imported as `reference`, NAME:latest;
+        its manifest digest."""
+        name, tag = reference.rsplit(":", 1)
+        assert tag == "latest", reference
+        digest = build_oci_image(workdir / "image")
+        self.import_image(oci_archive(workdir / "image", workdir / "image.tar"), name)
+        return digest
+
+    def push_and_pull(self, reference: str, username: str, password: str) -> None:
+        """Push `reference`, remove it here and pull it back, each step allowed."""
+        assert_ok(self.push(reference, username, password))
+        self.remove(reference)
+        assert_ok(self.pull(reference, username, password))
+
 
 def wait_for_socket(process: subprocess.Popen, path: Path, log: Path, timeout: float = 60) -> None:
     """Until a Unix socket accepts connections; fail with the log if the process dies first."""
@@ -324,17 +332,8 @@ class Podman:
         return run(*self.base, *args, input=stdin)
 
     def login(self, host: str, username: str, password: str) -> subprocess.CompletedProcess:
-        return self.run(
-            "login",
-            "--tls-verify=false",
-            "--authfile",
-            str(self.authfile),
-            "--username",
-            username,
-            "--password-stdin",
-            host,
-            stdin=password,
-        )
+        login = containers_login(self.authfile, username, host, "--password-stdin")
+        return self.run(*login, stdin=password)
 
     def import_image(self, layout: Path, reference: str) -> None:
         """Take an OCI layout into local storage under `reference` (no registry involved)."""
@@ -350,6 +349,19 @@ class Podman:
 
     def remove(self, reference: str) -> None:
         assert_ok(self.run("rmi", reference))
+
+    def login_push_and_pull(self, host: str, username: str, password: str, name: str) -> str:
+        """Log in to `host`, then push a fresh one-layer image as HOST/NAME:v1, remove it here
+        and pull it back, each step allowed; the image's reference."""
+        reference = f"{host}/{name}:v1"
+        layout = self.directory / f"image-{secrets.token_hex(4)}"
+        build_oci_image(layout)
+        self.import_image(layout, reference)
+        assert_ok(self.login(host, username, password))
+        assert_ok(self.push(reference))
+        self.remove(reference)
+        assert_ok(self.pull(reference))
+        return reference
 
 
 HELM_CHART_MEDIA_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -395,18 +407,36 @@ def oras_client(host: str, username: str, password: str, config: Path) -> object
     return client
 
 
-def oras_push_chart(client: object, reference: str, package: Path) -> None:
-    client.push(  # type: ignore[attr-defined]
-        target=reference,
-        files=[f"{package}:{HELM_CHART_MEDIA_TYPE}"],
-        manifest_config=f"{package.parent / 'config.json'}:{HELM_CONFIG_MEDIA_TYPE}",
-        disable_path_validation=True,
-    )
+class Oras:
+    """The ORAS SDK logged in to `host`, a fresh client for each step: a client keeps the
+    pull-only token its first request earned and sends it again to push."""
 
+    def __init__(self, host: str, username: str, password: str, config: Path) -> None:
+        self.host, self.username, self.password, self.config = host, username, password, config
 
-def oras_pull_chart(client: object, reference: str, outdir: Path) -> Path:
-    files = client.pull(  # type: ignore[attr-defined]
-        target=reference, outdir=str(outdir), allowed_media_type=[]
-    )
-    assert len(files) == 1, files
-    return Path(files[0])
+    def client(self) -> object:
+        return oras_client(self.host, self.username, self.password, self.config)
+
+    def push_chart(self, reference: str, package: Path) -> None:
+        self.client().push(  # type: ignore[attr-defined]
+            target=reference,
+            files=[f"{package}:{HELM_CHART_MEDIA_TYPE}"],
+            manifest_config=f"{package.parent / 'config.json'}:{HELM_CONFIG_MEDIA_TYPE}",
+            disable_path_validation=True,
+        )
+
+    def pull_chart(self, reference: str, outdir: Path) -> Path:
+        files = self.client().pull(  # type: ignore[attr-defined]
+            target=reference, outdir=str(outdir), allowed_media_type=[]
+        )
+        assert len(files) == 1, files
+        return Path(files[0])
+
+    def push_and_pull_chart(self, reference: str, workdir: Path) -> Path:
+        """Push a fresh chart (NAME:VERSION of `reference`, built in `workdir`) and pull it
+        back unchanged; its package."""
+        name, version = reference.rsplit("/", 1)[1].split(":")
+        package = build_helm_chart(workdir / "chart", name=name, version=version)
+        self.push_chart(reference, package)
+        assert self.pull_chart(reference, workdir / "pulled").read_bytes() == package.read_bytes()
+        return package

@@ -86,13 +86,20 @@ def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[G
         _wait_until_healthy(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        if not stop(process):
             pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{server.log_text()}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> bool:
+    """SIGTERM, and SIGKILL if it has not exited `timeout` s later: whether SIGTERM was enough."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        return False
+    return True
 
 
 def wait_until_answering(
@@ -197,10 +204,5 @@ def redis_server() -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         client.close()
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
         shutil.rmtree(directory, ignore_errors=True)

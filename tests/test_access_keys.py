@@ -12,8 +12,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import Client
 
-from credentials.models import AccessKey, Actor, AuditEvent, Registry, User
-from tests.helpers import SEEN_SECRETS, client_for, settings_import
+from credentials.models import AccessKey, AuditEvent, Registry, User
+from tests.helpers import SEEN_SECRETS, client_for, new_access_key, settings_import
 
 PAGE = "/my-credentials/access-keys/"
 CREATE = "/my-credentials/access-keys/create/"
@@ -93,7 +93,7 @@ def test_federated_users_cannot_create_access_keys(federated_user: User) -> None
 
 
 def test_disable_enable_and_delete_without_javascript(owner_client: Client, owner: User) -> None:
-    key, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, _ = new_access_key(owner)
     base = f"{PAGE}{key.public_id}"
     response = owner_client.post(f"{base}/disable/", follow=True)
     assert f"Access key {key.access_key_id} is disabled." in response.content.decode()
@@ -118,7 +118,7 @@ def test_disable_enable_and_delete_without_javascript(owner_client: Client, owne
 
 
 def test_htmx_disable_answers_the_row(owner_client: Client, owner: User) -> None:
-    key, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, _ = new_access_key(owner)
     row = owner_client.post(
         f"{PAGE}{key.public_id}/disable/", headers={"HX-Request": "true"}
     ).content.decode()
@@ -127,7 +127,7 @@ def test_htmx_disable_answers_the_row(owner_client: Client, owner: User) -> None
 
 
 def test_another_users_key_is_a_404(client: Client, owner: User, other_user: User) -> None:
-    key, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, _ = new_access_key(owner)
     intruder = client_for(other_user)
     for action in ("disable", "enable", "delete"):
         assert intruder.post(f"{PAGE}{key.public_id}/{action}/").status_code == 404
@@ -136,24 +136,24 @@ def test_another_users_key_is_a_404(client: Client, owner: User, other_user: Use
 
 
 def test_a_get_on_a_post_only_url_is_a_405(owner_client: Client, owner: User) -> None:
-    key, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, _ = new_access_key(owner)
     assert owner_client.get(f"{PAGE}{key.public_id}/disable/").status_code == 405
 
 
 def test_rotating_the_encryption_key_keeps_existing_keys_working(owner: User, settings) -> None:
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     old = settings.ACCESS_KEY_ENCRYPTION_KEYS
     new = Fernet.generate_key().decode()
     settings.ACCESS_KEY_ENCRYPTION_KEYS = [new, *old]
     assert key.secret_key() == secret_key
-    rotated, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    rotated, _ = new_access_key(owner)
     settings.ACCESS_KEY_ENCRYPTION_KEYS = [new]
     assert rotated.secret_key() is not None
     assert key.secret_key() is None  # old key dropped: the stored secret can no longer be read
 
 
 def test_the_admin_lists_keys_without_their_secret(owner: User, staff_user: User) -> None:
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     admin = client_for(staff_user)
     listing = admin.get("/admin/credentials/accesskey/").content.decode()
     detail = admin.get(f"/admin/credentials/accesskey/{key.pk}/change/").content.decode()

@@ -25,11 +25,9 @@ from credentials.models import (
     User,
 )
 from credentials.timestamps import shown, utc_iso
-from tests.helpers import ask, basic, client_for
+from tests.helpers import NOW, ask, basic, client_for
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from huaweicloudsdkswr.v2 import (
     UpdateLongTermCredentialRequestBody,
 )
 
-from credentials.models import AccessKey, Actor, LongTermCredential, Registry, User
+from credentials.models import LongTermCredential, Registry, User
+from tests.helpers import new_access_key
 from tests.huawei_sdk import swr_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def swr(live_server, owner: User, registry: Registry):
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     return swr_client(live_server.url, key.access_key_id, secret_key, registry.project_id)
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.helpers import client_for
+from tests.helpers import NOW, client_for
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 CHANGELIST = "admin:credentials_longtermcredential_changelist"
 
 

@@ -5,11 +5,10 @@ when malformed."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import settings_import
 
 SHOW = (
     "import django; django.setup(); from django.conf import settings as s; "
@@ -20,16 +19,7 @@ SHOW = (
 
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
-    return subprocess.run(
-        [sys.executable, "-c", SHOW],
-        cwd=ROOT,
-        env=base | {"DEBUG": "true"} | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return settings_import({"DEBUG": "true"} | env, code=SHOW)
 
 
 def test_without_mail_settings_mails_go_to_the_console_and_the_defaults_hold() -> None:

@@ -4,8 +4,7 @@ disabled when the policy asks, audited and mailed. Time is moved, never waited f
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -23,13 +22,12 @@ from credentials.models import (
     Registry,
     User,
 )
-from tests.helpers import PASSWORD, client_for, make_user
+from tests.helpers import NOW, PASSWORD, client_for, make_user, race
 from tests.servers import free_port
 from tests.smtp import Mailbox, body
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 CONSOLE = "https://console.example.test"
 
 
@@ -203,64 +201,13 @@ def test_concurrent_senders_send_each_reminder_once(
     for index in range(20):
         make(alice, registry, f"bot-{index}", expires_at)
     time_machine.move_to(expires_at - timedelta(days=7), tick=False)
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        try:
-            start.wait(timeout=30)
-            lifecycle.run(batch_size=3)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sender) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
+    outcomes = race(lambda: lifecycle.run(batch_size=3), threads=4)
+    assert not [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     assert sorted(mailbox.subjects()) == sorted(
         f"Your long-term credential “bot-{index}” for {registry.address} expires in 7 days"
         for index in range(20)
     )
     assert CredentialReminder.objects.count() == 20
-
-
-def _queries_for(count: int, registry: Registry, batch_size: int) -> int:
-    owner = User.objects.create(username=f"owner{count}", email=f"o{count}@example.test")
-    expires_at = NOW + timedelta(days=5)  # in the 7-day window
-    LongTermCredential.objects.bulk_create(
-        LongTermCredential(
-            owner=owner,
-            registry=registry,
-            name=f"bulk-{count}-{index}",
-            username=f"cn-north-4@BULK{count:04d}{index:012d}",
-            password_digest="0" * 64,
-            created_at=NOW - timedelta(days=30),
-            expires_at=expires_at,
-        )
-        for index in range(count)
-    )
-    with CaptureQueriesContext(connection) as queries:
-        report = lifecycle.run(batch_size=batch_size)
-    assert report.reminders_sent == count
-    return len(queries)
-
-
-def test_the_sender_runs_a_constant_number_of_queries_per_batch(
-    registry: Registry, frozen: datetime, settings
-) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    batch = 5
-    small = _queries_for(2 * batch, registry, batch)  # 2 batches
-    large = _queries_for(4 * batch, registry, batch)  # 4 batches
-    per_batch = (large - small) // 2
-    assert large - small == 2 * per_batch
-    # The two full batches of `small` cost 2 * per_batch on top of what an empty run costs.
-    assert small - 2 * per_batch == _queries_for(0, registry, batch)
-    assert per_batch <= 4, per_batch  # savepoint, SELECT, INSERT … RETURNING, release
 
 
 # --- Stale credentials -----------------------------------------------------------------
@@ -357,34 +304,67 @@ def test_the_reminder_says_the_days_actually_left(
     ]
 
 
-def _stale_queries_for(count: int, registry: Registry, batch_size: int) -> int:
-    owner = User.objects.create(username=f"stale{count}", email=f"s{count}@example.test")
+# --- What a run costs, either policy ---------------------------------------------------
+
+
+def _queries_for(count: int, registry: Registry, batch_size: int, report: str, **fields) -> int:
+    """The queries of one lifecycle run over `count` fresh credentials (with `fields`), each of
+    which it must act on (`report` counts them)."""
+    owner = User.objects.create(username=f"owner{count}", email=f"o{count}@example.test")
     LongTermCredential.objects.bulk_create(
         LongTermCredential(
             owner=owner,
             registry=registry,
-            name=f"stale-{count}-{index}",
-            username=f"cn-north-4@STALE{count:04d}{index:011d}",
+            name=f"bulk-{count}-{index}",
+            username=f"cn-north-4@BULK{count:04d}{index:012d}",
             password_digest="0" * 64,
-            created_at=NOW - timedelta(days=300),
+            **fields,
         )
         for index in range(count)
     )
     with CaptureQueriesContext(connection) as queries:
-        report = lifecycle.run(batch_size=batch_size)
-    assert report.disabled == count
+        done = lifecycle.run(batch_size=batch_size)
+    assert getattr(done, report) == count
     return len(queries)
 
 
-def test_the_stale_policy_runs_a_constant_number_of_queries_per_batch(
-    registry: Registry, frozen: datetime, settings
+@pytest.mark.parametrize(
+    ("policy", "fields", "report", "most_per_batch"),
+    [
+        pytest.param(
+            {},
+            # In the 7-day window.
+            {"created_at": NOW - timedelta(days=30), "expires_at": NOW + timedelta(days=5)},
+            "reminders_sent",
+            4,  # savepoint, SELECT, INSERT … RETURNING, release
+            id="reminders",
+        ),
+        pytest.param(
+            {"DISABLE_UNUSED_AFTER_DAYS": 90},
+            {"created_at": NOW - timedelta(days=300)},
+            "disabled",
+            6,  # savepoint, SELECT … FOR UPDATE, UPDATE, audit, owners
+            id="stale",
+        ),
+    ],
+)
+def test_the_lifecycle_runs_a_constant_number_of_queries_per_batch(
+    registry: Registry,
+    frozen: datetime,
+    settings,
+    policy: dict[str, object],
+    fields: dict[str, datetime],
+    report: str,
+    most_per_batch: int,
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.DISABLE_UNUSED_AFTER_DAYS = 90
+    for name, value in policy.items():
+        setattr(settings, name, value)
     batch = 5
-    small = _stale_queries_for(2 * batch, registry, batch)
-    large = _stale_queries_for(4 * batch, registry, batch)
+    small = _queries_for(2 * batch, registry, batch, report, **fields)  # 2 batches
+    large = _queries_for(4 * batch, registry, batch, report, **fields)  # 4 batches
     per_batch = (large - small) // 2
     assert large - small == 2 * per_batch
-    assert small - 2 * per_batch == _stale_queries_for(0, registry, batch)
-    assert per_batch <= 6, per_batch  # savepoint, SELECT … FOR UPDATE, UPDATE, audit, owners
+    # The two full batches of `small` cost 2 * per_batch on top of what an empty run costs.
+    assert small - 2 * per_batch == _queries_for(0, registry, batch, report, **fields)
+    assert per_batch <= most_per_batch, per_batch

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.helpers import ROOT, iam_body
+from tests.helpers import ROOT, iam_body, manage, run
 from tests.servers import gunicorn
 
 AUDIT = "credentials_auditevent"
@@ -79,15 +78,7 @@ def deployment(
         (str(keys / "token.key"), str(keys / "token.crt")),
     )
     try:
-        result = subprocess.run(
-            [sys.executable, "manage.py", "prepare_database", "--wait", "30"],
-            cwd=ROOT,
-            env=_env(deployed),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        result = manage("prepare_database", "--wait", "30", env=_env(deployed), timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
         yield deployed
     finally:
@@ -197,15 +188,7 @@ def test_the_console_serves_as_the_runtime_role(deployment: Deployment) -> None:
         )
         assert secret.status_code == 200, secret.text
         assert "ERROR" not in server.log_text()
-    check = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit_trail"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    check = manage("verify_audit_trail", env=env)
     assert check.returncode == 0, check.stderr
     assert "The audit trail verifies" in check.stdout
 
@@ -215,11 +198,5 @@ def _create_user(env: dict[str, str]) -> None:
         "import django; django.setup(); from credentials.models import User; "
         "User.objects.create_user('rita', password='a long enough password')"
     )
-    subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env | {"DJANGO_SETTINGS_MODULE": "swrconsole.settings"},
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    settings_module = {"DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
+    run(sys.executable, "-c", code, cwd=ROOT, env=env | settings_module, check=True)

@@ -13,14 +13,13 @@ from django.urls import reverse
 
 from credentials import registry_auth
 from credentials.models import (
-    Actor,
     AuditEvent,
     LongTermCredential,
     Registry,
     TemporaryCredential,
     User,
 )
-from tests.helpers import PASSWORD, ask, basic, client_for, iam_body
+from tests.helpers import PASSWORD, ask, basic, client_for, iam_body, mint_temporary, new_credential
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
 
@@ -144,12 +143,8 @@ def test_the_built_in_api_honours_the_per_user_generation_limit(
 def test_known_and_unknown_usernames_cost_the_same_queries_and_one_digest_compare(
     owner: User, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    long_term, _ = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(owner)
-    )
-    temporary, _ = TemporaryCredential.objects.issue(
-        registry=registry, by=Actor(owner), kind="image"
-    )
+    long_term, _ = new_credential(owner, registry, "ci")
+    temporary, _ = mint_temporary(owner, registry)
     compares: list[str] = []
     real = registry_auth.password_matches
     monkeypatch.setattr(
@@ -171,12 +166,8 @@ def test_known_and_unknown_usernames_cost_the_same_queries_and_one_digest_compar
 
 
 def test_the_one_lookup_still_finds_both_kinds(owner: User, registry: Registry) -> None:
-    long_term, long_password = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(owner)
-    )
-    temporary, temporary_password = TemporaryCredential.objects.issue(
-        registry=registry, by=Actor(owner), kind="image"
-    )
+    long_term, long_password = new_credential(owner, registry, "ci")
+    temporary, temporary_password = mint_temporary(owner, registry)
     client = Client()
     assert (
         ask(client, basic(long_term.username, long_password), registry.address).status_code == 200
@@ -226,12 +217,8 @@ def test_deleting_a_user_in_the_admin_audits_each_credential_deleted(
 ) -> None:
     names = ["ci", "deploy"]
     for name in names:
-        LongTermCredential.objects.create_for(
-            owner=owner, registry=registry, name=name, by=Actor(owner)
-        )
-    temporary, _ = TemporaryCredential.objects.issue(
-        registry=registry, by=Actor(owner), kind="image"
-    )
+        new_credential(owner, registry, name)
+    temporary, _ = mint_temporary(owner, registry)
     admin = client_for(staff_user)
     response = admin.post(
         reverse("admin:credentials_user_delete", args=[owner.pk]), {"post": "yes"}
@@ -247,9 +234,7 @@ def test_deleting_a_user_in_the_admin_audits_each_credential_deleted(
 
 
 def test_deleting_a_user_anywhere_else_is_audited_too(owner: User, registry: Registry) -> None:
-    LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(owner)
-    )
+    new_credential(owner, registry, "ci")
     User.objects.filter(pk=owner.pk).delete()  # the bulk path, e.g. from a shell
     event = AuditEvent.objects.get(action="long_term.deleted")
     assert event.credential_name == "ci"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, manage, run
 from tests.servers import free_port
 
 PRODUCTION = {
@@ -45,15 +45,9 @@ def test_the_production_example_trusts_only_the_proxy_it_names() -> None:
 
 
 def run_gunicorn(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
-        cwd=ROOT,
-        env=PRODUCTION | {"GUNICORN_BIND": f"127.0.0.1:{free_port()}"} | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"]
+    bind = {"GUNICORN_BIND": f"127.0.0.1:{free_port()}"}
+    return run(*command, cwd=ROOT, env=PRODUCTION | bind | env)
 
 
 def our_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -98,15 +92,7 @@ def test_gunicorn_names_a_configuration_error_in_one_line(tmp_path: Path) -> Non
     ],
 )
 def test_every_configuration_error_is_one_line_from_manage_py(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=PRODUCTION | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage("check", env=PRODUCTION | env)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

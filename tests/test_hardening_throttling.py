@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from credentials import cache as resilient
 from credentials.models import AuditEvent, LongTermCredential, User
-from tests.helpers import PASSWORD, ask, basic, iam_body
+from tests.helpers import PASSWORD, ask, basic, iam_body, login_failures
 from tests.servers import free_port, redis_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
@@ -150,7 +150,7 @@ def test_a_throttled_address_writes_one_registry_event_per_window(
     cred, _ = credential
     for _ in range(30):
         registry_login(cred, "wrong", ATTACKER_AT)
-    events = AuditEvent.objects.filter(action="registry.login_failed")
+    events = login_failures()
     assert events.filter(detail__reason="wrong, disabled or expired credential").count() == 3
     assert events.filter(detail__throttled=True).count() == 1
 

@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from credentials import upstream
-from tests.fake_swr import secret_response
+from tests.fake_swr import fetch_iam_token, secret_response
 
 USERNAME = "cn-north-4@OWFPUKBXI7CJ0GTE3H2L"
 PASSWORD = "6f0779072fb4a13bf4b1f7d1ad0de6bd6de6a25aae1acd9453f9ef921b7f33aa"
@@ -84,14 +84,7 @@ def test_the_iam_token_call_has_the_same_deadline(trickler: tuple[int, list[byte
     modes.append(b"body")
     started = time.monotonic()
     with pytest.raises(upstream.UpstreamError, match="did not finish answering within 1 seconds"):
-        upstream.fetch_iam_token(
-            iam_url=f"http://127.0.0.1:{port}",
-            domain="d",
-            user="u",
-            password="p",
-            project="p",
-            timeouts=SHORT,
-        )
+        fetch_iam_token(f"http://127.0.0.1:{port}", SHORT)
     assert time.monotonic() - started < 2.5
 
 
@@ -130,14 +123,7 @@ def test_an_iam_redirect_does_not_carry_the_password_elsewhere(httpserver: HTTPS
     )
     httpserver.expect_request("/elsewhere").respond_with_handler(record)
     with pytest.raises(upstream.UpstreamError, match="redirect"):
-        upstream.fetch_iam_token(
-            iam_url=httpserver.url_for("/"),
-            domain="d",
-            user="u",
-            password="hunter2",
-            project="p",
-            timeouts=SHORT,
-        )
+        fetch_iam_token(httpserver.url_for("/"), SHORT, password="hunter2")
     assert seen == []
 
 

@@ -13,23 +13,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from credentials import timestamps
-from credentials.models import Actor, LongTermCredential, Registry, User
+from credentials.models import Registry, User
+from tests.helpers import make_credential, tab_url
 
 pytestmark = pytest.mark.django_db
-
-
-def tab(registry: Registry) -> str:
-    return reverse("long_term_tab", args=[registry.public_id])
 
 
 def test_english_by_default_and_chinese_when_the_browser_asks(
     owner_client: Client, registry: Registry
 ) -> None:
-    english = owner_client.get(tab(registry)).content.decode()
+    english = owner_client.get(tab_url(registry)).content.decode()
     assert '<html lang="en">' in english
     assert "Create Long-Term Credential" in english
 
-    chinese = owner_client.get(tab(registry), headers={"accept-language": "zh-CN,zh;q=0.9"})
+    chinese = owner_client.get(tab_url(registry), headers={"accept-language": "zh-CN,zh;q=0.9"})
     page = chinese.content.decode()
     assert '<html lang="zh-hans">' in page
     assert "创建长期访问凭证" in page
@@ -44,20 +41,20 @@ def test_the_switch_is_remembered_over_accept_language(
     owner_client: Client, registry: Registry
 ) -> None:
     response = owner_client.post(
-        reverse("set_language"), {"language": "zh-hans", "next": tab(registry)}
+        reverse("set_language"), {"language": "zh-hans", "next": tab_url(registry)}
     )
     assert response.status_code == 302
-    assert response["Location"] == tab(registry)
+    assert response["Location"] == tab_url(registry)
     cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
     assert cookie.value == "zh-hans"
     assert cookie["max-age"] == settings.LANGUAGE_COOKIE_AGE
     assert cookie["httponly"]
 
-    page = owner_client.get(tab(registry), headers={"accept-language": "en"}).content.decode()
+    page = owner_client.get(tab_url(registry), headers={"accept-language": "en"}).content.decode()
     assert "创建长期访问凭证" in page
 
     owner_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    page = owner_client.get(tab(registry), headers={"accept-language": "zh"}).content.decode()
+    page = owner_client.get(tab_url(registry), headers={"accept-language": "zh"}).content.decode()
     assert "Create Long-Term Credential" in page
 
 
@@ -66,7 +63,7 @@ def test_an_unknown_language_changes_nothing(
 ) -> None:
     response = owner_client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
-    assert "Create Long-Term" in owner_client.get(tab(registry)).content.decode()
+    assert "Create Long-Term" in owner_client.get(tab_url(registry)).content.decode()
     owner.refresh_from_db()
     assert owner.language == ""  # e-mails stay in the default language
 
@@ -95,12 +92,10 @@ def test_the_sign_in_page_has_the_switch_too(client: Client) -> None:
 def test_the_cached_tab_is_kept_per_language(
     owner_client: Client, owner: User, registry: Registry
 ) -> None:
-    LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci-bot", by=Actor(user=owner)
-    )
+    make_credential(owner, registry, "ci-bot")
     for _ in range(2):  # the second round is served from the page cache
-        english = owner_client.get(tab(registry), headers={"accept-language": "en"})
-        chinese = owner_client.get(tab(registry), headers={"accept-language": "zh-hans"})
+        english = owner_client.get(tab_url(registry), headers={"accept-language": "en"})
+        chinese = owner_client.get(tab_url(registry), headers={"accept-language": "zh-hans"})
         assert ">Disable</button>" in english.content.decode()
         assert ">禁用</button>" in chinese.content.decode()
         assert "从未使用" in chinese.content.decode()  # Last Used: Never

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -15,11 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.helpers import ask, basic, client_for
+from tests.helpers import NOW, ask, basic, client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
-
-NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture

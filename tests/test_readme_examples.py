@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from credentials.models import AccessKey, Actor, LongTermCredential, Registry, User
-from tests.helpers import PASSWORD
+from credentials.models import LongTermCredential, Registry, User
+from tests.helpers import PASSWORD, new_access_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +51,7 @@ def test_the_python_sdk_example_runs_as_written(
     live_server, owner: User, registry: Registry
 ) -> None:
     (code,) = blocks("python")
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     printed = io.StringIO()
     names = {
         "CONSOLE": live_server.url,

@@ -15,13 +15,10 @@ from credentials.models import Registry, User
 from tests.helpers import client_for
 from tests.registry import (
     Containerd,
-    RunningRegistry,
     assert_ok,
     assert_unauthorized,
-    build_oci_image,
     create_long_term,
     generate_temporary,
-    oci_archive,
     operate,
 )
 
@@ -42,20 +39,16 @@ def containerd() -> Iterator[Containerd]:
 
 def test_a_long_term_credential_pushes_and_pulls_until_disabled(
     containerd: Containerd,
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     tmp_path: Path,
 ) -> None:
     console = client_for(owner)
     username, password = create_long_term(console, registry_in_console, "k8s-node")
-    reference = f"{docker_registry.address}/team/ctr:latest"
-    digest = build_oci_image(tmp_path / "image")
-    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+    reference = f"{registry_in_console.address}/team/ctr:latest"
+    digest = containerd.new_image(reference, tmp_path)
 
-    assert_ok(containerd.push(reference, username, password))
-    containerd.remove(reference)
-    assert_ok(containerd.pull(reference, username, password))
+    containerd.push_and_pull(reference, username, password)
     assert digest in containerd.ctr("images", "list").stdout
 
     operate(console, registry_in_console, "disable", username)
@@ -70,7 +63,6 @@ def test_a_long_term_credential_pushes_and_pulls_until_disabled(
 
 def test_a_refresh_token_pulls_until_its_credential_is_disabled(
     containerd: Containerd,
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     live_server,
@@ -78,9 +70,8 @@ def test_a_refresh_token_pulls_until_its_credential_is_disabled(
 ) -> None:
     console = client_for(owner)
     username, password = create_long_term(console, registry_in_console, "k8s-node")
-    reference = f"{docker_registry.address}/team/ctr-refresh:latest"
-    build_oci_image(tmp_path / "image")
-    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+    reference = f"{registry_in_console.address}/team/ctr-refresh:latest"
+    containerd.new_image(reference, tmp_path)
     assert_ok(containerd.push(reference, username, password))
     containerd.remove(reference)
     # Offline access, as containerd asks for it (the password grant with access_type=offline).
@@ -92,7 +83,7 @@ def test_a_refresh_token_pulls_until_its_credential_is_disabled(
             "access_type": "offline",
             "username": username,
             "password": password,
-            "service": docker_registry.address,
+            "service": registry_in_console.address,
         },
         timeout=30,
     )
@@ -107,17 +98,13 @@ def test_a_refresh_token_pulls_until_its_credential_is_disabled(
 
 def test_a_temporary_credential_pushes_and_pulls(
     containerd: Containerd,
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     tmp_path: Path,
 ) -> None:
     username, password = generate_temporary(client_for(owner), registry_in_console, "image")
-    reference = f"{docker_registry.address}/team/ctr-temp:latest"
-    build_oci_image(tmp_path / "image")
-    containerd.import_image(oci_archive(tmp_path / "image", tmp_path / "image.tar"), reference[:-7])
+    reference = f"{registry_in_console.address}/team/ctr-temp:latest"
+    containerd.new_image(reference, tmp_path)
 
-    assert_ok(containerd.push(reference, username, password))
-    containerd.remove(reference)
-    assert_ok(containerd.pull(reference, username, password))
+    containerd.push_and_pull(reference, username, password)
     containerd.remove(reference)

@@ -9,20 +9,20 @@ import datetime
 import html
 import io
 import re
+import time
 from pathlib import Path
 
 import jwt
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import Registry, TemporaryCredential, User
-from tests.helpers import client_for
+from tests.helpers import client_for, new_access_key
 from tests.registry import (
     RunningRegistry,
     Skopeo,
@@ -106,28 +106,23 @@ def test_a_federated_users_long_term_credential_is_refused(
     assert_unauthorized(Skopeo(tmp_path).login(docker_registry.address, username, password))
 
 
-def _foreign_token(service: str) -> str:
-    """A well-formed token for `service`, signed by a key the registry does not trust."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "swrconsole")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
+def _foreign_token(service: str, directory: Path) -> str:
+    """A well-formed token for `service`, signed by a key the registry does not trust: a second
+    pair from create_registry_token_keys, as an attacker could make one."""
+    key_file, cert_file = directory / "foreign.key", directory / "foreign.crt"
+    call_command(
+        "create_registry_token_keys", key=str(key_file), cert=str(cert_file), stdout=io.StringIO()
     )
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    now = int(time.time())
     claims = {
         "iss": "swrconsole",
         "sub": "intruder",
         "aud": service,
-        "iat": int(now.timestamp()),
-        "nbf": int(now.timestamp()) - 5,
-        "exp": int(now.timestamp()) + 300,
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + 300,
         "jti": "x",
         "access": [{"type": "repository", "name": "team/app", "actions": ["pull", "push"]}],
     }
@@ -136,7 +131,11 @@ def _foreign_token(service: str) -> str:
 
 
 def test_the_registry_refuses_a_token_signed_with_another_key(
-    docker_registry: RunningRegistry, registry_in_console: Registry, owner: User, live_server
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    owner: User,
+    live_server,
+    tmp_path: Path,
 ) -> None:
     username, password = create_long_term(client_for(owner), registry_in_console, "ci-bot")
     url = f"{docker_registry.url}/v2/team/app/tags/list"
@@ -151,7 +150,7 @@ def test_the_registry_refuses_a_token_signed_with_another_key(
         requests.get(url, headers={"Authorization": f"Bearer {genuine}"}, timeout=10).status_code
         == 404
     )
-    forged = _foreign_token(docker_registry.address)
+    forged = _foreign_token(docker_registry.address, tmp_path)
     assert (
         requests.get(url, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code
         == 401
@@ -172,10 +171,9 @@ def test_a_credential_created_with_huaweis_sdk_logs_in_until_the_sdk_disables_it
         UpdateLongTermCredentialRequestBody,
     )
 
-    from credentials.models import AccessKey, Actor
     from tests.huawei_sdk import swr_client
 
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     swr = swr_client(live_server.url, key.access_key_id, secret_key, registry_in_console.project_id)
     instance = str(registry_in_console.public_id)
     created = swr.create_instance_lt_credential(

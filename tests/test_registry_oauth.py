@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from credentials.models import (
     Actor,
-    AuditEvent,
     LongTermCredential,
     RefreshToken,
     Registry,
@@ -26,6 +25,7 @@ from credentials.models import (
     User,
     digest_password,
 )
+from tests.helpers import ask, basic, login_failures, mint_temporary, new_credential
 
 pytestmark = pytest.mark.usefixtures("token_keys")
 
@@ -40,9 +40,7 @@ def client() -> Client:
 
 @pytest.fixture
 def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
-    return LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="node", by=Actor(user=owner)
-    )
+    return new_credential(owner, registry, "node")
 
 
 def post(client: Client, fields: dict[str, str] | list[tuple[str, str]], **extra: str):
@@ -87,13 +85,9 @@ def assert_refused(response) -> None:
     assert response["WWW-Authenticate"] == 'Basic realm="SWR Console registry token service"'
 
 
-def failures():
-    return AuditEvent.objects.filter(action="registry.login_failed")
-
-
 def stored_rows() -> int:
     """What a request could have stored: failed-login events and refresh tokens."""
-    return failures().count() + RefreshToken.objects.count()
+    return login_failures().count() + RefreshToken.objects.count()
 
 
 # --- The password grant ---------------------------------------------------------------------
@@ -138,9 +132,7 @@ def test_several_scopes_in_one_field_are_each_granted(
 def test_a_temporary_credential_gets_a_token_on_post(
     client: Client, owner: User, registry: Registry
 ) -> None:
-    temp, password = TemporaryCredential.objects.issue(
-        registry=registry, by=Actor(user=owner), kind="image"
-    )
+    temp, password = mint_temporary(owner, registry)
     response = post(
         client, password_grant(temp, password, registry.address, scope="repository:x:push")
     )
@@ -159,7 +151,7 @@ def test_a_wrong_password_and_an_unknown_user_are_refused_alike_and_audited(
     assert_refused(wrong)
     assert_refused(unknown)
     assert wrong.content == unknown.content
-    events = failures().order_by("id")
+    events = login_failures().order_by("id")
     assert [e.credential_username for e in events] == [cred.username, "cn-north-4@NOBODY"]
     assert events[0].detail == {
         "reason": "wrong, disabled or expired credential",
@@ -183,7 +175,7 @@ def test_another_registrys_service_is_refused(
 ) -> None:
     cred, password = credential
     assert_refused(post(client, password_grant(cred, password, other_registry.address)))
-    event = failures().get()
+    event = login_failures().get()
     assert event.detail["reason"] == "unknown service, or another registry's"
 
 
@@ -195,18 +187,10 @@ def test_post_failures_are_throttled_with_the_get_flows(
     for _ in range(3):
         assert_refused(post(client, password_grant(cred, "wrong", registry.address)))
     assert_refused(post(client, password_grant(cred, password, registry.address)))
-    get = Client().get(
-        "/service/token",
-        {"service": registry.address},
-        headers={
-            "Authorization": "Basic "
-            + base64.b64encode(f"{cred.username}:{password}".encode()).decode()
-        },
-    )
-    assert get.status_code == 401
+    assert ask(Client(), basic(cred.username, password), registry.address).status_code == 401
     # Three checked failures, then one event for the throttled window (issue 14).
-    assert failures().exclude(detail__reason="throttled").count() == 3
-    assert failures().filter(detail__reason="throttled").count() == 1
+    assert login_failures().exclude(detail__reason="throttled").count() == 3
+    assert login_failures().filter(detail__reason="throttled").count() == 1
 
 
 # --- Malformed requests: each its 400, nothing stored ----------------------------------------
@@ -443,9 +427,7 @@ def test_the_refresh_grant_answers_access_tokens_without_the_password(
 def test_a_temporary_credentials_refresh_token_ends_with_it(
     client: Client, owner: User, registry: Registry
 ) -> None:
-    temp, password = TemporaryCredential.objects.issue(
-        registry=registry, by=Actor(user=owner), kind="image"
-    )
+    temp, password = mint_temporary(owner, registry)
     token = offline_token(client, temp, password, registry.address)
     assert RefreshToken.objects.get().expires_at == temp.expires_at  # 24 h < the week
     assert post(client, refresh_grant(token, registry.address)).status_code == 200
@@ -453,7 +435,7 @@ def test_a_temporary_credentials_refresh_token_ends_with_it(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert_refused(post(client, refresh_grant(token, registry.address)))
-    event = failures().get()
+    event = login_failures().get()
     assert event.credential_username == temp.username
     assert event.detail["reason"] == "refresh token of a disabled, deleted or expired credential"
 
@@ -482,7 +464,7 @@ def test_a_refresh_token_is_refused_on_first_use_after_its_credential_is(
     assert post(client, refresh_grant(token, registry.address)).status_code == 200
     apply_change(change, cred, owner)
     assert_refused(post(client, refresh_grant(token, registry.address)))
-    event = failures().get()
+    event = login_failures().get()
     assert event.ip_address == "127.0.0.1"
     if change in ("deactivate", "federate", "expire"):  # disable and delete took it with them
         assert event.credential_username == cred.username
@@ -499,7 +481,7 @@ def test_an_expired_refresh_token_is_refused(client: Client, credential, registr
     token = offline_token(client, cred, password, registry.address)
     RefreshToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert_refused(post(client, refresh_grant(token, registry.address)))
-    assert failures().get().detail["reason"] == "unknown, expired or revoked refresh token"
+    assert login_failures().get().detail["reason"] == "unknown, expired or revoked refresh token"
 
 
 def test_a_refresh_token_works_only_at_the_registry_that_issued_it(
@@ -508,7 +490,7 @@ def test_a_refresh_token_works_only_at_the_registry_that_issued_it(
     cred, password = credential
     token = offline_token(client, cred, password, registry.address)
     assert_refused(post(client, refresh_grant(token, other_registry.address)))
-    assert failures().get().detail["reason"] == "refresh token of another registry"
+    assert login_failures().get().detail["reason"] == "refresh token of another registry"
     assert post(client, refresh_grant(token, registry.address)).status_code == 200
 
 
@@ -521,7 +503,7 @@ def test_unknown_refresh_tokens_are_audited_and_throttled_per_address(
     for guess in range(3):
         assert_refused(post(client, refresh_grant(f"guess-{guess}", registry.address)))
     assert_refused(post(client, refresh_grant(token, registry.address)))
-    assert failures().exclude(detail__reason="throttled").count() == 3
+    assert login_failures().exclude(detail__reason="throttled").count() == 3
 
 
 def test_expired_refresh_tokens_are_purged(client: Client, credential, registry) -> None:

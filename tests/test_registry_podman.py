@@ -15,10 +15,8 @@ from credentials.models import Registry, User
 from tests.helpers import client_for
 from tests.registry import (
     Podman,
-    RunningRegistry,
     assert_ok,
     assert_unauthorized,
-    build_oci_image,
     create_long_term,
     generate_temporary,
     operate,
@@ -45,7 +43,6 @@ def workdir() -> Iterator[Path]:
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_long_term_credential_logs_in_pushes_and_pulls_until_disabled(
     tool: str,
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     workdir: Path,
@@ -53,15 +50,8 @@ def test_a_long_term_credential_logs_in_pushes_and_pulls_until_disabled(
     console = client_for(owner)
     username, password = create_long_term(console, registry_in_console, "builder")
     client = Podman(tool, workdir)
-    host = docker_registry.address
-    reference = f"{host}/team/{tool}:v1"
-    build_oci_image(workdir / "image")
-    client.import_image(workdir / "image", reference)
-
-    assert_ok(client.login(host, username, password))
-    assert_ok(client.push(reference))
-    client.remove(reference)
-    assert_ok(client.pull(reference))
+    host = registry_in_console.address
+    reference = client.login_push_and_pull(host, username, password, f"team/{tool}")
 
     operate(console, registry_in_console, "disable", username)
     assert_unauthorized(client.push(reference))
@@ -77,26 +67,16 @@ def test_a_long_term_credential_logs_in_pushes_and_pulls_until_disabled(
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_temporary_credential_logs_in_pushes_and_pulls(
     tool: str,
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     workdir: Path,
 ) -> None:
     username, password = generate_temporary(client_for(owner), registry_in_console, "image")
     client = Podman(tool, workdir)
-    host = docker_registry.address
-    reference = f"{host}/team/{tool}-temp:v1"
-    build_oci_image(workdir / "image")
-    client.import_image(workdir / "image", reference)
-
-    assert_ok(client.login(host, username, password))
-    assert_ok(client.push(reference))
-    client.remove(reference)
-    assert_ok(client.pull(reference))
+    client.login_push_and_pull(registry_in_console.address, username, password, f"team/{tool}-temp")
 
 
 def test_podman_search_lists_the_registry_only_when_the_catalog_is_allowed(
-    docker_registry: RunningRegistry,
     registry_in_console: Registry,
     owner: User,
     workdir: Path,
@@ -104,11 +84,8 @@ def test_podman_search_lists_the_registry_only_when_the_catalog_is_allowed(
 ) -> None:
     username, password = create_long_term(client_for(owner), registry_in_console, "search")
     client = Podman("podman", workdir)
-    host = docker_registry.address
-    build_oci_image(workdir / "image")
-    client.import_image(workdir / "image", f"{host}/team/findme:v1")
-    assert_ok(client.login(host, username, password))
-    assert_ok(client.push(f"{host}/team/findme:v1"))
+    host = registry_in_console.address
+    client.login_push_and_pull(host, username, password, "team/findme")
     search = ("search", "--tls-verify=false", "--authfile", str(client.authfile), f"{host}/")
 
     refused = client.run(*search)

@@ -16,15 +16,21 @@ from django.utils import timezone
 
 from credentials.models import (
     Actor,
-    AuditEvent,
     LongTermCredential,
     Registry,
     TemporaryCredential,
     User,
 )
-from tests.helpers import ask, basic, mint_temporary
+from tests.helpers import ask, basic, login_failures, mint_temporary
 
 pytestmark = pytest.mark.usefixtures("token_keys")
+
+
+@pytest.fixture
+def auth(credential) -> str:
+    """The Basic authorization of the owner's long-term credential (conftest's `credential`)."""
+    cred, password = credential
+    return basic(cred.username, password)
 
 
 def decode(response, token_keys: tuple[str, str], audience: str) -> dict:
@@ -34,12 +40,10 @@ def decode(response, token_keys: tuple[str, str], audience: str) -> dict:
 
 
 def test_a_valid_long_term_credential_gets_a_token_for_its_scope(
-    client: Client, credential, registry: Registry, token_keys
+    client: Client, credential, auth: str, registry: Registry, token_keys
 ) -> None:
-    cred, password = credential
-    response = ask(
-        client, basic(cred.username, password), registry.address, "repository:team/app:pull,push"
-    )
+    cred, _ = credential
+    response = ask(client, auth, registry.address, "repository:team/app:pull,push")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"token", "access_token", "expires_in", "issued_at"}
@@ -67,20 +71,18 @@ def re_kid(kid: str) -> bool:
 
 
 def test_a_login_without_scope_gets_a_token_with_no_access(
-    client: Client, credential, registry: Registry, token_keys
+    client: Client, auth: str, registry: Registry, token_keys
 ) -> None:
-    cred, password = credential
-    response = ask(client, basic(cred.username, password), registry.address)
+    response = ask(client, auth, registry.address)
     assert decode(response, token_keys, registry.address)["access"] == []
 
 
 def test_only_the_intersection_of_asked_and_allowed_is_granted(
-    client: Client, credential, registry: Registry, token_keys, settings
+    client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
-    cred, password = credential
     response = ask(
         client,
-        basic(cred.username, password),
+        auth,
         registry.address,
         "repository:a:pull,push,delete",
         "registry:catalog:*",
@@ -90,39 +92,27 @@ def test_only_the_intersection_of_asked_and_allowed_is_granted(
         {"type": "repository", "name": "a", "actions": ["pull", "push"]}
     ]
     settings.REGISTRY_TOKEN_ACTIONS = ["pull"]
-    response = ask(
-        client, basic(cred.username, password), registry.address, "repository:a:pull,push"
-    )
+    response = ask(client, auth, registry.address, "repository:a:pull,push")
     assert decode(response, token_keys, registry.address)["access"] == [
         {"type": "repository", "name": "a", "actions": ["pull"]}
     ]
 
 
 def test_a_repository_name_with_a_port_style_colon_is_parsed(
-    client: Client, credential, registry: Registry, token_keys
+    client: Client, auth: str, registry: Registry, token_keys
 ) -> None:
-    cred, password = credential
-    response = ask(
-        client, basic(cred.username, password), registry.address, "repository:ns/app:pull"
-    )
+    response = ask(client, auth, registry.address, "repository:ns/app:pull")
     assert decode(response, token_keys, registry.address)["access"][0]["name"] == "ns/app"
 
 
 def test_another_registrys_service_is_not_granted(
-    client: Client, credential, other_registry: Registry
+    client: Client, auth: str, other_registry: Registry
 ) -> None:
-    cred, password = credential
-    response = ask(
-        client, basic(cred.username, password), other_registry.address, "repository:a:pull"
-    )
-    assert response.status_code == 401
+    assert ask(client, auth, other_registry.address, "repository:a:pull").status_code == 401
 
 
-def test_an_unknown_service_is_refused(client: Client, credential) -> None:
-    cred, password = credential
-    assert (
-        ask(client, basic(cred.username, password), "registry.unknown.example").status_code == 401
-    )
+def test_an_unknown_service_is_refused(client: Client, auth: str) -> None:
+    assert ask(client, auth, "registry.unknown.example").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -163,10 +153,9 @@ def test_wrong_password_unknown_user_and_empty_password_look_the_same(
 
 
 def test_disabled_deleted_and_federated_credentials_are_refused(
-    client: Client, credential, registry: Registry, owner: User
+    client: Client, credential, auth: str, registry: Registry, owner: User
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
+    cred, _ = credential
     assert ask(client, auth, registry.address).status_code == 200
     cred.disable(by=Actor(user=owner))
     assert ask(client, auth, registry.address).status_code == 401
@@ -224,7 +213,7 @@ def test_failures_are_audited(client: Client, credential, registry: Registry) ->
         {"service": registry.address},
         headers={"Authorization": basic(cred.username, "wrong"), "User-Agent": "skopeo/1.9"},
     )
-    event = AuditEvent.objects.get(action="registry.login_failed")
+    event = login_failures().get()
     assert event.credential_username == cred.username
     assert event.ip_address == "127.0.0.1"
     assert event.user_agent == "skopeo/1.9"
@@ -233,41 +222,39 @@ def test_failures_are_audited(client: Client, credential, registry: Registry) ->
 
 
 def test_repeated_failures_for_a_username_are_throttled(
-    client: Client, credential, registry: Registry, settings
+    client: Client, credential, auth: str, registry: Registry, settings
 ) -> None:
     settings.REGISTRY_LOGIN_FAILURES_PER_USERNAME = "3/m"
-    cred, password = credential
+    cred, _ = credential
     for _ in range(3):
         assert ask(client, basic(cred.username, "wrong"), registry.address).status_code == 401
-    assert ask(client, basic(cred.username, password), registry.address).status_code == 401
-    events = AuditEvent.objects.filter(action="registry.login_failed")
+    assert ask(client, auth, registry.address).status_code == 401
+    events = login_failures()
     # Three checked failures, then one event for the throttled window (issue 14).
     assert events.exclude(detail__reason="throttled").count() == 3
     assert events.filter(detail__reason="throttled").count() == 1
 
 
 def test_repeated_failures_from_one_ip_are_throttled(
-    client: Client, credential, registry: Registry, settings
+    client: Client, auth: str, registry: Registry, settings
 ) -> None:
     settings.REGISTRY_LOGIN_FAILURES_PER_IP = "3/m"
-    cred, password = credential
     for number in range(3):
         ask(client, basic(f"cn-north-4@GUESS{number:015}", "x"), registry.address)
-    assert ask(client, basic(cred.username, password), registry.address).status_code == 401
+    assert ask(client, auth, registry.address).status_code == 401
     other_ip = client.get(
         "/service/token",
         {"service": registry.address},
-        headers={"Authorization": basic(cred.username, password)},
+        headers={"Authorization": auth},
         REMOTE_ADDR="10.9.8.7",
     )
     assert other_ip.status_code == 200
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(
-    client: Client, credential, registry: Registry
+    client: Client, credential, auth: str, registry: Registry
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
+    cred, _ = credential
     ask(client, auth, registry.address)
     cred.refresh_from_db()
     first = cred.last_used_at
@@ -285,19 +272,21 @@ def test_last_used_is_recorded_at_most_once_a_minute(
 
 @pytest.mark.parametrize(("age", "recorded"), [(59, False), (61, True)])
 def test_last_used_is_recorded_once_it_is_a_minute_old(
-    client: Client, credential, registry: Registry, age: int, recorded: bool
+    client: Client, credential, auth: str, registry: Registry, age: int, recorded: bool
 ) -> None:
-    cred, password = credential
+    cred, _ = credential
     before = timezone.now() - timedelta(seconds=age)
     LongTermCredential.objects.filter(pk=cred.pk).update(last_used_at=before)
-    assert ask(client, basic(cred.username, password), registry.address).status_code == 200
+    assert ask(client, auth, registry.address).status_code == 200
     cred.refresh_from_db()
     assert (cred.last_used_at > before) is recorded
 
 
-def test_token_answers_are_never_cached(client: Client, credential, registry: Registry) -> None:
-    cred, password = credential
-    granted = ask(client, basic(cred.username, password), registry.address)
+def test_token_answers_are_never_cached(
+    client: Client, credential, auth: str, registry: Registry
+) -> None:
+    cred, _ = credential
+    granted = ask(client, auth, registry.address)
     refused = ask(client, basic(cred.username, "wrong"), registry.address)
     assert (granted.status_code, refused.status_code) == (200, 401)
     for response in (granted, refused):
@@ -306,10 +295,8 @@ def test_token_answers_are_never_cached(client: Client, credential, registry: Re
 
 
 def test_a_successful_token_request_is_one_query(
-    client: Client, credential, registry: Registry
+    client: Client, auth: str, registry: Registry
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
     ask(client, auth, registry.address)  # records Last Used
     with CaptureQueriesContext(connection) as queries:
         assert ask(client, auth, registry.address).status_code == 200
@@ -317,24 +304,22 @@ def test_a_successful_token_request_is_one_query(
 
 
 def test_last_used_shows_on_the_long_term_tab(
-    client: Client, owner_client: Client, credential, registry: Registry
+    client: Client, owner_client: Client, credential, auth: str, registry: Registry
 ) -> None:
     from django.urls import reverse
 
-    cred, password = credential
+    cred, _ = credential
     url = reverse("long_term_tab", args=[registry.public_id])
     assert owner_client.get(url).content.decode().count(" UTC</time>") == 1  # Created only
-    ask(client, basic(cred.username, password), registry.address)
+    ask(client, auth, registry.address)
     cred.refresh_from_db()
     page = owner_client.get(url).content.decode()
     assert cred.last_used_at.strftime("%Y-%m-%d %H:%M") + " UTC" in page
 
 
 def test_a_pull_request_gets_what_the_credential_may_do_on_that_repository(
-    client: Client, credential, registry: Registry, token_keys, settings
+    client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
     response = ask(client, auth, registry.address, "repository:team/app:pull")
     assert decode(response, token_keys, registry.address)["access"] == [
         {"type": "repository", "name": "team/app", "actions": ["pull", "push"]}
@@ -347,10 +332,8 @@ def test_a_pull_request_gets_what_the_credential_may_do_on_that_repository(
 
 
 def test_delete_is_granted_only_when_asked_and_allowed(
-    client: Client, credential, registry: Registry, token_keys, settings
+    client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
     settings.REGISTRY_TOKEN_ACTIONS = ["pull", "push", "delete"]
     asked = ask(client, auth, registry.address, "repository:a:delete", "repository:b:pull")
     assert decode(asked, token_keys, registry.address)["access"] == [
@@ -360,10 +343,8 @@ def test_delete_is_granted_only_when_asked_and_allowed(
 
 
 def test_the_catalog_is_granted_only_when_the_setting_allows_it(
-    client: Client, credential, registry: Registry, token_keys, settings
+    client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
-    cred, password = credential
-    auth = basic(cred.username, password)
     off = ask(client, auth, registry.address, "registry:catalog:*")
     assert decode(off, token_keys, registry.address)["access"] == []
     settings.REGISTRY_TOKEN_CATALOG = True

@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.helpers import ROOT, settings_import
+from tests.helpers import ROOT, manage, run, settings_import
 
 
 def test_settings_refuse_to_start_without_secret_key_when_debug_is_off() -> None:
@@ -92,15 +90,7 @@ def example_environment() -> dict[str, str]:
 
 def test_check_deploy_is_clean_with_the_production_example() -> None:
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env | example_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env | example_environment())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -114,28 +104,12 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     shutil.copy(ROOT / "docker-compose.yml", tmp_path)
     shutil.copy(ROOT / "Dockerfile", tmp_path)
     (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
-    result = subprocess.run(
-        [compose, "config", "-q"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run(compose, "config", "-q", cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
-    services = subprocess.run(
-        [compose, "config", "--services"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.split()
-    assert sorted(services) == ["db", "lifecycle", "redis", "web"]
+    services = run(compose, "config", "--services", cwd=tmp_path, timeout=60, check=True)
+    assert sorted(services.stdout.split()) == ["db", "lifecycle", "redis", "web"]
     # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
-    config = subprocess.run(
-        [compose, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
-    ).stdout
+    config = run(compose, "config", cwd=tmp_path, timeout=60, check=True).stdout
     assert "python manage.py send_credential_reminders" in config
     # Every process's counters in the one Redis; the console serves as the runtime role.
     assert "CACHE_URL: redis://redis:6379/0" in config

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
-from tests.helpers import PASSWORD, iam_body
+from credentials.models import AuditEvent, LongTermCredential, Registry, User
+from tests.helpers import PASSWORD, iam_body, make_credential
 
 
 def token_for(client: Client, username: str, project: str = "cn-north-4") -> dict[str, str]:
@@ -17,8 +17,26 @@ def token_for(client: Client, username: str, project: str = "cn-north-4") -> dic
     return {"X-Auth-Token": response["X-Subject-Token"]}
 
 
+@pytest.fixture
+def alices_token(client: Client, owner: User) -> dict[str, str]:
+    """The owner's (alice's) X-Auth-Token header, scoped to project cn-north-4."""
+    return token_for(client, "alice")
+
+
 def base(registry: Registry) -> str:
     return f"/v2/{registry.project_id}/instances/{registry.public_id}"
+
+
+def post_create(
+    client: Client,
+    registry: Registry,
+    body: str,
+    headers: dict[str, str],
+    content_type: str = "application/json",
+):
+    """SWR Enterprise's create: POST {base}/long-term-credential."""
+    url = f"{base(registry)}/long-term-credential"
+    return client.post(url, body, content_type=content_type, headers=headers)
 
 
 def assert_error(response, status: int, code: str) -> str:
@@ -32,11 +50,9 @@ def assert_error(response, status: int, code: str) -> str:
     ["limit=101", "limit=0", "limit=x", "offset=-1", "offset=1.5", "self_only=maybe"],
 )
 def test_a_bad_list_parameter_is_a_400(
-    client: Client, owner: User, registry: Registry, query: str
+    client: Client, alices_token: dict[str, str], registry: Registry, query: str
 ) -> None:
-    response = client.get(
-        f"{base(registry)}/long-term-credentials?{query}", headers=token_for(client, "alice")
-    )
+    response = client.get(f"{base(registry)}/long-term-credentials?{query}", headers=alices_token)
     assert_error(response, 400, "4001036")
 
 
@@ -52,30 +68,23 @@ def test_a_bad_list_parameter_is_a_400(
     ],
 )
 def test_a_bad_create_body_is_a_400_and_creates_nothing(
-    client: Client, owner: User, registry: Registry, body: str, content_type: str
+    client: Client, alices_token: dict[str, str], registry: Registry, body: str, content_type: str
 ) -> None:
-    response = client.post(
-        f"{base(registry)}/long-term-credential",
-        body,
-        content_type=content_type,
-        headers=token_for(client, "alice"),
-    )
+    response = post_create(client, registry, body, alices_token, content_type)
     assert_error(response, 400, "4001036")
     assert LongTermCredential.objects.count() == 0
 
 
 @pytest.mark.parametrize("body", ['{"enable": "false"}', "{}", '{"enable": null}'])
 def test_a_bad_update_body_is_a_400_and_changes_nothing(
-    client: Client, owner: User, registry: Registry, body: str
+    client: Client, owner: User, alices_token: dict[str, str], registry: Registry, body: str
 ) -> None:
-    credential, _ = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
-    )
+    credential = make_credential(owner, registry, "ci")
     response = client.put(
         f"{base(registry)}/long-term-credentials/{credential.public_id}",
         body,
         content_type="application/json",
-        headers=token_for(client, "alice"),
+        headers=alices_token,
     )
     assert_error(response, 400, "4001036")
     credential.refresh_from_db()
@@ -85,9 +94,7 @@ def test_a_bad_update_body_is_a_400_and_changes_nothing(
 def test_another_users_credential_is_a_404(
     client: Client, owner: User, other_user: User, registry: Registry
 ) -> None:
-    credential, _ = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci", by=Actor(user=owner)
-    )
+    credential = make_credential(owner, registry, "ci")
     headers = token_for(client, "bob")
     url = f"{base(registry)}/long-term-credentials/{credential.public_id}"
     update = client.put(url, '{"enable": false}', content_type="application/json", headers=headers)
@@ -106,12 +113,7 @@ def test_a_federated_user_is_refused_a_long_term_credential_but_gets_a_temporary
     client: Client, federated_user: User, registry: Registry
 ) -> None:
     headers = token_for(client, "fiona")
-    response = client.post(
-        f"{base(registry)}/long-term-credential",
-        '{"name": "ci-bot"}',
-        content_type="application/json",
-        headers=headers,
-    )
+    response = post_create(client, registry, '{"name": "ci-bot"}', headers)
     assert "Federated users cannot" in assert_error(response, 403, "4030170")
     assert LongTermCredential.objects.count() == 0
     temporary = client.post(
@@ -123,14 +125,12 @@ def test_a_federated_user_is_refused_a_long_term_credential_but_gets_a_temporary
 
 
 def test_the_per_registry_limit_holds(
-    client: Client, owner: User, registry: Registry, settings
+    client: Client, alices_token: dict[str, str], registry: Registry, settings
 ) -> None:
     settings.LONG_TERM_CREDENTIALS_PER_REGISTRY = 1
-    headers = token_for(client, "alice")
-    url = f"{base(registry)}/long-term-credential"
-    first = client.post(url, '{"name": "one"}', content_type="application/json", headers=headers)
+    first = post_create(client, registry, '{"name": "one"}', alices_token)
     assert first.status_code == 201
-    second = client.post(url, '{"name": "two"}', content_type="application/json", headers=headers)
+    second = post_create(client, registry, '{"name": "two"}', alices_token)
     assert "already have 1 long-term credentials" in assert_error(second, 400, "4001036")
     assert LongTermCredential.objects.count() == 1
 
@@ -141,26 +141,18 @@ def test_a_token_scoped_to_another_project_is_refused(
     headers = token_for(client, "alice", project="another-project")
     response = client.get(f"{base(registry)}/long-term-credentials", headers=headers)
     assert_error(response, 403, "4030170")
-    created = client.post(
-        f"{base(registry)}/long-term-credential",
-        '{"name": "ci"}',
-        content_type="application/json",
-        headers=headers,
-    )
-    assert_error(created, 403, "4030170")
+    assert_error(post_create(client, registry, '{"name": "ci"}', headers), 403, "4030170")
     assert LongTermCredential.objects.count() == 0
 
 
 def test_an_unexpected_error_is_a_json_500(
-    client: Client, owner: User, registry: Registry, monkeypatch
+    client: Client, alices_token: dict[str, str], registry: Registry, monkeypatch
 ) -> None:
-    headers = token_for(client, "alice")
-
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(LongTermCredential.objects.__class__, "in_registry", broken)
-    response = client.get(f"{base(registry)}/long-term-credentials", headers=headers)
+    response = client.get(f"{base(registry)}/long-term-credentials", headers=alices_token)
     assert "Internal error" in assert_error(response, 500, "5000000")
     assert "a bug" not in response.content.decode()
 
@@ -179,35 +171,26 @@ def test_a_token_is_validated_by_its_user_or_staff_only(
 
 
 def test_a_body_past_the_upload_limit_is_a_json_400(
-    client: Client, owner: User, registry: Registry, settings
+    client: Client, alices_token: dict[str, str], registry: Registry, settings
 ) -> None:
-    headers = token_for(client, "alice")
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = '{"name": "ci", "padding": "' + "x" * 2000 + '"}'
-    response = client.post(
-        f"{base(registry)}/long-term-credential", body, content_type="application/json",
-        headers=headers,
-    )  # fmt: skip
-    assert_error(response, 400, "4001036")
+    assert_error(post_create(client, registry, body, alices_token), 400, "4001036")
     assert LongTermCredential.objects.count() == 0
 
 
 def test_expire_date_carries_the_expiry_or_minus_one_for_never(
-    client: Client, owner: User, registry: Registry, settings
+    client: Client, alices_token: dict[str, str], registry: Registry, settings
 ) -> None:
-    headers = token_for(client, "alice")
-    url = f"{base(registry)}/long-term-credential"
-    never = client.post(url, '{"name": "never"}', content_type="application/json", headers=headers)
+    never = post_create(client, registry, '{"name": "never"}', alices_token)
     assert never.json()["expire_date"] == "-1"
     settings.LONG_TERM_MAX_DAYS = 30
-    capped = client.post(
-        url, '{"name": "capped"}', content_type="application/json", headers=headers
-    )
+    capped = post_create(client, registry, '{"name": "capped"}', alices_token)
     stored = LongTermCredential.objects.get(name="capped")
     assert stored.expires_at is not None
     expiry = stored.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert capped.json()["expire_date"] == expiry
-    listed = client.get(f"{base(registry)}/long-term-credentials", headers=headers).json()
+    listed = client.get(f"{base(registry)}/long-term-credentials", headers=alices_token).json()
     assert {t["name"]: t["expire_date"] for t in listed["auth_tokens"]} == {
         "capped": expiry,
         "never": "-1",

@@ -33,15 +33,13 @@ from huaweicloudsdkswr.v2 import (
 )
 
 from credentials.models import (
-    AccessKey,
-    Actor,
     AuditEvent,
     LongTermCredential,
     Registry,
     TemporaryCredential,
     User,
 )
-from tests.helpers import PASSWORD, client_for
+from tests.helpers import PASSWORD, client_for, new_access_key, new_credential
 from tests.huawei_sdk import iam_client, swr_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +47,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def access_key(owner: User) -> tuple[str, str]:
-    key, secret_key = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    key, secret_key = new_access_key(owner)
     return key.access_key_id, secret_key
 
 
@@ -110,9 +108,7 @@ def test_long_term_credentials_create_list_update_delete(
     stored = LongTermCredential.objects.get(public_id=first.token_id)
     assert (stored.name, stored.owner, stored.username) == ("ci-0", owner, first.user_id)
     assert first.auth_token not in str(list(LongTermCredential.objects.values()))
-    LongTermCredential.objects.create_for(
-        owner=other_user, registry=registry, name="bobs", by=Actor(user=other_user)
-    )
+    new_credential(other_user, registry, "bobs")
 
     page = swr.list_instance_lt_credentials(
         ListInstanceLtCredentialsRequest(instance_id=instance, offset=0, limit=2)
@@ -159,15 +155,13 @@ def test_self_only_false_lists_everyones_for_registry_administrators_only(
     live_server, swr, registry: Registry, owner: User, other_user: User, auditor: User
 ) -> None:
     instance = str(registry.public_id)
-    LongTermCredential.objects.create_for(
-        owner=other_user, registry=registry, name="bobs", by=Actor(user=other_user)
-    )
+    new_credential(other_user, registry, "bobs")
     everyone = ListInstanceLtCredentialsRequest(instance_id=instance, self_only=False)
     with pytest.raises(ClientRequestException) as refused:
         swr.list_instance_lt_credentials(everyone)
     assert (refused.value.status_code, refused.value.error_code) == (403, "SVCSTG.SWR.4030170")
 
-    key, secret_key = AccessKey.objects.create_for(user=auditor, by=Actor(user=auditor))
+    key, secret_key = new_access_key(auditor)
     admin = swr_client(live_server.url, key.access_key_id, secret_key, registry.project_id)
     listed = admin.list_instance_lt_credentials(everyone)
     assert [(t.name, t.user_profile) for t in listed.auth_tokens] == [("bobs", "bob")]

@@ -22,8 +22,8 @@ from huaweicloudsdkswr.v2 import (
 
 from credentials.models import AccessKey, Actor, AuditEvent, LongTermCredential, Registry, User
 from credentials.swr_api import signing
-from tests.helpers import iam_body
-from tests.huawei_sdk import swr_client, swr_client_with, tampering
+from tests.helpers import iam_body, new_access_key
+from tests.huawei_sdk import swr_client, tampering
 
 AK, SK = "AKEXAMPLE0123456789A", "sk" + "x" * 38
 
@@ -118,7 +118,7 @@ pytestmark_db = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def key(owner: User) -> tuple[AccessKey, str]:
-    return AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
+    return new_access_key(owner)
 
 
 def refused_events() -> list[AuditEvent]:
@@ -188,7 +188,7 @@ def test_a_request_changed_after_signing_is_refused_and_audited(
 ) -> None:
     access_key, secret_key = key
     change = {"body": _tamper_body, "query": _tamper_query, "signed header": _tamper_header}[part]
-    client = swr_client_with(
+    client = swr_client(
         live_server.url,
         access_key.access_key_id,
         secret_key,

@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from credentials import upstream
-from tests.fake_swr import HOST, FakeHuawei, secret_response, swr_error_body
+from tests.fake_swr import HOST, FakeHuawei, fetch_iam_token, secret_response, swr_error_body
 
 TIMEOUTS = upstream.Timeouts(connect=2, read=2)
 USERNAME = "cn-north-4@OWFPUKBXI7CJ0GTE3H2L"
@@ -226,68 +226,38 @@ def test_a_gateway_error_with_an_html_body_still_has_a_message(httpserver: HTTPS
     assert str(error.value) == "The SWR API had an internal error; try again later (HTTP 502)."
 
 
-def _ok_headers() -> dict[str, str]:
-    return {"X-Swr-Dockerlogin": f"docker login -u {USERNAME} -p {PASSWORD}"}
+# A well-formed X-Swr-Dockerlogin header, and a well-formed body (for x:y, not that login).
+LOGIN = f"docker login -u {USERNAME} -p {PASSWORD}"
+AUTHS = '{"auths": {"h": {"auth": "eDp5"}}}'
 
 
 @pytest.mark.parametrize(
-    ("response", "expected"),
+    ("body", "login", "expected"),
     [
+        ("not json", LOGIN, "with a body that is not JSON."),
+        ("[1, 2]", LOGIN, "with JSON that is not an object."),
+        ("{}", LOGIN, "without the registry login (no “auths”)."),
+        ('{"auths": {}}', LOGIN, "without the registry login (no “auths”)."),
+        ('{"auths": {"h": {}}}', LOGIN, "with an “auths” entry that has no “auth”."),
+        ('{"auths": {"h": {"auth": "%%%"}}}', LOGIN, "with an “auth” that is not base64."),
+        (AUTHS, None, "without the X-Swr-Dockerlogin header."),
+        (AUTHS, "podman login x", "with a malformed X-Swr-Dockerlogin header."),
+        (AUTHS, "docker login -u x", "with a malformed X-Swr-Dockerlogin header."),
         (
-            Response("not json", headers=_ok_headers()),
-            "The SWR API answered with a body that is not JSON.",
-        ),
-        (
-            Response("[1, 2]", headers=_ok_headers()),
-            "The SWR API answered with JSON that is not an object.",
-        ),
-        (
-            Response("{}", headers=_ok_headers()),
-            "The SWR API answered without the registry login (no “auths”).",
-        ),
-        (
-            Response('{"auths": {}}', headers=_ok_headers()),
-            "The SWR API answered without the registry login (no “auths”).",
-        ),
-        (
-            Response('{"auths": {"h": {}}}', headers=_ok_headers()),
-            "The SWR API answered with an “auths” entry that has no “auth”.",
-        ),
-        (
-            Response('{"auths": {"h": {"auth": "%%%"}}}', headers=_ok_headers()),
-            "The SWR API answered with an “auth” that is not base64.",
-        ),
-        (
-            Response('{"auths": {"h": {"auth": "eDp5"}}}'),
-            "The SWR API answered without the X-Swr-Dockerlogin header.",
-        ),
-        (
-            Response(
-                '{"auths": {"h": {"auth": "eDp5"}}}',
-                headers={"X-Swr-Dockerlogin": "podman login x"},
-            ),
-            "The SWR API answered with a malformed X-Swr-Dockerlogin header.",
-        ),
-        (
-            Response(
-                '{"auths": {"h": {"auth": "eDp5"}}}',
-                headers={"X-Swr-Dockerlogin": "docker login -u x"},
-            ),
-            "The SWR API answered with a malformed X-Swr-Dockerlogin header.",
-        ),
-        (
-            Response('{"auths": {"h": {"auth": "eDp5"}}}', headers=_ok_headers()),
-            "The SWR API answered with a login command and a body that disagree on the username or password.",
+            AUTHS,
+            LOGIN,
+            "with a login command and a body that disagree on the username or password.",
         ),
     ],
 )
 def test_each_malformed_answer_has_its_own_message(
-    httpserver: HTTPServer, response: Response, expected: str
+    httpserver: HTTPServer, body: str, login: str | None, expected: str
 ) -> None:
-    answer(httpserver, response)
+    headers = {} if login is None else {"X-Swr-Dockerlogin": login}
+    answer(httpserver, Response(body, headers=headers))
     with pytest.raises(upstream.UpstreamError) as error:
         create(httpserver)
-    assert str(error.value) == expected
+    assert str(error.value) == f"The SWR API answered {expected}"
 
 
 def test_a_malformed_expiry_header_is_reported(httpserver: HTTPServer) -> None:
@@ -422,14 +392,7 @@ def test_wrong_iam_credentials_are_reported(httpserver: HTTPServer) -> None:
 def test_an_iam_answer_without_the_subject_token_is_reported(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v3/auth/tokens").respond_with_json({"token": {}}, status=201)
     with pytest.raises(upstream.UpstreamError) as error:
-        upstream.fetch_iam_token(
-            iam_url=httpserver.url_for("/"),
-            domain="d",
-            user="u",
-            password="p",
-            project="x",
-            timeouts=TIMEOUTS,
-        )
+        fetch_iam_token(httpserver.url_for("/"), TIMEOUTS, project="x")
     assert str(error.value) == "The IAM API answered without the X-Subject-Token header."
 
 

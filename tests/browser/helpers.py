@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Download, Locator, Page, expect
 
 from credentials.models import User
 from tests.helpers import PASSWORD
@@ -76,6 +78,28 @@ def open_access_credentials(page: Page, user: User) -> None:
         "link", name="Access Credentials"
     ).click()
     expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
+
+
+def open_create_dialog(page: Page) -> Locator:
+    """Click Create Long-Term Credential on the long-term tab; the dialog it opens."""
+    page.get_by_role("link", name="Create Long-Term Credential").click()
+    return page.get_by_role("dialog", name="Create Long-Term Credential")
+
+
+def credential_row(page: Page, name: str) -> Locator:
+    """The long-term tab's row of the credential `name`."""
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+
+
+def download_text(download: Download) -> str:
+    """A downloaded file's text, its line endings as sent."""
+    with open(download.path(), encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def read_download(download: Download) -> list[list[str]]:
+    """A downloaded CSV's rows."""
+    return list(csv.reader(io.StringIO(download_text(download), newline="")))
 
 
 def axe_violations(page: Page, axe_source: str, name: str) -> list[dict]:

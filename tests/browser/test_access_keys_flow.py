@@ -31,6 +31,26 @@ def key_row(page: Page, access_key_id: str):
     return page.get_by_role("row").filter(has=page.get_by_text(access_key_id, exact=True))
 
 
+def create_key(page: Page) -> list[list[str]]:
+    """Create Access Key, then OK: the rows of the credentials.csv it downloads."""
+    page.get_by_role("link", name="Create Access Key").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("dialog", name="Create Access Key").get_by_role(
+            "button", name="OK"
+        ).click()
+    return read_credentials_csv(download_info.value)
+
+
+def delete_the_last_key(page: Page, access_key_id: str) -> None:
+    """Delete the key from its row and confirm: the list is left empty."""
+    key_row(page, access_key_id).get_by_role("link", name="Delete").click()
+    page.get_by_role("dialog", name="Delete Access Key").get_by_role(
+        "button", name="Delete"
+    ).click()
+    expect(page.get_by_text("You have no access keys yet.")).to_be_visible()
+    assert AccessKey.objects.count() == 0
+
+
 def open_access_keys(page: Page, user: User) -> None:
     sign_in(page, user.username, PASSWORD)
     page.get_by_role("link", name="My Credentials").click()
@@ -58,23 +78,13 @@ def test_create_download_disable_enable_delete(page: Page, owner: User) -> None:
     expect(key_row(page, access_key_id)).to_contain_text("Disabled")
     key_row(page, access_key_id).get_by_role("button", name="Enable").click()
     expect(key_row(page, access_key_id)).to_contain_text("Enabled")
-    key_row(page, access_key_id).get_by_role("link", name="Delete").click()
-    page.get_by_role("dialog", name="Delete Access Key").get_by_role(
-        "button", name="Delete"
-    ).click()
-    expect(page.get_by_text("You have no access keys yet.")).to_be_visible()
-    assert AccessKey.objects.count() == 0
+    delete_the_last_key(page, access_key_id)
 
 
 def test_the_third_key_is_refused_in_the_dialog(page: Page, owner: User) -> None:
     open_access_keys(page, owner)
     for _ in range(2):
-        page.get_by_role("link", name="Create Access Key").click()
-        with page.expect_download() as download_info:
-            page.get_by_role("dialog", name="Create Access Key").get_by_role(
-                "button", name="OK"
-            ).click()
-        read_credentials_csv(download_info.value)
+        create_key(page)
         expect(page.get_by_role("dialog")).to_have_count(0)
     page.get_by_role("link", name="Create Access Key").click()
     page.get_by_role("dialog", name="Create Access Key").get_by_role("button", name="OK").click()
@@ -85,20 +95,10 @@ def test_the_third_key_is_refused_in_the_dialog(page: Page, owner: User) -> None
 def test_the_same_flow_works_without_javascript(no_js_page: Page, owner: User) -> None:
     page = no_js_page
     open_access_keys(page, owner)
-    page.get_by_role("link", name="Create Access Key").click()
-    with page.expect_download() as download_info:
-        page.get_by_role("dialog", name="Create Access Key").get_by_role(
-            "button", name="OK"
-        ).click()
-    _, (_, access_key_id, _) = read_credentials_csv(download_info.value)
+    _, (_, access_key_id, _) = create_key(page)
 
     page.goto("/my-credentials/access-keys/")
     key_row(page, access_key_id).get_by_role("button", name="Disable").click()
     expect(key_row(page, access_key_id)).to_contain_text("Disabled")
     expect(page.get_by_role("status")).to_contain_text("is disabled")
-    key_row(page, access_key_id).get_by_role("link", name="Delete").click()
-    page.get_by_role("dialog", name="Delete Access Key").get_by_role(
-        "button", name="Delete"
-    ).click()
-    expect(page.get_by_text("You have no access keys yet.")).to_be_visible()
-    assert AccessKey.objects.count() == 0
+    delete_the_last_key(page, access_key_id)

@@ -3,41 +3,31 @@ status, the banner, and Reset Password's CSV."""
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from credentials.models import (
-    Actor,
-    LongTermCredential,
-    Registry,
-    User,
-    digest_password,
+from credentials.models import LongTermCredential, Registry, User, digest_password
+from tests.browser.helpers import (
+    credential_row,
+    open_access_credentials,
+    open_create_dialog,
+    read_download,
+    screenshot,
+    sign_in,
 )
-from tests.browser.helpers import open_access_credentials, screenshot, sign_in
-from tests.helpers import PASSWORD, SEEN_SECRETS
+from tests.helpers import PASSWORD, SEEN_SECRETS, new_credential
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def row(page: Page, name: str):
-    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
-
-
-def read_download(download) -> list[list[str]]:
-    with open(download.path(), encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
 
 
 def test_the_validity_choice_the_expires_column_and_the_expired_status(
     page: Page, owner: User, registry: Registry
 ) -> None:
     open_access_credentials(page, owner)
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     validity = dialog.get_by_label("Validity")
     expect(validity).to_have_value("never")
     assert validity.locator("option").all_inner_texts() == [
@@ -63,17 +53,18 @@ def test_the_validity_choice_the_expires_column_and_the_expired_status(
     assert header[-1] == "Expires At"
     assert values[-1] == f"{day.isoformat()}T00:00:00Z"
     expect(dialog).to_be_hidden()
-    expect(row(page, "dated-bot")).to_contain_text(f"{day.isoformat()} 00:00 UTC")
-    expect(row(page, "dated-bot")).to_contain_text("Enabled")
+    expect(credential_row(page, "dated-bot")).to_contain_text(f"{day.isoformat()} 00:00 UTC")
+    expect(credential_row(page, "dated-bot")).to_contain_text("Enabled")
 
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     dialog.get_by_label("Credential Name").fill("forever-bot")
     with page.expect_download() as download_info:
         dialog.get_by_role("button", name="OK").click()
     SEEN_SECRETS.append(read_download(download_info.value)[1][2])
     # Expires: Never (Last Used says Never too, until it is used).
-    expect(row(page, "forever-bot").locator("td[data-label=Expires]")).to_have_text("Never")
+    expect(credential_row(page, "forever-bot").locator("td[data-label=Expires]")).to_have_text(
+        "Never"
+    )
 
     # Move the credential's clock past its expiry (and tell the tab, as every write does).
     LongTermCredential.objects.filter(name="dated-bot").update(
@@ -81,7 +72,7 @@ def test_the_validity_choice_the_expires_column_and_the_expired_status(
     )
     User.objects.credentials_changed(owner.pk)
     page.reload()
-    expired = row(page, "dated-bot")
+    expired = credential_row(page, "dated-bot")
     expect(expired).to_contain_text("Expired")
     expect(expired.get_by_role("button", name="Enable")).to_have_count(0)
     expect(expired.get_by_role("button", name="Disable")).to_have_count(0)
@@ -93,20 +84,8 @@ def test_the_validity_choice_the_expires_column_and_the_expired_status(
 def test_the_banner_names_a_credential_that_expires_within_a_week(
     page: Page, owner: User, registry: Registry
 ) -> None:
-    LongTermCredential.objects.create_for(
-        owner=owner,
-        registry=registry,
-        name="soon-bot",
-        by=Actor(user=owner),
-        expires_at=timezone.now() + timedelta(days=3),
-    )
-    LongTermCredential.objects.create_for(
-        owner=owner,
-        registry=registry,
-        name="later-bot",
-        by=Actor(user=owner),
-        expires_at=timezone.now() + timedelta(days=30),
-    )
+    new_credential(owner, registry, "soon-bot", expires_at=timezone.now() + timedelta(days=3))
+    new_credential(owner, registry, "later-bot", expires_at=timezone.now() + timedelta(days=30))
     sign_in(page, owner.username, PASSWORD)
     banner = page.get_by_role("note", name="Credentials about to expire")
     expect(banner).to_be_visible()
@@ -115,17 +94,15 @@ def test_the_banner_names_a_credential_that_expires_within_a_week(
     screenshot(page, "lifecycle-banner")
     banner.get_by_role("link", name="soon-bot").click()
     expect(page.get_by_role("heading", name="Access Credentials")).to_be_visible()
-    expect(row(page, "soon-bot")).to_be_visible()
+    expect(credential_row(page, "soon-bot")).to_be_visible()
 
 
 def test_reset_password_downloads_a_new_csv_and_shows_the_overlap(
     page: Page, owner: User, registry: Registry
 ) -> None:
-    credential, old = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="ci-bot", by=Actor(user=owner)
-    )
+    credential, old = new_credential(owner, registry, "ci-bot")
     open_access_credentials(page, owner)
-    row(page, "ci-bot").get_by_role("link", name="Reset Password").click()
+    credential_row(page, "ci-bot").get_by_role("link", name="Reset Password").click()
     dialog = page.get_by_role("dialog", name="Reset Password")
     expect(dialog).to_contain_text("keeps working for 24 more hours")
     screenshot(page, "lifecycle-reset-dialog")
@@ -143,19 +120,17 @@ def test_reset_password_downloads_a_new_csv_and_shows_the_overlap(
     assert credential.password_digest == digest_password(new)
     assert credential.previous_password_digest == digest_password(old)
     expect(dialog).to_be_hidden()
-    expect(row(page, "ci-bot")).to_contain_text("Previous password works until")
+    expect(credential_row(page, "ci-bot")).to_contain_text("Previous password works until")
     screenshot(page, "lifecycle-after-reset")
 
 
 def test_reset_password_works_without_javascript(
     no_js_page: Page, owner: User, registry: Registry
 ) -> None:
-    credential, old = LongTermCredential.objects.create_for(
-        owner=owner, registry=registry, name="nojs-bot", by=Actor(user=owner)
-    )
+    credential, old = new_credential(owner, registry, "nojs-bot")
     page = no_js_page
     open_access_credentials(page, owner)
-    row(page, "nojs-bot").get_by_role("link", name="Reset Password").click()
+    credential_row(page, "nojs-bot").get_by_role("link", name="Reset Password").click()
     dialog = page.get_by_role("dialog", name="Reset Password")
     expect(dialog).to_contain_text("nojs-bot")
     with page.expect_download() as download_info:

@@ -1,33 +1,27 @@
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from credentials.models import LongTermCredential, Registry, User
-from tests.browser.helpers import open_access_credentials, screenshot
-from tests.helpers import LONG_TERM_CSV_HEADER, SEEN_SECRETS
+from tests.browser.helpers import (
+    credential_row,
+    download_text,
+    open_access_credentials,
+    open_create_dialog,
+    read_download,
+    screenshot,
+)
+from tests.helpers import LONG_TERM_CSV_HEADER_LINE, SEEN_SECRETS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def row(page: Page, name: str):
-    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
-
-
-def read_download(download) -> list[list[str]]:
-    with open(download.path(), encoding="utf-8") as handle:
-        return list(csv.reader(io.StringIO(handle.read())))
 
 
 def test_create_download_disable_enable_delete(page: Page, owner: User, registry: Registry) -> None:
     open_access_credentials(page, owner)
     screenshot(page, "long-term-tab-empty")
 
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     expect(dialog).to_be_visible()
     dialog.get_by_label("Credential Name").fill("CI Bot")
     dialog.get_by_role("button", name="OK").click()
@@ -41,30 +35,30 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
         dialog.get_by_role("button", name="OK").click()
     download = download_info.value
     assert download.suggested_filename == "ci-bot.1.csv"
-    header, values = read_download(download)
-    assert header == LONG_TERM_CSV_HEADER
+    assert download_text(download).splitlines()[0] == LONG_TERM_CSV_HEADER_LINE
+    _, values = read_download(download)  # the header, then exactly one credential
     assert values[0] == "ci-bot.1"
     username, password, address = values[1], values[2], values[3]
     SEEN_SECRETS.append(password)
     assert values[4] == f"docker login -u {username} -p {password} {address}"
 
     expect(dialog).to_be_hidden()
-    created = row(page, "ci-bot.1")
+    created = credential_row(page, "ci-bot.1")
     expect(created).to_contain_text(username)
     expect(created).to_contain_text("Enabled")
     screenshot(page, "long-term-tab-with-credential")
 
     created.get_by_role("button", name="Disable").click()
-    expect(row(page, "ci-bot.1")).to_contain_text("Disabled")
-    row(page, "ci-bot.1").get_by_role("button", name="Enable").click()
-    expect(row(page, "ci-bot.1")).to_contain_text("Enabled")
+    expect(credential_row(page, "ci-bot.1")).to_contain_text("Disabled")
+    credential_row(page, "ci-bot.1").get_by_role("button", name="Enable").click()
+    expect(credential_row(page, "ci-bot.1")).to_contain_text("Enabled")
 
-    row(page, "ci-bot.1").get_by_role("link", name="Delete").click()
+    credential_row(page, "ci-bot.1").get_by_role("link", name="Delete").click()
     confirm = page.get_by_role("dialog", name="Delete Long-Term Credential")
     expect(confirm).to_contain_text("ci-bot.1")
     screenshot(page, "long-term-delete-confirm")
     confirm.get_by_role("button", name="Delete").click()
-    expect(row(page, "ci-bot.1")).to_have_count(0)
+    expect(credential_row(page, "ci-bot.1")).to_have_count(0)
     expect(
         page.get_by_text("You have no long-term credentials for this registry yet.")
     ).to_be_visible()
@@ -75,8 +69,7 @@ def test_cancel_closes_the_dialog_and_creates_nothing(
     page: Page, owner: User, registry: Registry
 ) -> None:
     open_access_credentials(page, owner)
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     dialog.get_by_label("Credential Name").fill("never")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
@@ -88,8 +81,7 @@ def test_the_same_flow_works_without_javascript(
 ) -> None:
     page = no_js_page
     open_access_credentials(page, owner)
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     dialog.get_by_label("Credential Name").fill("nojs-bot")
     with page.expect_download() as download_info:
         dialog.get_by_role("button", name="OK").click()
@@ -97,16 +89,16 @@ def test_the_same_flow_works_without_javascript(
     assert read_download(download_info.value)[1][0] == "nojs-bot"
 
     page.goto(f"/registries/{registry.public_id}/access-credentials/long-term/")
-    expect(row(page, "nojs-bot")).to_contain_text("Enabled")
-    row(page, "nojs-bot").get_by_role("button", name="Disable").click()
-    expect(row(page, "nojs-bot")).to_contain_text("Disabled")
+    expect(credential_row(page, "nojs-bot")).to_contain_text("Enabled")
+    credential_row(page, "nojs-bot").get_by_role("button", name="Disable").click()
+    expect(credential_row(page, "nojs-bot")).to_contain_text("Disabled")
     expect(page.get_by_role("status")).to_contain_text("is disabled")
 
-    row(page, "nojs-bot").get_by_role("link", name="Delete").click()
+    credential_row(page, "nojs-bot").get_by_role("link", name="Delete").click()
     page.get_by_role("dialog", name="Delete Long-Term Credential").get_by_role(
         "button", name="Delete"
     ).click()
-    expect(row(page, "nojs-bot")).to_have_count(0)
+    expect(credential_row(page, "nojs-bot")).to_have_count(0)
     screenshot(page, "long-term-no-js-after-delete")
     assert LongTermCredential.objects.count() == 0
 

@@ -3,14 +3,13 @@ the Content-Security-Policy, Secure cookies. Any CSP violation fails the page fi
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from credentials.models import Registry, User
-from tests.browser.helpers import screenshot, watch_for_errors
+from tests.browser.helpers import open_create_dialog, read_download, screenshot, watch_for_errors
 from tests.helpers import PASSWORD, SEEN_SECRETS
 from tests.servers import Gunicorn, free_port, gunicorn
 
@@ -60,14 +59,11 @@ def test_the_console_works_in_chromium_under_the_production_csp(
         "link", name="Access Credentials"
     ).click()
 
-    page.get_by_role("link", name="Create Long-Term Credential").click()
-    dialog = page.get_by_role("dialog", name="Create Long-Term Credential")
+    dialog = open_create_dialog(page)
     dialog.get_by_label("Credential Name").fill("prod-bot")
     with page.expect_download() as download_info:
         dialog.get_by_role("button", name="OK").click()
-    with open(download_info.value.path(), encoding="utf-8") as handle:
-        row = list(csv.reader(handle))[1]
-    SEEN_SECRETS.append(row[2])
+    SEEN_SECRETS.append(read_download(download_info.value)[1][2])
     expect(page.get_by_role("row").filter(has_text="prod-bot")).to_contain_text("Enabled")
 
     page.get_by_role("link", name="Temporary Credentials").click()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 
 from tests.helpers import ROOT, manage, run, settings_import
@@ -95,24 +96,53 @@ def test_check_deploy_is_clean_with_the_production_example() -> None:
     assert "System check identified no issues" in result.stdout
 
 
-def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
+def compose_config(directory: Path, **passwords: str) -> str:
+    """`docker-compose config` of the repository's compose file, .env from .env.example with
+    `passwords` (its NAME=value lines replaced); fails on an invalid file."""
     compose = shutil.which("docker-compose")
     if not compose:
         pytest.fail(
             "docker-compose is needed to validate docker-compose.yml (apt-get install docker-compose)"
         )
-    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
-    shutil.copy(ROOT / "Dockerfile", tmp_path)
-    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
-    result = run(compose, "config", "-q", cwd=tmp_path, timeout=60)
+    shutil.copy(ROOT / "docker-compose.yml", directory)
+    shutil.copy(ROOT / "Dockerfile", directory)
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    for name, value in passwords.items():
+        lines = [f"{name}={value}" if line.startswith(f"{name}=") else line for line in lines]
+    (directory / ".env").write_text("\n".join(lines) + "\n")
+    result = run(compose, "config", cwd=directory, timeout=60)
     assert result.returncode == 0, result.stderr
-    services = run(compose, "config", "--services", cwd=tmp_path, timeout=60, check=True)
-    assert sorted(services.stdout.split()) == ["db", "lifecycle", "redis", "web"]
+    return result.stdout
+
+
+def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
+    config = compose_config(tmp_path)
+    services = yaml.safe_load(config)["services"]
+    assert sorted(services) == ["db", "lifecycle", "migrate", "redis", "web"]
     # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
-    config = run(compose, "config", cwd=tmp_path, timeout=60, check=True).stdout
     assert "python manage.py send_credential_reminders" in config
     # Every process's counters in the one Redis; the console serves as the runtime role.
     assert "CACHE_URL: redis://redis:6379/0" in config
     assert "DATABASE_URL: postgres://swrconsole:" in config
     assert "DATABASE_OWNER_URL: postgres://swrconsole_owner:" in config
     assert "redis-cli" in config
+
+
+def test_only_the_one_shot_migrate_service_holds_the_owners_password(tmp_path: Path) -> None:
+    owner, superuser = secrets.token_hex(8), secrets.token_hex(8)
+    config = compose_config(tmp_path, DATABASE_OWNER_PASSWORD=owner, POSTGRES_PASSWORD=superuser)
+    services = yaml.safe_load(config)["services"]
+
+    migrate = services["migrate"]
+    assert f"swrconsole_owner:{owner}@db" in migrate["environment"]["DATABASE_OWNER_URL"]
+    assert migrate["command"] == ["python", "manage.py", "prepare_database", "--wait", "120"]
+    for name in ("web", "lifecycle"):
+        environment = services[name]["environment"]
+        held = " ".join(str(value) for value in environment.values())
+        assert owner not in held, f"{name} holds the owner's password"
+        assert superuser not in held, f"{name} holds the superuser's password"
+        assert environment["DATABASE_OWNER_URL"] == ""
+        assert environment["DATABASE_URL"].startswith("postgres://swrconsole:")
+    # web serves only once migrate has run to success, and does not run it again.
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["web"]["command"] == ["gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"]

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.test import Client
 
 from credentials.models import AccessKey, AuditEvent, Registry, User
@@ -124,6 +125,28 @@ def test_htmx_disable_answers_the_row(owner_client: Client, owner: User) -> None
     ).content.decode()
     assert row.strip().startswith(f'<tr id="access-key-{key.public_id}"')
     assert "Disabled" in row
+
+
+WORDS = {"en": ("Disable", "Enable", "Delete"), "zh-hans": ("禁用", "启用", "删除")}
+
+
+@pytest.mark.parametrize("language", WORDS)
+def test_each_rows_buttons_name_their_key_to_screen_readers(owner: User, language: str) -> None:
+    enabled, _ = new_access_key(owner)
+    disabled, _ = new_access_key(owner)
+    disabled.is_enabled = False
+    disabled.save()
+    client = client_for(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(PAGE).content.decode()
+    disable, enable, delete = WORDS[language]
+    for word, key in [
+        (disable, enabled),
+        (enable, disabled),
+        (delete, enabled),
+        (delete, disabled),
+    ]:
+        assert f'aria-label="{word} {key.access_key_id}"' in page
 
 
 def test_another_users_key_is_a_404(client: Client, owner: User, other_user: User) -> None:

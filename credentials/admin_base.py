@@ -17,7 +17,7 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -193,7 +193,10 @@ class CsvExportMixin(SecretFieldsRefused):
             for row in rows:
                 yield writer.writerow([spreadsheet_safe(cell) for cell in self.export_row(row)])
 
-        name = self.opts.verbose_name_plural.replace(" ", "-")  # type: ignore[attr-defined]
+        # The file's name in English whatever the page's language, like the columns: a Chinese
+        # name would make Django MIME-encode the whole header, which browsers do not decode.
+        with translation.override(None):
+            name = str(self.opts.verbose_name_plural).replace(" ", "-")  # type: ignore[attr-defined]
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'

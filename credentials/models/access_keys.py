@@ -108,19 +108,24 @@ class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
 
 
 class AccessKey(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_keys")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_keys", verbose_name=_("user")
+    )
     # Unique, so its index is the one lookup a signed request makes.
-    access_key_id = models.CharField("access key ID", max_length=ACCESS_KEY_ID_LENGTH, unique=True)
+    access_key_id = models.CharField(
+        _("access key ID"), max_length=ACCESS_KEY_ID_LENGTH, unique=True
+    )
     # Fernet token of the secret key; never shown, logged or exported (see the module doc).
-    secret_ciphertext = models.TextField(editable=False)
-    is_enabled = models.BooleanField("enabled", default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    secret_ciphertext = models.TextField(_("secret ciphertext"), editable=False)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = AccessKeyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "access key"
+        verbose_name = _("access key")
+        verbose_name_plural = _("access keys")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

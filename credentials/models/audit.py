@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import NAME_MAX_LENGTH, Actor
@@ -17,11 +19,12 @@ if TYPE_CHECKING:
     from credentials.models.temporary import TemporaryCredential
 
 
-def _reference(model: type[models.Model]) -> models.ForeignKey:
+def _reference(model: type[models.Model], verbose_name: str | Promise) -> models.ForeignKey:
     """A key to `model` that outlives its row: no database constraint, never a cascade, and no
     index of its own (the composite indexes below lead with what is looked up)."""
     return models.ForeignKey(
         model,
+        verbose_name=verbose_name,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         db_index=False,
@@ -66,27 +69,35 @@ class AuditEvent(models.Model):
         SYSTEM = "system", _("System (scheduled command)")
 
     id = models.BigAutoField(primary_key=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    action = models.CharField(max_length=32, choices=Action.choices)
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.CONSOLE)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.CONSOLE
+    )
     # No single-column indexes on the two keys: nothing looks events up by actor id, and
     # audit_by_registry leads with the registry; every index is paid for on each insert.
-    actor = _reference(User)
-    actor_username = models.CharField("actor", max_length=150, blank=True)
-    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
-    user_agent = models.CharField(max_length=512, blank=True)
-    registry = _reference(Registry)
-    registry_address = models.CharField("registry", max_length=255, blank=True)
-    credential_public_id = models.UUIDField(null=True, blank=True)
-    credential_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
-    credential_username = models.CharField(max_length=150, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    actor = _reference(User, _("actor"))
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    registry = _reference(Registry, _("registry"))
+    registry_address = models.CharField(_("registry"), max_length=255, blank=True)
+    credential_public_id = models.UUIDField(_("credential public id"), null=True, blank=True)
+    credential_name = models.CharField(_("credential name"), max_length=NAME_MAX_LENGTH, blank=True)
+    credential_username = models.CharField(_("credential username"), max_length=150, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
     # The hash chain (credentials/audit_chain.py), filled in by the database on insert.
-    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
-    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    chain_seq = models.BigIntegerField(
+        _("chain seq"), null=True, blank=True, unique=True, editable=False
+    )
+    prev_hash = models.CharField(
+        _("prev hash"), max_length=64, blank=True, default="", editable=False
+    )
+    hash = models.CharField(_("hash"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
         # Every admin filter and exact search has an index that also yields newest-first order.
         indexes = [
@@ -109,7 +120,11 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} by {self.actor_username or 'anonymous'}"
+        # The admin's heading of the event's page: in the page's language.
+        return gettext("%(action)s by %(actor)s") % {
+            "action": self.get_action_display(),
+            "actor": self.actor_username or gettext("anonymous"),
+        }
 
     @classmethod
     def record(cls, action: str, by: Actor, **kwargs: Any) -> AuditEvent:

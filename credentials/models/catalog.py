@@ -8,15 +8,20 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials.regions import region_label
 
 
 class Region(models.Model):
-    name = models.SlugField(max_length=64, unique=True, help_text="For example cn-north-4.")
-    display_name = models.CharField(max_length=100, blank=True)
+    name = models.SlugField(
+        _("name"), max_length=64, unique=True, help_text=_("For example cn-north-4.")
+    )
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -35,23 +40,32 @@ def project_id_for(project_name: str) -> str:
 class Registry(models.Model):
     """A registry instance (an SWR "repository" in the console's wording)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="registries")
-    name = models.CharField(max_length=64)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="registries", verbose_name=_("region")
+    )
+    name = models.CharField(_("name"), max_length=64)
     address = models.CharField(
+        _("address"),
         max_length=255,
         unique=True,
-        help_text="Host (and port) clients log in to, e.g. swr.cn-north-4.myhuaweicloud.com. "
-        "It is also the `service` the registry names in token requests.",
+        help_text=_(
+            "Host (and port) clients log in to, e.g. swr.cn-north-4.myhuaweicloud.com. "
+            "It is also the `service` the registry names in token requests."
+        ),
     )
     project_name = models.CharField(
-        max_length=64, blank=True, help_text="Upstream SWR project; defaults to the region name."
+        _("project name"),
+        max_length=64,
+        blank=True,
+        help_text=_("Upstream SWR project; defaults to the region name."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("registry")
+        verbose_name_plural = _("registries")
         ordering = ["name"]
-        verbose_name_plural = "registries"
         constraints = [
             models.UniqueConstraint(fields=["region", "name"], name="registry_name_per_region")
         ]

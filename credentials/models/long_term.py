@@ -217,22 +217,36 @@ def duplicate_name_message(name: str) -> str:
 
 
 class LongTermCredential(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        gettext_lazy("public id"), default=uuid.uuid4, unique=True, editable=False
+    )
     # Both keys lead a composite index below (credential_tab_order, credential_by_registry).
     owner = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="long_term_credentials", db_index=False
+        User,
+        on_delete=models.CASCADE,
+        related_name="long_term_credentials",
+        db_index=False,
+        verbose_name=gettext_lazy("owner"),
     )
     registry = models.ForeignKey(
-        Registry, on_delete=models.PROTECT, related_name="long_term_credentials", db_index=False
+        Registry,
+        on_delete=models.PROTECT,
+        related_name="long_term_credentials",
+        db_index=False,
+        verbose_name=gettext_lazy("registry"),
     )
-    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    name = models.CharField(gettext_lazy("name"), max_length=NAME_MAX_LENGTH)
     # Unique through Meta.constraints, not unique=True: on PostgreSQL unique=True also builds a
     # varchar_pattern_ops index for LIKE 'prefix%', which no query here makes (every username
     # lookup is exact) and every insert would maintain.
-    username = models.CharField(max_length=96)
-    password_digest = models.CharField(max_length=64, editable=False)
-    is_enabled = models.BooleanField("enabled", default=True)
-    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    username = models.CharField(gettext_lazy("username"), max_length=96)
+    password_digest = models.CharField(
+        gettext_lazy("password digest"), max_length=64, editable=False
+    )
+    is_enabled = models.BooleanField(gettext_lazy("enabled"), default=True)
+    status_changed_at = models.DateTimeField(
+        gettext_lazy("status changed at"), null=True, blank=True, editable=False
+    )
     status_changed_by = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,
@@ -240,23 +254,40 @@ class LongTermCredential(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=gettext_lazy("status changed by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(
+        gettext_lazy("created at"), default=timezone.now, editable=False
+    )
+    last_used_at = models.DateTimeField(
+        gettext_lazy("last used at"), null=True, blank=True, editable=False
+    )
     # Empty: never expires. Chosen at creation; never extended (docs/DECISIONS.md).
-    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        gettext_lazy("expires at"), null=True, blank=True, editable=False
+    )
     # After Reset Password the replaced password's digest, accepted until the moment below.
     # db_default too: rows copied in by name (seed_demo_data's COPY) need not name it.
     previous_password_digest = models.CharField(
-        max_length=64, blank=True, default="", db_default="", editable=False
+        gettext_lazy("previous password digest"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
     )
-    previous_password_until = models.DateTimeField(null=True, blank=True, editable=False)
-    password_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_password_until = models.DateTimeField(
+        gettext_lazy("previous password until"), null=True, blank=True, editable=False
+    )
+    password_reset_at = models.DateTimeField(
+        gettext_lazy("password reset at"), null=True, blank=True, editable=False
+    )
 
     objects = LongTermCredentialQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "long-term credential"
+        verbose_name = gettext_lazy("long-term credential")
+        verbose_name_plural = gettext_lazy("long-term credentials")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["username"], name="long_term_username_unique"),

@@ -18,6 +18,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import digest_password
 from credentials.models.long_term import LongTermCredential
@@ -102,7 +105,9 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         return self.filter(expires_at__lt=before)
 
 
-def _bound_to(credential_model: type[models.Model]) -> models.ForeignKey:
+def _bound_to(
+    credential_model: type[models.Model], verbose_name: str | Promise
+) -> models.ForeignKey:
     """The credential of one kind a token is bound to; deleting it deletes the token. A token
     has exactly one (Meta.constraints): the other kind's is empty."""
     return models.ForeignKey(
@@ -111,6 +116,7 @@ def _bound_to(credential_model: type[models.Model]) -> models.ForeignKey:
         null=True,
         blank=True,
         related_name="refresh_tokens",
+        verbose_name=verbose_name,
     )
 
 
@@ -118,17 +124,18 @@ class RefreshToken(models.Model):
     """A registry refresh token: its digest, what it is bound to, and until when."""
 
     id = models.BigAutoField(primary_key=True)
-    digest = models.CharField(max_length=64, editable=False)
-    long_term = _bound_to(LongTermCredential)
-    temporary = _bound_to(TemporaryCredential)
-    service = models.CharField(max_length=255)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(db_index=True)
+    digest = models.CharField(_("digest"), max_length=64, editable=False)
+    long_term = _bound_to(LongTermCredential, _("long term"))
+    temporary = _bound_to(TemporaryCredential, _("temporary"))
+    service = models.CharField(_("service"), max_length=255)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     objects = RefreshTokenQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "registry refresh token"
+        verbose_name = _("registry refresh token")
+        verbose_name_plural = _("registry refresh tokens")
         constraints = [
             # Unique through a constraint: no LIKE-pattern index (see LongTermCredential).
             models.UniqueConstraint(fields=["digest"], name="refresh_token_digest_unique"),
@@ -140,7 +147,10 @@ class RefreshToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"refresh token for {self.service}, until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+        return gettext("refresh token for %(service)s, until %(until)s") % {
+            "service": self.service,
+            "until": f"{self.expires_at:%Y-%m-%d %H:%M} UTC",
+        }
 
 
 # The refresh grant's one query (see RefreshTokenQuerySet.verify): table names from model

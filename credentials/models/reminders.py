@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials.models.long_term import LongTermCredential
 
@@ -21,14 +22,17 @@ class CredentialReminder(models.Model):
         on_delete=models.CASCADE,
         related_name="reminders",
         db_index=False,  # the unique constraint's index leads with it
+        verbose_name=_("credential"),
     )
     # "14d", "7d", "1d" (days before; see EXPIRY_REMINDER_DAYS) or "expired".
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(_("kind"), max_length=16)
     # The expiry the reminder announced.
-    expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("credential reminder")
+        verbose_name_plural = _("credential reminders")
         constraints = [
             models.UniqueConstraint(fields=["credential", "kind"], name="one_reminder_per_kind")
         ]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
@@ -61,19 +62,25 @@ class TemporaryCredential(models.Model):
     It is valid for every registry of its upstream project, as SWR's are for a region.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_credentials")
-    project_name = models.CharField(max_length=64)
-    username = models.CharField(max_length=96)  # unique: see LongTermCredential.username
-    password_digest = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(db_index=True)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="temporary_credentials",
+        verbose_name=_("user"),
+    )
+    project_name = models.CharField(_("project name"), max_length=64)
+    # Unique: see LongTermCredential.username.
+    username = models.CharField(_("username"), max_length=96)
+    password_digest = models.CharField(_("password digest"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     objects = TemporaryCredentialQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "temporary credential (built-in)"
-        verbose_name_plural = "temporary credentials (built-in)"
+        verbose_name = _("temporary credential (built-in)")
+        verbose_name_plural = _("temporary credentials (built-in)")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["username"], name="temporary_username_unique"),

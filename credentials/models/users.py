@@ -15,6 +15,7 @@ from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from credentials.upstream import TEMPORARY_VALIDITY
 
@@ -79,17 +80,22 @@ class ConsoleUserManager(UserManager["User"]):
 
 class User(AbstractUser):
     is_federated = models.BooleanField(
-        "federated",
+        _("federated"),
         default=False,
-        help_text="Federated users sign in through an identity provider and cannot "
-        "create or use long-term credentials.",
+        help_text=_(
+            "Federated users sign in through an identity provider and cannot "
+            "create or use long-term credentials."
+        ),
     )
+    # The help texts below are notes for developers: these fields are never shown in a form.
     session_generation = models.PositiveIntegerField(
+        _("session generation"),
         default=0,
         editable=False,
         help_text="Signed into every session: raising it ends all of the user's sessions.",
     )
     credentials_version = models.PositiveBigIntegerField(
+        _("credentials version"),
         default=0,
         editable=False,
         help_text="Raised with every change to the user's long-term credentials (their "
@@ -99,12 +105,14 @@ class User(AbstractUser):
     # expires, enters the banner's week, its old password's overlap ends). The next such
     # moment is kept here, so a page is re-rendered then without a query on every request.
     credentials_deadline = models.DateTimeField(
+        _("credentials deadline"),
         null=True,
         editable=False,
         help_text="The next moment the user's credentials change with time alone; empty when "
         "it is to be worked out again.",
     )
     credentials_expiring_soon = models.BooleanField(
+        _("credentials expiring soon"),
         default=False,
         db_default=False,
         editable=False,
@@ -112,6 +120,7 @@ class User(AbstractUser):
         "week; true until credentials_deadline.",
     )
     language = models.CharField(
+        _("language"),
         max_length=16,
         blank=True,
         default="",

@@ -26,6 +26,7 @@ from credentials.models.base import digest_password
 from credentials.models.long_term import LongTermCredential
 from credentials.models.temporary import TemporaryCredential
 from credentials.models.users import User
+from credentials.timestamps import shown
 
 # What the token service records as the reason of a refused refresh token (audited).
 UNKNOWN = "unknown, expired or revoked refresh token"
@@ -149,7 +150,7 @@ class RefreshToken(models.Model):
     def __str__(self) -> str:
         return gettext("refresh token for %(service)s, until %(until)s") % {
             "service": self.service,
-            "until": f"{self.expires_at:%Y-%m-%d %H:%M} UTC",
+            "until": shown(self.expires_at),
         }
 
 

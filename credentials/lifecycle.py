@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from credentials import notifications
 from credentials.models import Actor, AuditEvent, CredentialReminder, LongTermCredential, User
+from credentials.models.sql import fetch_all
 
 logger = logging.getLogger(__name__)
 
@@ -102,18 +103,15 @@ def _record(credentials: list[LongTermCredential], kind: str, now: datetime) -> 
     """Insert one reminder row per credential; the ids whose row this call inserted (a row
     already there, or inserted by a concurrent sender, is skipped)."""
     table = connection.ops.quote_name(CredentialReminder._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
     values = ", ".join(["(%s, %s, %s, %s)"] * len(credentials))
     params: list[object] = []
     for credential in credentials:
-        params += [credential.pk, kind, adapt(credential.expires_at), adapt(now)]
+        params += [credential.pk, kind, credential.expires_at, now]
     sql = (
         f"INSERT INTO {table} (credential_id, kind, expires_at, sent_at) "  # noqa: S608
         f"VALUES {values} ON CONFLICT (credential_id, kind) DO NOTHING RETURNING credential_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return {row[0] for row in fetch_all(sql, params)}
 
 
 def _days_left(window: Window, credential: LongTermCredential, now: datetime) -> int | None:

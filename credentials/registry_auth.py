@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -38,6 +38,7 @@ from credentials.models import (
     User,
     password_matches,
 )
+from credentials.models.sql import fetch_one
 from credentials.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -167,9 +168,9 @@ def verify(username: str, password: str) -> Principal | None:
     reset's overlap, for a password that is not the current one).
     """
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP, [now, now - LAST_USED_PRECISION, now, username, username, now])
-        row = cursor.fetchone()
+    row = fetch_one(
+        _LOOKUP, [now, now - LAST_USED_PRECISION, now, username, username, now], times=[9]
+    )
     digest = row[2] if row is not None else _NO_DIGEST
     matches = password_matches(password, digest)
     previous = row[7] if row is not None else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import digest_password
 from credentials.models.long_term import LongTermCredential
+from credentials.models.sql import fetch_one
 from credentials.models.temporary import TemporaryCredential
 from credentials.models.users import User
 from credentials.timestamps import shown
@@ -79,9 +80,7 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         is refused.
         """
         now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(_LOOKUP, [now, now, now, used_since, now, digest_password(token)])
-            found = cursor.fetchone()
+        found = fetch_one(_LOOKUP, [now, now, now, used_since, now, digest_password(token)])
         if found is None:
             return RefreshCheck(refusal=UNKNOWN)
         (pk, unexpired, bound_service, long_term_id, lt_username, owner_id, lt_usable,

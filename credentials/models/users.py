@@ -3,7 +3,6 @@ credentials_version that keys their long-term tab's cached page."""
 
 from __future__ import annotations
 
-import functools
 import hmac
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,21 +10,14 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core import signing
-from django.db import connection, models
+from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from credentials.models.sql import instance_by_pk
 from credentials.upstream import TEMPORARY_VALIDITY
-
-
-@functools.cache
-def _user_by_pk_sql(model: type[User]) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 - names from the model
 
 
 class ConsoleUserManager(UserManager["User"]):
@@ -33,11 +25,7 @@ class ConsoleUserManager(UserManager["User"]):
 
     def by_pk(self, pk: int) -> User | None:
         """The user with this id, through a query compiled once (see auth.SignedInUserLookup)."""
-        columns = [field.column for field in self.model._meta.concrete_fields]
-        with connection.cursor() as cursor:
-            cursor.execute(_user_by_pk_sql(self.model), [pk])
-            row = cursor.fetchone()
-        return self.model.from_db(self.db, columns, row) if row else None
+        return instance_by_pk(self.model, pk)
 
     def issue_iam_token(self, user: User, project: str) -> tuple[str, datetime]:
         """A token for the built-in IAM API, valid 24 hours, bound to the user's password.

@@ -1,4 +1,5 @@
-# The two commands: `make run` (console on http://127.0.0.1:8000, SQLite, built-in upstream)
+# The two commands: `make run` (console on http://HOST:PORT, by default 127.0.0.1:8000; SQLite,
+# built-in upstream, a local registry at 127.0.0.1:5000)
 # and `make test` (the whole suite on a throwaway PostgreSQL). See README.md.
 PYTHON ?= python3
 VENV := .venv
@@ -21,12 +22,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 # Local settings for `make run`, made once so keys (and so credentials) survive restarts.
+# The default registry is a local one (docs/REGISTRY.md starts it), not Huawei's, where these
+# credentials cannot work; the setting's own default stays Huawei's, for production.
 .env:
-	@printf 'DEBUG=true\nSECRET_KEY=%s\nCREDENTIAL_HASH_KEY=%s\nACCESS_KEY_ENCRYPTION_KEYS=%s\n' \
+	@printf 'DEBUG=true\nSWR_DEFAULT_REGISTRY_ADDRESS=127.0.0.1:5000\nSECRET_KEY=%s\nCREDENTIAL_HASH_KEY=%s\nACCESS_KEY_ENCRYPTION_KEYS=%s\n' \
 	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  "$$($(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')" > .env
-	@echo "Wrote .env with fresh keys (DEBUG=true, SQLite under var/)."
+	@echo "Wrote .env with fresh keys (DEBUG=true, SQLite under var/, registry 127.0.0.1:5000)."
 
 # The translation catalogs, compiled in pure Python (no gettext needed): locale/*/LC_MESSAGES/*.mo
 # are build artefacts, made again whenever their .po changed.
@@ -43,6 +46,7 @@ run: $(VENV)/.runtime .env catalogs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py create_registry_token_keys
+	$(BIN)/python manage.py registry_setup --console-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev catalogs

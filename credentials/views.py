@@ -37,6 +37,7 @@ from credentials.models import (
     LongTermCredential,
     Registry,
 )
+from credentials.registry_setup import TokenAuth
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def registry_overview(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = _get_registry(registry_id)
     _remember_region(request, registry)
-    context = {"registry": registry, "section": "overview"}
+    context: dict[str, Any] = {"registry": registry, "section": "overview"}
+    if request.user.is_staff or request.user.is_superuser:
+        # How to point the registry at this console, at the address the administrator uses.
+        context["token_auth"] = TokenAuth.for_registry(registry, request.build_absolute_uri("/"))
     return render(request, "credentials/registry_overview.html", context)
 
 

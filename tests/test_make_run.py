@@ -347,3 +347,13 @@ def test_make_run_writes_a_local_registry_into_its_env_file(make_run: MakeRun) -
     settings = (make_run.directory / ".env").read_text().splitlines()
     assert f"SWR_DEFAULT_REGISTRY_ADDRESS={LOCAL_REGISTRY}" in settings
     assert "DEBUG=true" in settings
+
+
+def test_the_readme_says_how_to_choose_the_port_and_host_of_make_run() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert (
+        "`PORT` and `HOST` choose where `make run` listens (defaults `8000` and `127.0.0.1`)"
+        in (" ".join(readme.split()))
+    )
+    assert "make run PORT=8080 " in readme
+    assert "make run HOST=0.0.0.0 PORT=8080 " in readme

@@ -56,17 +56,51 @@ EVENT_COLUMNS = (
 
 
 class Command(BaseCommand):
-    help = "Seed users, long-term credentials and audit events for benchmarks."
+    help = (
+        "Fill the database with realistic volume for benchmarks and manual checks: users, "
+        "long-term credentials in the default registry (bootstrapped if missing) and audit "
+        "events spread over the past year. No seeded user can sign in and no seeded "
+        "credential can log in (random digests). Run it again to add as many more."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--users", type=int, default=1000)
-        parser.add_argument("--credentials", type=int, default=100_000)
-        parser.add_argument("--events", type=int, default=1_000_000)
         parser.add_argument(
-            "--bench-user", default="bench", help="A user who gets --bench-credentials of them."
+            "--users",
+            type=int,
+            default=1000,
+            help="Users to create, the bench user included (default: %(default)s).",
         )
-        parser.add_argument("--bench-credentials", type=int, default=1000)
-        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--credentials",
+            type=int,
+            default=100_000,
+            help="Long-term credentials to create, the bench user's included; the others "
+            "go to random users (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--events",
+            type=int,
+            default=1_000_000,
+            help="Audit events to create, by random users (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--bench-user",
+            default="bench",
+            help="The user who owns the first --bench-credentials credentials, for "
+            "benchmarking one big list (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--bench-credentials",
+            type=int,
+            default=1000,
+            help="How many of --credentials the bench user owns (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=2026,
+            help="Seed of the random choices, for repeatable data (default: %(default)s).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.random = random.Random(options["seed"])  # noqa: S311 - synthetic data, not secrets

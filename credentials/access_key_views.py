@@ -17,8 +17,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from credentials import login_formats
+from credentials.downloads import CsvLink, csv_response, no_store
 from credentials.models import AccessKey, Actor, ConsoleError
 from credentials.models.access_keys import FEDERATED_ACCESS_KEY_MESSAGE
+from credentials.views import announce
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,13 @@ def my_credentials(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def access_keys(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        # The create form posts here without JavaScript: the browser ends on the list, the
+        # new key's file in a link (docs/DECISIONS.md).
+        return _create(request)
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{TEMPLATE}#key-table", _context(request))
     return render(request, TEMPLATE, _context(request))
@@ -66,6 +72,12 @@ def create_access_key(request: HttpRequest) -> HttpResponse:
         if request.htmx:
             return render(request, f"{TEMPLATE}#create-dialog", {})
         return render(request, TEMPLATE, _context(request, dialog="create"))
+    return _create(request)
+
+
+def _create(request: HttpRequest) -> HttpResponse:
+    if request.user.is_federated:
+        return _create_refused(request, str(FEDERATED_ACCESS_KEY_MESSAGE), status=403)
     try:
         key, secret_key = AccessKey.objects.create_for(
             user=request.user, by=Actor.from_request(request)
@@ -74,10 +86,19 @@ def create_access_key(request: HttpRequest) -> HttpResponse:
         return _create_refused(request, str(exc), status=422)
     logger.info("access key created: %s", key.public_id)
     csv_text = login_formats.access_key_csv(request.user.get_username(), key, secret_key)
-    response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="credentials.csv"'
-    response["Cache-Control"] = "no-store"
-    return trigger_client_event(response, ACCESS_KEYS_CHANGED)
+    if not request.htmx and request.resolver_match.url_name == "access_keys":
+        text = _(
+            "Access key %(key)s is created. Download credentials.csv now: it holds the secret "
+            "access key, which is not shown again."
+        ) % {"key": key.access_key_id}
+        link = CsvLink(text=text, filename="credentials.csv", csv=csv_text)
+        return no_store(render(request, TEMPLATE, _context(request, download=link)))
+    response = csv_response(csv_text, "credentials.csv")
+    created = _(
+        "Access key %(key)s is created. Its secret access key is in the file credentials.csv "
+        "that has just downloaded: keep it safe, it is not shown again."
+    ) % {"key": key.access_key_id}
+    return trigger_client_event(announce(response, created), ACCESS_KEYS_CHANGED)
 
 
 def _create_refused(request: HttpRequest, refusal: str, *, status: int) -> HttpResponse:
@@ -90,25 +111,35 @@ def _create_refused(request: HttpRequest, refusal: str, *, status: int) -> HttpR
 
 def _after_change(request: HttpRequest, key: AccessKey, message: str) -> HttpResponse:
     if request.htmx:
-        return render(request, f"{TEMPLATE}#key-row", {"key": key})
+        # The row's new state; the dialog that asked (Disable) closes.
+        return announce(render(request, f"{TEMPLATE}#row-changed", {"key": key}), message)
     messages.success(request, message)
     return redirect("access_keys")
 
 
 @login_required
 @require_POST
-def set_access_key_status(
-    request: HttpRequest, key_id: uuid.UUID, *, enabled: bool
-) -> HttpResponse:
-    """Enable or disable (`enabled`, fixed by the URL, as for long-term credentials)."""
+def enable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     key = _get_key_for_user(request, key_id)
-    if enabled:
-        key.enable(by=Actor.from_request(request))
-        message = _("Access key %(key)s is enabled.")
-    else:
-        key.disable(by=Actor.from_request(request))
-        message = _("Access key %(key)s is disabled.")
-    return _after_change(request, key, message % {"key": key.access_key_id})
+    key.enable(by=Actor.from_request(request))
+    return _after_change(
+        request, key, _("Access key %(key)s is enabled.") % {"key": key.access_key_id}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def disable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
+    """GET asks first (its dialog); POST disables."""
+    key = _get_key_for_user(request, key_id)
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{TEMPLATE}#disable-dialog", {"key": key})
+        return render(request, TEMPLATE, _context(request, dialog="disable", key=key))
+    key.disable(by=Actor.from_request(request))
+    message = _("Access key %(key)s is disabled.") % {"key": key.access_key_id}
+    return _after_change(request, key, message)
 
 
 @login_required
@@ -121,7 +152,8 @@ def delete_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
             return render(request, f"{TEMPLATE}#delete-dialog", {"key": key})
         return render(request, TEMPLATE, _context(request, dialog="delete", key=key))
     key.delete_by(by=Actor.from_request(request))
+    deleted = _("Access key %(key)s is deleted.") % {"key": key.access_key_id}
     if request.htmx:
-        return trigger_client_event(HttpResponse(""), ACCESS_KEYS_CHANGED)
-    messages.success(request, _("Access key %(key)s is deleted.") % {"key": key.access_key_id})
+        return trigger_client_event(announce(HttpResponse(""), deleted), ACCESS_KEYS_CHANGED)
+    messages.success(request, deleted)
     return redirect("access_keys")

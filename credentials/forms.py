@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models import DEFAULT_EXPIRY, NAME_MAX_LENGTH
@@ -48,14 +48,21 @@ def validate_credential_name(value: str) -> None:
 
 
 def _what_is_not_allowed(value: str) -> str:
-    if any(char.isupper() for char in value):
-        return gettext("The name contains uppercase letters.")
-    if any(char.isspace() for char in value):
-        return gettext("The name contains spaces.")
-    others = dict.fromkeys(char for char in value if not re.fullmatch(r"[a-z0-9._-]", char))
+    """Every character the rule refuses, each once: capitals, then spaces, then the others,
+    each group in the order they first appear ("Bad Name!": “B”, “N”, a space, “!”)."""
+    refused = dict.fromkeys(char for char in value if not re.fullmatch(r"[a-z0-9._-]", char))
+    refused = sorted(refused, key=lambda char: 0 if char.isupper() else 1 if char == " " else 2)
     return gettext("The name contains %(characters)s.") % {
-        "characters": gettext(", ").join(f"“{char}”" for char in others)
+        "characters": gettext(", ").join(_shown(char) for char in refused)
     }
+
+
+def _shown(char: str) -> str:
+    if char == " ":
+        return gettext("a space")
+    if not char.isprintable():  # a tab, a line break, a no-break space…
+        return f"U+{ord(char):04X}"
+    return f"“{char}”"
 
 
 class CreateLongTermCredentialForm(forms.Form):
@@ -90,7 +97,7 @@ class CreateLongTermCredentialForm(forms.Form):
         days = [day for day in VALIDITY_DAYS if not self.max_days or day <= self.max_days]
         if self.max_days and self.max_days not in days:
             days.append(self.max_days)
-        choices = [] if self.max_days else [("never", _("Never"))]
+        choices = [] if self.max_days else [("never", pgettext_lazy("expiry", "Never"))]
         choices += [(str(day), _days(day)) for day in days]
         choices.append(("date", _("On a date")))
         validity = self.fields["validity"]

@@ -1,16 +1,21 @@
-"""The frame around the console: sign-in (throttled), the language switch, the health check,
-the benchmarks' baseline and the favicon redirect."""
+"""The frame around the console: sign-in (throttled), the change-password page, the language
+switch, the health check, the benchmarks' baseline and the favicon redirect."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.utils.translation import get_language, gettext_lazy
+from django.urls import Resolver404, resolve, reverse_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -56,14 +61,82 @@ class ConsoleLoginView(auth_views.LoginView):
         return response
 
 
+class ConsolePasswordChangeView(auth_views.PasswordChangeView):
+    """Django's change-password page for an account with a password of its own here; the
+    session that changed it stays signed in (Django's update_session_auth_hash), every other
+    one ends. Audited."""
+
+    success_url = reverse_lazy("password_change_done")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not can_change_password(user):
+            context = {"no_local_password": True}
+            return self.response_class(request, self.template_name, context, status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    @transaction.atomic
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        AuditEvent.record(
+            AuditEvent.Action.PASSWORD_CHANGED,
+            Actor.from_request(self.request),
+            path=self.request.path,
+        )
+        messages.success(self.request, gettext("Your password is changed."))
+        return response
+
+
+def can_change_password(user: Any) -> bool:
+    """A user signed in with a password of their own here; not one from single sign-on."""
+    return user.has_usable_password() and not user.is_federated
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch (a cookie); a signed-in user's choice is also the language of
-    their e-mails."""
+    their e-mails. It returns to a page: `next` if that answers GET, else the page that owns it
+    (a result page's POST-only URL: its tab), else home."""
     response = i18n.set_language(request)
     if request.user.is_authenticated:
         request.user.remember_language(request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, ""))
+    location = response.get("Location", "")
+    if location.startswith("/") and not location.startswith("//"):
+        response["Location"] = page_for(location)
     return response
+
+
+def page_for(url: str) -> str:
+    """`url` (a local path) if its view answers GET; else the nearest path above it whose view
+    does, without the query; else home."""
+    path = urlsplit(url).path
+    candidate = path
+    while candidate not in ("", "/"):
+        try:
+            view = resolve(candidate).func
+        except Resolver404:
+            view = None
+        if view is not None and _answers_get(view):
+            return url if candidate == path else candidate
+        candidate = candidate.rstrip("/").rpartition("/")[0] + "/"
+    return "/"
+
+
+def _answers_get(view: Callable[..., Any]) -> bool:
+    """What the view's require_http_methods (or a class-based view's methods) allow."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return "get" in view_class.http_method_names and hasattr(view_class, "get")
+    layer: Any = view
+    while layer is not None:
+        try:
+            allowed = inspect.getclosurevars(layer).nonlocals.get("request_method_list")
+        except TypeError:  # not a Python function (a partial, a builtin)
+            return True
+        if allowed is not None:
+            return "GET" in allowed
+        layer = getattr(layer, "__wrapped__", None)
+    return True
 
 
 @require_GET

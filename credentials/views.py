@@ -16,19 +16,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
-from django_ratelimit.core import is_ratelimited
 
-from credentials import catalog, login_formats, page_cache, temporary_logins, upstream
+from credentials import catalog, login_formats, page_cache
 from credentials.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.credential_list import ListQuery
-from credentials.forms import CreateLongTermCredentialForm, GenerateTemporaryCredentialForm
-from credentials.issuance_log import Issued, issued_recently
+from credentials.downloads import CsvLink, csv_response, no_store
+from credentials.forms import CreateLongTermCredentialForm
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
@@ -187,10 +185,14 @@ def _tab_url(registry: Registry, request: HttpRequest | None = None) -> str:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = _get_registry(registry_id)
+    if request.method == "POST":
+        # The create and reset forms post here without JavaScript, so the browser ends on the
+        # list (docs/DECISIONS.md); with htmx they post to their own URLs.
+        return _act_for_page(request, registry)
     partial = bool(request.htmx and not request.htmx.boosted)
     if not partial:
         _remember_region(request, registry)
@@ -218,6 +220,25 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
     if request.method == "GET":
         return _dialog(request, registry, "create", form=CreateLongTermCredentialForm())
 
+    return _create(request, registry)
+
+
+def _act_for_page(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
+    """A no-JavaScript create or reset: the tab answers, the new password in a link."""
+    reset = request.POST.get("reset")
+    if reset is None:
+        if request.user.is_federated:
+            return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
+        return _create(request, registry)
+    credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
+    try:
+        credential = credentials.get(public_id=uuid.UUID(reset))
+    except (ValueError, LongTermCredential.DoesNotExist) as exc:
+        raise Http404("No such credential.") from exc
+    return _reset(request, registry, credential)
+
+
+def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
     form = CreateLongTermCredentialForm(request.POST)
     if not form.is_valid():
         return _create_refused(request, registry, form=form)
@@ -233,12 +254,32 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
         form.add_error("validity" if isinstance(exc, ExpiryRefused) else "name", str(exc))
         return _create_refused(request, registry, form=form)
     logger.info("long-term credential created: %s", credential.public_id)
+    file = f"{credential.name}.csv"
+    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
+        text = _(
+            "Credential “%(name)s” is created. Download %(file)s now: it holds the password, "
+            "which is not shown again."
+        ) % {"name": credential.name, "file": file}
+        return _page_with_csv(request, registry, credential, password, text)
     response = _credential_csv_response(credential, password)
     created = _(
         "Credential “%(name)s” is created. Its password is in the file %(file)s that has "
         "just downloaded: keep it safe, it is not shown again."
-    ) % {"name": credential.name, "file": f"{credential.name}.csv"}
+    ) % {"name": credential.name, "file": file}
     return trigger_client_event(announce(response, created), CREDENTIALS_CHANGED)
+
+
+def _page_with_csv(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    credential: LongTermCredential,
+    password: str,
+    text: str,
+) -> HttpResponse:
+    """The tab, its message region holding the one link to the new password's CSV."""
+    csv = login_formats.long_term_csv(credential, password)
+    link = CsvLink(text=text, filename=f"{credential.name}.csv", csv=csv)
+    return no_store(_render_long_term(request, registry, download=link))
 
 
 def _create_refused(
@@ -259,23 +300,35 @@ def _create_refused(
 
 
 def _credential_csv_response(credential: LongTermCredential, password: str) -> HttpResponse:
-    """The one and only place the password leaves the server."""
-    response = HttpResponse(
-        login_formats.long_term_csv(credential, password), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{credential.name}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    """The password's CSV as the download itself (htmx, and clients that post here)."""
+    csv = login_formats.long_term_csv(credential, password)
+    return csv_response(csv, f"{credential.name}.csv")
 
 
 @login_required
 @require_POST
 @_own_credential
-def set_long_term_status(
+def enable_long_term(
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
+) -> HttpResponse:
+    return _set_status(request, registry, credential, enabled=True)
+
+
+@_confirmed_action
+def disable_long_term(
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
+) -> HttpResponse:
+    if request.method == "GET":
+        list_query = ListQuery.from_params(request.GET)
+        return _dialog(request, registry, "disable", credential=credential, list=list_query)
+    return _set_status(request, registry, credential, enabled=False)
+
+
+def _set_status(
     request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential, *, enabled: bool
 ) -> HttpResponse:
-    """Enable or disable (`enabled`, fixed by the URL): htmx gets the updated row. An expired
-    credential cannot be enabled: the row (409) or the tab says why."""
+    """Enable or disable: htmx gets the updated row (and the dialog that asked, closed). An
+    expired credential cannot be enabled: the row (409) or the tab says why."""
     change = credential.enable if enabled else credential.disable
     refused = False
     try:
@@ -296,7 +349,7 @@ def set_long_term_status(
             "list": ListQuery.from_params(request.POST),
         }
         status = 409 if refused else 200
-        response = render(request, f"{ACCESS_TEMPLATE}#credential-row", context, status=status)
+        response = render(request, f"{ACCESS_TEMPLATE}#row-changed", context, status=status)
         return announce(response, message, "error" if refused else "success")
     (messages.error if refused else messages.success)(request, message)
     return redirect(_tab_url(registry, request))
@@ -324,16 +377,40 @@ def reset_long_term(
     request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
 ) -> HttpResponse:
     """Reset Password: GET asks for confirmation, POST answers with the new password's CSV."""
-    refusal = ""
     if request.method == "POST":
-        try:
-            password = credential.reset_password(by=Actor.from_request(request))
-        except ConsoleError as exc:  # expired
-            refusal = str(exc)
-        else:
-            logger.info("long-term credential password reset: %s", credential.public_id)
-            response = _credential_csv_response(credential, password)
-            return trigger_client_event(response, CREDENTIALS_CHANGED)
+        return _reset(request, registry, credential)
+    return _reset_dialog(request, registry, credential)
+
+
+def _reset(
+    request: HtmxHttpRequest, registry: Registry, credential: LongTermCredential
+) -> HttpResponse:
+    try:
+        password = credential.reset_password(by=Actor.from_request(request))
+    except ConsoleError as exc:  # expired
+        return _reset_dialog(request, registry, credential, refusal=str(exc))
+    logger.info("long-term credential password reset: %s", credential.public_id)
+    file = f"{credential.name}.csv"
+    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
+        text = _(
+            "Credential “%(name)s” has a new password. Download %(file)s now: it holds the "
+            "password, which is not shown again."
+        ) % {"name": credential.name, "file": file}
+        return _page_with_csv(request, registry, credential, password, text)
+    response = _credential_csv_response(credential, password)
+    done = _(
+        "Credential “%(name)s” has a new password. It is in the file %(file)s that has just "
+        "downloaded: keep it safe, it is not shown again."
+    ) % {"name": credential.name, "file": file}
+    return trigger_client_event(announce(response, done), CREDENTIALS_CHANGED)
+
+
+def _reset_dialog(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    credential: LongTermCredential,
+    refusal: str = "",
+) -> HttpResponse:
     return _dialog(
         request,
         registry,
@@ -343,83 +420,3 @@ def reset_long_term(
         refusal=refusal,
         grace_hours=settings.ROTATION_GRACE_HOURS,
     )
-
-
-# --- Temporary Credentials tab --------------------------------------------------------
-
-
-def _temporary_context(
-    request: HttpRequest, registry: Registry, *, log: bool = True, **extra: Any
-) -> dict[str, Any]:
-    """The temporary tab's context; `log=False` leaves out the log (and its query)."""
-    return {
-        "registry": registry,
-        "issued": issued_recently(request.user, registry) if log else [],
-        "section": "access-credentials",
-        "tab": "temporary",
-        "form": extra.pop("form", None) or GenerateTemporaryCredentialForm(),
-        "per_minute": settings.TEMPORARY_CREDENTIALS_PER_MINUTE,
-    } | extra
-
-
-@login_required
-@require_GET
-@vary_on_headers("HX-Request")
-def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    _remember_region(request, registry)
-    context = _temporary_context(request, registry)
-    if request.htmx and not request.htmx.boosted:
-        return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
-    return render(request, ACCESS_TEMPLATE, context)
-
-
-@login_required
-@require_POST
-def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    form = GenerateTemporaryCredentialForm(request.POST)
-    if not form.is_valid():
-        return _temporary_result(request, registry, form=form, status=422)
-    if is_ratelimited(
-        request,
-        group="temporary-credentials",
-        key="user",
-        rate=f"{settings.TEMPORARY_CREDENTIALS_PER_MINUTE}/m",
-        increment=True,
-    ):
-        error = _(
-            "You can generate at most %(limit)d temporary credentials a minute. "
-            "Wait a moment and try again."
-        ) % {"limit": settings.TEMPORARY_CREDENTIALS_PER_MINUTE}
-        return _temporary_result(request, registry, form=form, error=error, status=429)
-
-    kind = form.cleaned_data["kind"]
-    try:
-        login = temporary_logins.issue(registry=registry, by=Actor.from_request(request), kind=kind)
-    except upstream.UpstreamError as exc:
-        logger.warning("temporary credential not issued: %s", exc)
-        error = temporary_logins.user_message(exc)
-        return _temporary_result(request, registry, form=form, error=error, status=502)
-    logger.info("temporary credential issued: %s (%s)", login.username, kind)
-    response = _temporary_result(request, registry, form=form, login=login, kind=kind)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _temporary_result(
-    request: HtmxHttpRequest, registry: Registry, *, status: int = 200, **extra: Any
-) -> HttpResponse:
-    login: upstream.TemporaryLogin | None = extra.get("login")
-    if login:
-        extra["command"] = login.helm_command if extra["kind"] == "chart" else login.docker_command
-        extra["secret_manifest"] = login.kubernetes_secret(f"swr-{slugify(registry.name)}-login")
-    if request.htmx:
-        # The log below the result gains the new credential's row, swapped in out of band.
-        if login:
-            extra["log_entry"] = Issued.of(login, extra["kind"])
-        context = _temporary_context(request, registry, log=False, **extra)
-        return render(request, f"{ACCESS_TEMPLATE}#temporary-result", context, status=status)
-    context = _temporary_context(request, registry, **extra)
-    _remember_region(request, registry)
-    return render(request, ACCESS_TEMPLATE, context, status=status)

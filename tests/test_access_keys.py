@@ -71,7 +71,9 @@ def test_htmx_create_answers_the_csv_and_refreshes_the_list(owner_client: Client
     assert "data-csv-bom" in dialog
     response = owner_client.post(CREATE, headers={"HX-Request": "true"})
     created_csv(response)
-    assert json.loads(response["HX-Trigger"]) == {"accessKeysChanged": {}}
+    events = json.loads(response["HX-Trigger"])
+    assert events["accessKeysChanged"] == {}
+    assert set(events) == {"accessKeysChanged", "consoleMessage"}  # and it says so
 
 
 def test_a_user_has_at_most_the_configured_number_of_keys(owner_client: Client, settings) -> None:
@@ -160,7 +162,31 @@ def test_another_users_key_is_a_404(client: Client, owner: User, other_user: Use
 
 def test_a_get_on_a_post_only_url_is_a_405(owner_client: Client, owner: User) -> None:
     key, _ = new_access_key(owner)
-    assert owner_client.get(f"{PAGE}{key.public_id}/disable/").status_code == 405
+    assert owner_client.get(f"{PAGE}{key.public_id}/enable/").status_code == 405
+
+
+def test_disable_asks_first_and_changes_nothing_until_confirmed(
+    owner_client: Client, owner: User
+) -> None:
+    key, _ = new_access_key(owner)
+    url = f"{PAGE}{key.public_id}/disable/"
+    page = owner_client.get(PAGE).content.decode()
+    assert f'<form method="get" action="{url}" hx-get="{url}" hx-target="#dialog-slot">' in page
+    html = owner_client.get(url).content.decode()  # without JavaScript: the page, dialog open
+    assert '<dialog id="disable-access-key-dialog"' in html
+    assert " open>" in html
+    assert f"Disable access key <code>{key.access_key_id}</code>?" in html
+    assert f'<form method="post" action="{url}"' in html
+    fragment = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.strip().startswith('<dialog id="disable-access-key-dialog"')
+    key.refresh_from_db()
+    assert key.is_enabled is True
+    assert not AuditEvent.objects.filter(action="access_key.disabled").exists()
+
+    confirmed = owner_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>' in confirmed
+    key.refresh_from_db()
+    assert key.is_enabled is False
 
 
 def test_rotating_the_encryption_key_keeps_existing_keys_working(owner: User, settings) -> None:

@@ -64,3 +64,10 @@ def test_bootstrap_creates_no_administrator_when_users_exist() -> None:
     output = run_bootstrap()
     assert User.objects.count() == 1
     assert "password" not in output
+
+
+@pytest.mark.django_db
+def test_bootstrap_names_the_page_where_the_password_is_changed() -> None:
+    output = run_bootstrap()
+    assert "Sign in and change it at /accounts/password_change/" in output
+    assert Client().get("/accounts/password_change/").status_code == 302  # a real page: sign in

@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -105,14 +106,15 @@ def test_no_page_shows_the_password_again(owner_client: Client, registry: Regist
     [
         ("", "Enter a name"),
         ("a" * 65, "at most 64 characters"),
-        ("CI-Bot", "The name contains uppercase letters."),
+        ("CI-Bot", "The name contains “C”, “I”, “B”."),
         ("-ci", "start and end with a lowercase letter or digit"),
         ("ci-", "start and end with a lowercase letter or digit"),
         (".ci", "start and end with a lowercase letter or digit"),
         ("ci..bot", "cannot follow one another"),
         ("ci-_bot", "cannot follow one another"),
-        ("ci bot", "The name contains spaces."),
-        (" ci", "lowercase letters"),
+        ("ci bot", "The name contains a space."),
+        (" ci", "The name contains a space."),
+        ("ci\tbot", "The name contains U+0009."),
         ("café", "The name contains “é”."),
         ("<script>x</script>", "lowercase letters"),
         ("ci/bot", "The name contains “/”."),
@@ -129,6 +131,23 @@ def test_it_refuses_an_invalid_name_saying_which_rule_failed(
     assert "<script>x" not in page
     assert LongTermCredential.objects.count() == 0
     assert not AuditEvent.objects.filter(action__startswith="long_term.").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The name contains “B”, “N”, a space, “!”."),
+        ("zh-hans", "名称包含 “B”、“N”、空格、“!”。"),
+    ],
+)
+def test_the_name_rule_names_every_character_it_refuses_once_in_order(
+    owner_client: Client, registry: Registry, language: str, message: str
+) -> None:
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = create(owner_client, registry, "Bad Name! Now", HX_Request="true")
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert LongTermCredential.objects.count() == 0
 
 
 @pytest.mark.parametrize("name", ["a", "7", "a" * 64, "ci-bot.1", "a_b-c.d", "build2026"])

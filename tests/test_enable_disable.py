@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+
 from django.test import Client
 from django.utils import timezone
 
@@ -54,9 +55,48 @@ def test_an_htmx_disable_answers_the_updated_row(
     assert ">Enable</button>" in fragment
 
 
-@pytest.mark.parametrize("operation", ["disable", "enable"])
-def test_a_get_on_a_post_only_url_is_a_405(
-    owner_client: Client, owner: User, registry: Registry, operation: str
+def test_a_get_on_the_post_only_enable_url_is_a_405(
+    owner_client: Client, owner: User, registry: Registry
 ) -> None:
     credential = make_credential(owner, registry, "ci-bot")
-    assert owner_client.get(op_url(operation, credential)).status_code == 405
+    assert owner_client.get(op_url("enable", credential)).status_code == 405
+
+
+def test_the_rows_disable_asks_first_for_its_confirmation(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    page = owner_client.get(tab_url(registry)).content.decode()
+    # The row's Disable is a GET of its confirmation (a button, with or without JavaScript).
+    url = op_url("disable", credential)
+    assert f'<form method="get" action="{url}" hx-get="{url}" hx-target="#dialog-slot">' in page
+
+    asked = owner_client.get(url + "?q=ci")  # without JavaScript: the tab, the dialog open
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    assert '<dialog id="disable-dialog"' in html
+    assert " open>" in html
+    assert "Disable <strong>ci-bot</strong>" in html
+    assert f'<form method="post" action="{url}"' in html
+    assert '<input type="hidden" name="q" value="ci">' in html  # back to the same list after
+    assert ">Disable</button>" in html
+    assert ">Cancel</button>" in html
+    credential.refresh_from_db()
+    assert credential.is_enabled  # asking changed nothing
+    assert not AuditEvent.objects.filter(action="long_term.disabled").exists()
+
+    fragment = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.strip().startswith('<dialog id="disable-dialog"')
+    assert " open>" not in fragment  # console.js opens it as a modal
+
+
+def test_confirming_in_the_dialog_with_htmx_answers_the_row_and_closes_the_dialog(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    response = owner_client.post(op_url("disable", credential), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>' in html
+    assert json.loads(response["HX-Trigger"])["consoleMessage"]["text"] == (
+        "Credential “ci-bot” is disabled."
+    )

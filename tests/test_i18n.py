@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from credentials import timestamps
 from credentials.models import Registry, User
-from tests.helpers import make_credential, tab_url
+from tests.helpers import make_credential, new_credential, op_url, tab_url
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,79 @@ def test_the_switch_is_also_the_language_of_a_users_e_mails(
     # Signed out, the switch sets the cookie only.
     assert client.post(reverse("set_language"), {"language": "zh-hans"}).status_code == 302
     assert list(User.objects.exclude(language="").values_list("language", flat=True)) == ["en"]
+
+
+def switch(client: Client, next_url: str) -> str:
+    """Where the language switch sends the browser back to, from `next_url`."""
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": next_url})
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_the_switch_on_a_generate_result_returns_to_the_temporary_tab(
+    owner_client: Client, registry: Registry
+) -> None:
+    generate = reverse("generate_temporary", args=[registry.public_id])
+    temporary = reverse("temporary_tab", args=[registry.public_id])
+    assert switch(owner_client, generate) == temporary
+    page = owner_client.get(temporary)
+    assert page.status_code == 200
+    assert "临时访问凭证" in page.content.decode()
+
+
+def test_the_switch_after_a_long_term_action_returns_to_the_long_term_tab(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci-bot")
+    assert switch(owner_client, op_url("enable", credential)) == tab_url(registry)
+    assert switch(owner_client, reverse("long_term_tab", args=[registry.public_id])) == tab_url(
+        registry
+    )
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/registries/x/access-credentials/long-term/?q=ci&page=2", None),  # a 404: home
+        ("/my-credentials/access-keys/00000000-0000-0000-0000-000000000000/enable/", "keys"),
+        ("/accounts/logout/", "/"),
+        ("/i18n/setlang/", "/"),
+        ("/my-credentials/access-keys/?x=1", "same"),
+    ],
+)
+def test_the_switch_goes_to_the_nearest_page_that_answers_get(
+    owner_client: Client, next_url: str, expected: str | None
+) -> None:
+    want = {"keys": "/my-credentials/access-keys/", "same": next_url, None: "/"}.get(
+        expected, expected
+    )
+    location = switch(owner_client, next_url)
+    assert location == want
+    assert owner_client.get(location).status_code in (200, 302)
+
+
+def test_a_page_that_answers_get_is_returned_to_with_its_query(
+    owner_client: Client, registry: Registry
+) -> None:
+    url = tab_url(registry) + "?q=ci&sort=name"
+    assert switch(owner_client, url) == url
+
+
+def test_the_two_nevers_are_told_apart_in_chinese(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    new_credential(owner, registry, "ci-bot", expires_at=None)
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = owner_client.get(tab_url(registry)).content.decode()
+    assert '<td role="cell" data-label="过期时间">永不过期</td>' in page
+    assert '<span class="muted">从未使用</span>' in page
+    dialog = owner_client.get(
+        reverse("create_long_term", args=[registry.public_id]), headers={"HX-Request": "true"}
+    ).content.decode()
+    validity = dialog[dialog.index("<select") : dialog.index("</select>")]
+    assert '<option value="never" selected>永不过期</option>' in validity
+    assert "从未使用" not in dialog
+    assert "选择“永不过期”则永久有效" in page  # the help text names the option as it reads
 
 
 def test_the_sign_in_page_has_the_switch_too(client: Client) -> None:

@@ -75,6 +75,15 @@ def test_a_bad_create_body_is_a_400_and_creates_nothing(
     assert LongTermCredential.objects.count() == 0
 
 
+def test_a_refused_name_is_named_character_by_character(
+    client: Client, alices_token: dict[str, str], registry: Registry
+) -> None:
+    response = post_create(client, registry, '{"name": "Bad Name!"}', alices_token)
+    message = assert_error(response, 400, "4001036")
+    assert message.startswith("The name contains “B”, “N”, a space, “!”.")
+    assert LongTermCredential.objects.count() == 0
+
+
 @pytest.mark.parametrize("body", ['{"enable": "false"}', "{}", '{"enable": null}'])
 def test_a_bad_update_body_is_a_400_and_changes_nothing(
     client: Client, owner: User, alices_token: dict[str, str], registry: Registry, body: str

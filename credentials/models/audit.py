@@ -56,6 +56,7 @@ class AuditEvent(models.Model):
         SIGN_IN = "console.sign_in", _("Console sign-in")
         SIGN_IN_FAILED = "console.sign_in_failed", _("Console sign-in failed")
         SESSIONS_ENDED = "console.sessions_ended", _("Console sessions ended")
+        PASSWORD_CHANGED = "console.password_changed", _("Console password changed")
         REGISTRY_LOGIN_FAILED = "registry.login_failed", _("Registry login failed")
         ACCESS_KEY_CREATED = "access_key.created", _("Access key created")
         ACCESS_KEY_DISABLED = "access_key.disabled", _("Access key disabled")

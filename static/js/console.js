@@ -66,6 +66,12 @@
   var focusAfter = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
+    // A form that names where its answer leaves the focus (the Disable dialog: the row's button).
+    var named = elt.closest("[data-focus-after]");
+    if (named) {
+      focusAfter = named.getAttribute("data-focus-after");
+      return;
+    }
     var row = elt.closest("tr[id^='credential-']");
     if (elt.closest(".tabs")) focusAfter = "#access-tabs .tabs [aria-current=page]";
     else if (row) focusAfter = "#" + row.id + " .operations button";

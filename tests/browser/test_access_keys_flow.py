@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -51,6 +52,12 @@ def delete_the_last_key(page: Page, access_key_id: str) -> None:
     assert AccessKey.objects.count() == 0
 
 
+def confirm_disable(page: Page) -> None:
+    page.get_by_role("dialog", name="Disable Access Key").get_by_role(
+        "button", name="Disable"
+    ).click()
+
+
 def open_access_keys(page: Page, user: User) -> None:
     sign_in(page, user.username, PASSWORD)
     page.get_by_role("link", name="My Credentials").click()
@@ -75,7 +82,9 @@ def test_create_download_disable_enable_delete(page: Page, owner: User) -> None:
     screenshot(page, "access-keys-with-key")
 
     key_row(page, access_key_id).get_by_role("button", name="Disable").click()
+    confirm_disable(page)
     expect(key_row(page, access_key_id)).to_contain_text("Disabled")
+    expect(page.get_by_role("status")).to_contain_text("is disabled")
     key_row(page, access_key_id).get_by_role("button", name="Enable").click()
     expect(key_row(page, access_key_id)).to_contain_text("Enabled")
     delete_the_last_key(page, access_key_id)
@@ -95,10 +104,19 @@ def test_the_third_key_is_refused_in_the_dialog(page: Page, owner: User) -> None
 def test_the_same_flow_works_without_javascript(no_js_page: Page, owner: User) -> None:
     page = no_js_page
     open_access_keys(page, owner)
-    _, (_, access_key_id, _) = create_key(page)
+    page.get_by_role("link", name="Create Access Key").click()
+    page.get_by_role("dialog", name="Create Access Key").get_by_role("button", name="OK").click()
+    # The list, its message, and the file in a link.
+    expect(page).to_have_url(re.compile("/my-credentials/access-keys/$"))
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download credentials.csv").click()
+    _, (_, access_key_id, secret_key) = read_credentials_csv(download_info.value)
+    assert AccessKey.objects.get(access_key_id=access_key_id).secret_key() == secret_key
 
     page.goto("/my-credentials/access-keys/")
     key_row(page, access_key_id).get_by_role("button", name="Disable").click()
+    confirm_disable(page)
     expect(key_row(page, access_key_id)).to_contain_text("Disabled")
     expect(page.get_by_role("status")).to_contain_text("is disabled")
     delete_the_last_key(page, access_key_id)

@@ -46,6 +46,7 @@ WORDS = {
         "enable": "Enable",
         "delete": "Delete",
         "delete_title": "Delete Long-Term Credential",
+        "disable_title": "Disable Long-Term Credential",
         "deleted": "is deleted",
         "empty": "You have no long-term credentials for this registry yet.",
         "generate": "Generate a temporary access credential",
@@ -76,6 +77,7 @@ WORDS = {
         "enable": "启用",
         "delete": "删除",
         "delete_title": "删除长期访问凭证",
+        "disable_title": "禁用长期访问凭证",
         "deleted": "已删除",
         "empty": "您在此镜像仓库还没有长期访问凭证。",
         "generate": "生成临时访问凭证",
@@ -200,6 +202,9 @@ def test_long_term_flow(visit: Visit, owner: User, registry: Registry) -> None:
     expect(row(page, "ci-bot")).to_be_visible()
 
     created.get_by_role("button", name=words["disable"]).click()
+    page.get_by_role("dialog", name=words["disable_title"]).get_by_role(
+        "button", name=words["disable"]
+    ).click()
     expect(row(page, "ci-bot")).to_contain_text(words["disabled"])
     expect(row(page, "ci-bot").get_by_role("button", name=words["enable"])).to_be_focused()
     visit.check("long-term-disabled")

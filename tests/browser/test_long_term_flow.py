@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -49,6 +51,7 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
     screenshot(page, "long-term-tab-with-credential")
 
     created.get_by_role("button", name="Disable").click()
+    confirm_disable(page)
     expect(credential_row(page, "ci-bot.1")).to_contain_text("Disabled")
     credential_row(page, "ci-bot.1").get_by_role("button", name="Enable").click()
     expect(credential_row(page, "ci-bot.1")).to_contain_text("Enabled")
@@ -63,6 +66,33 @@ def test_create_download_disable_enable_delete(page: Page, owner: User, registry
         page.get_by_text("You have no long-term credentials for this registry yet.")
     ).to_be_visible()
     assert LongTermCredential.objects.count() == 0
+
+
+def confirm_disable(page: Page) -> None:
+    page.get_by_role("dialog", name="Disable Long-Term Credential").get_by_role(
+        "button", name="Disable"
+    ).click()
+
+
+def test_each_message_replaces_the_last_and_reset_says_what_it_did(
+    page: Page, owner: User, registry: Registry
+) -> None:
+    open_access_credentials(page, owner)
+    dialog = open_create_dialog(page)
+    dialog.get_by_label("Credential Name").fill("ci-bot")
+    with page.expect_download() as created:
+        dialog.get_by_role("button", name="OK").click()
+    SEEN_SECRETS.append(read_download(created.value)[1][2])
+    messages = page.locator("#messages[aria-live=polite] .message")
+    expect(messages).to_have_count(1)
+    expect(messages).to_contain_text("Credential “ci-bot” is created.")
+
+    credential_row(page, "ci-bot").get_by_role("link", name="Reset Password").click()
+    with page.expect_download() as reset:
+        page.get_by_role("dialog", name="Reset Password").get_by_role("button", name="OK").click()
+    SEEN_SECRETS.append(read_download(reset.value)[1][2])
+    expect(messages).to_have_count(1)
+    expect(messages).to_contain_text("Credential “ci-bot” has a new password.")
 
 
 def test_cancel_closes_the_dialog_and_creates_nothing(
@@ -83,14 +113,25 @@ def test_the_same_flow_works_without_javascript(
     open_access_credentials(page, owner)
     dialog = open_create_dialog(page)
     dialog.get_by_label("Credential Name").fill("nojs-bot")
+    dialog.get_by_role("button", name="OK").click()
+    # The list, its message, and the file in a link: no dialog left open, no name filled in.
+    tab = f"/registries/{registry.public_id}/access-credentials/long-term/"
+    expect(page).to_have_url(re.compile(re.escape(tab) + "$"))
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    message = page.locator("#messages[aria-live=polite] [role=status]")
+    expect(message).to_contain_text("Credential “nojs-bot” is created.")
     with page.expect_download() as download_info:
-        dialog.get_by_role("button", name="OK").click()
+        message.get_by_role("link", name="Download nojs-bot.csv").click()
     assert download_info.value.suggested_filename == "nojs-bot.csv"
     assert read_download(download_info.value)[1][0] == "nojs-bot"
+    SEEN_SECRETS.append(read_download(download_info.value)[1][2])
+    screenshot(page, "long-term-no-js-created")
 
-    page.goto(f"/registries/{registry.public_id}/access-credentials/long-term/")
+    page.goto(tab)
     expect(credential_row(page, "nojs-bot")).to_contain_text("Enabled")
     credential_row(page, "nojs-bot").get_by_role("button", name="Disable").click()
+    expect(credential_row(page, "nojs-bot")).to_contain_text("Enabled")  # it asks first
+    confirm_disable(page)
     expect(credential_row(page, "nojs-bot")).to_contain_text("Disabled")
     expect(page.get_by_role("status")).to_contain_text("is disabled")
 

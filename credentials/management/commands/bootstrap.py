@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from credentials.models import Region, Registry, User
 
@@ -54,7 +55,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(
                 f"Created administrator '{admin_username}' with password: {password}\n"
-                "This password is shown only now. Sign in and change it."
+                "This password is shown only now. Sign in and change it at "
+                f"{reverse('password_change')} (Change password, in the console's top bar)."
             )
         )
 

@@ -62,36 +62,75 @@
     region.replaceChildren(message);
   });
 
-  // Focus goes somewhere sensible after each htmx action, never back to <body>.
-  var focusAfter = null;
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
+  // After every htmx swap the focus lands somewhere sensible, never on <body>, and shows: a
+  // ring even when the action began with a click (.moved-focus, console.css).
+  function focusOn(target) {
+    if (!target) return;
+    if (!target.matches("a[href], button, input, select, textarea, summary")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    if (document.activeElement !== target) target.focus();
+    target.classList.add("moved-focus");
+    target.addEventListener("blur", function () { target.classList.remove("moved-focus"); }, { once: true });
+  }
+
+  function focusIsLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !document.contains(active);
+  }
+
+  // The newest message (it says what the action did), else the page's heading.
+  function messageOrHeading() {
+    var messages = document.querySelectorAll("#messages .message");
+    return messages[messages.length - 1] || document.querySelector("#main h1");
+  }
+
+  // Where the focus goes after a swap that `elt` asked for.
+  function focusTarget(elt) {
     // A form that names where its answer leaves the focus (the Disable dialog: the row's button).
     var named = elt.closest("[data-focus-after]");
-    if (named) {
-      focusAfter = named.getAttribute("data-focus-after");
-      return;
+    if (named && !document.querySelector("dialog[open]")) {
+      return document.querySelector(named.getAttribute("data-focus-after")) || messageOrHeading();
     }
-    var row = elt.closest("tr[id^='credential-']");
-    if (elt.closest(".tabs")) focusAfter = "#access-tabs .tabs [aria-current=page]";
-    else if (row) focusAfter = "#" + row.id + " .operations button";
-    else if (elt.closest(".generate-form")) focusAfter = "#temporary-result";
-    else if (elt.closest(".pagination")) focusAfter = "#credential-table";
-    else if (elt.closest("th")) focusAfter = "#credential-table th[aria-sort] a";
-    else if (elt.closest(".list-controls")) focusAfter = null;  // typing goes on where it was
-    else if (elt.id === "credential-table") focusAfter = "lost:#credential-table";
+    var open = document.querySelector("dialog[open]");
+    if (open) {  // a dialog came (or stayed, with errors): into it, on the first error if any
+      return open.querySelector("[aria-invalid=true]") ||
+        (open.contains(document.activeElement) ? document.activeElement
+          : open.querySelector("[autofocus], button, a[href], input, select"));
+    }
+    if (elt.closest("dialog")) return messageOrHeading();  // a dialog's action is done
+    if (elt.closest(".tabs")) return document.querySelector("#access-tabs .tabs [aria-current=page]");
+    var row = elt.closest("tr[id]");
+    if (row) return document.querySelector("#" + row.id + " .operations button") || messageOrHeading();
+    if (elt.closest(".generate-form")) {
+      return document.querySelector("#temporary-result [role=alert], #temporary-result h2");
+    }
+    if (elt.closest(".pagination")) return document.querySelector("#credential-table .list-summary");
+    if (elt.closest("th")) return document.querySelector("#credential-table th[aria-sort] a");
+    return null;  // typing in the search box goes on where it was
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var target = elt ? focusTarget(elt) : null;
+    if (!target && focusIsLost()) target = messageOrHeading();  // e.g. a list refreshed under it
+    focusOn(target);
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    var selector = focusAfter;
-    focusAfter = null;
-    if (!selector) return;
-    if (selector.indexOf("lost:") === 0) {
-      var active = document.activeElement;
-      if (active && active !== document.body && document.contains(active)) return;
-      selector = selector.slice(5);
-    }
-    var target = document.querySelector(selector);
-    if (target) target.focus();
+
+  // A picker's switch answers with #region-select or #language-select: the focus is back on it
+  // (browsers focus a focusable fragment target; this shows the ring and tidies the address).
+  var picker = location.hash && document.getElementById(location.hash.slice(1));
+  if (picker && picker.matches("select[data-submit-on-enter]")) {
+    focusOn(picker);
+    history.replaceState(history.state, "", location.pathname + location.search);
+  }
+
+  // A picker changes on its button or on Enter, never on an arrow key (WCAG 3.2.2).
+  document.addEventListener("keydown", function (event) {
+    var select = event.target;
+    if (event.key !== "Enter" || !select.matches || !select.matches("select[data-submit-on-enter]")) return;
+    event.preventDefault();
+    select.form.requestSubmit();
   });
 
   // A closed dialog leaves the page as it was: removed, and the URL back on its tab.
@@ -159,10 +198,10 @@
     var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
     var dialog = source.closest("dialog") || event.detail.elt.closest("dialog");
     if (dialog) dialog.close();
+    focusOn(messageOrHeading());  // the message naming the file (sent with HX-Trigger)
   });
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
     if (event.target.matches("select[data-validity]")) syncValidity(event.target.form);
   });
 

@@ -103,8 +103,8 @@ def read_download(download: Download) -> list[list[str]]:
 
 
 def axe_violations(page: Page, axe_source: str, name: str) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is now (all of them are
-    written to test-artifacts/axe/<name>.json). Injected through the DevTools protocol, so
+    """axe-core's violations above minor (moderate, serious, critical) on the page as it is
+    now (all of them, minor ones too, are written to test-artifacts/axe/<name>.json). Injected through the DevTools protocol, so
     the page's Content-Security-Policy stays as it is."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source)
@@ -118,7 +118,7 @@ def axe_violations(page: Page, axe_source: str, name: str) -> list[dict]:
             "nodes": [node["target"] for node in violation["nodes"]][:5],
         }
         for violation in results["violations"]
-        if violation["impact"] in ("serious", "critical")
+        if violation["impact"] in ("moderate", "serious", "critical")
     ]
 
 

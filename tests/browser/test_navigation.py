@@ -22,10 +22,13 @@ def test_a_user_signs_in_and_navigates_region_registry_access_credentials(
     expect(page.get_by_role("heading", name="Registries in CN North-Beijing4")).to_be_visible()
     expect(page.get_by_role("link", name="dublin")).to_have_count(0)
 
-    page.get_by_label("Region").select_option("eu-west-101")
+    page.get_by_label("Region", exact=True).select_option("eu-west-101")
+    page.get_by_role("button", name="Switch region").click()
     expect(page.get_by_role("heading", name="Registries in EU-Dublin")).to_be_visible()
     expect(page.get_by_role("link", name="dublin")).to_be_visible()
-    page.get_by_label("Region").select_option("cn-north-4")
+    page.get_by_label("Region", exact=True).select_option("cn-north-4")
+    page.get_by_role("button", name="Switch region").click()
+    expect(page.get_by_role("heading", name="Registries in CN North-Beijing4")).to_be_visible()
     screenshot(page, "home-registries")
 
     page.get_by_role("link", name="default").click()

@@ -87,7 +87,8 @@ def test_the_banner_names_a_credential_that_expires_within_a_week(
     new_credential(owner, registry, "soon-bot", expires_at=timezone.now() + timedelta(days=3))
     new_credential(owner, registry, "later-bot", expires_at=timezone.now() + timedelta(days=30))
     sign_in(page, owner.username, PASSWORD)
-    banner = page.get_by_role("note", name="Credentials about to expire")
+    # A landmark of its own (complementary): no content outside the landmarks.
+    banner = page.get_by_role("complementary", name="Credentials about to expire")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("soon-bot")
     expect(banner).not_to_contain_text("later-bot")

@@ -52,6 +52,9 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "columns": ("list_query",),  # the list's sortable headers (list.columns)
     "issued": (),  # the temporary tab's log, never cached
     "log_entry": (),  # the row Generate adds to the log, never cached
+    # The new password's CSV link: only in a no-JavaScript create's or reset's POST answer,
+    # which is never cached (only GETs are).
+    "download": (),
     # The banner of credentials expiring within a week (context_processors.console).
     "expiring_credentials": ("credentials_version", "credentials_clock"),
     "registry": ("registry", "catalog_version"),

@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite on a real PostgreSQL: `make test` runs this after installing .venv.
+# The whole test suite, on both databases the console runs on: `make test` runs this after
+# installing .venv.
+#   1. PostgreSQL (a throwaway cluster, scripts/with-postgres.sh): every test.
+#   2. SQLite (the embedded default of `make run`): every test but those marked `postgresql`,
+#      which test PostgreSQL itself or the deployment on it (README.md lists them).
+# TEST_DATABASES="postgresql" (or "sqlite") runs one pass only; arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,10 +14,58 @@ scripts/system-deps.sh || exit 1
 if [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error || exit 1
 fi
-scripts/with-postgres.sh .venv/bin/python -m pytest "$@"
-status=$?
-if [ "$status" -eq 5 ]; then
-  echo "error: pytest collected no tests; that is a failure, not a pass." >&2
-  exit 1
-fi
-exit "$status"
+mkdir -p test-artifacts
+
+run_pass() {  # run_pass NAME COMMAND...: one pytest run; its exit status, 5 (none ran) an error
+  local name=$1 status
+  shift
+  echo "== Test suite on $name"
+  "$@"
+  status=$?
+  if [ "$status" -eq 5 ]; then
+    if [ -n "$SELECTED" ]; then
+      echo "(no test of this selection runs on $name)"
+      rm -f "test-artifacts/junit-$name.xml"
+      return 0
+    fi
+    echo "error: pytest collected no tests on $name; that is a failure, not a pass." >&2
+    return 1
+  fi
+  return "$status"
+}
+
+SELECTED="$*"
+overall=0
+sqlite_dir=$(mktemp -d /tmp/swrconsole-sqlite.XXXXXX)
+trap 'rm -rf "$sqlite_dir"' EXIT
+for database in ${TEST_DATABASES:-postgresql sqlite}; do
+  case "$database" in
+    postgresql)
+      run_pass postgresql scripts/with-postgres.sh .venv/bin/python -m pytest \
+        --junitxml=test-artifacts/junit-postgresql.xml "$@" || overall=1 ;;
+    sqlite)
+      run_pass sqlite env DATABASE_URL="sqlite:///$sqlite_dir/swrconsole.sqlite3" \
+        .venv/bin/python -m pytest -m "not postgresql" \
+        --junitxml=test-artifacts/junit-sqlite.xml "$@" || overall=1 ;;
+    *) echo "error: TEST_DATABASES takes postgresql and sqlite, not '$database'." >&2; exit 2 ;;
+  esac
+done
+
+# One closing line for both passes.
+.venv/bin/python - ${TEST_DATABASES:-postgresql sqlite} <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for name in sys.argv[1:]:
+    report = Path(f"test-artifacts/junit-{name}.xml")
+    if report.exists():
+        for suite in ET.parse(report).getroot().iter("testsuite"):
+            for key in totals:
+                totals[key] += int(suite.get(key, 0))
+failed = totals["failures"] + totals["errors"]
+passed = totals["tests"] - failed - totals["skipped"]
+print(f"suite: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+PY
+exit "$overall"

@@ -152,6 +152,14 @@ for _database in DATABASES.values():
         _database.setdefault("OPTIONS", {}).update(
             {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
         )
+        # Tests on SQLite use a file beside the database, as `make run` does, not Django's
+        # shared in-memory database: concurrent requests then wait for each other's writes
+        # instead of failing with "database table is locked".
+        if _database["NAME"] and _database["NAME"] != ":memory:":
+            _name = Path(_database["NAME"])
+            _database.setdefault("TEST", {}).setdefault(
+                "NAME", str(_name.with_name(f"test_{_name.name}"))
+            )
 
 CACHES = {
     # Every counter (rate limits, throttling) lives here: Redis when several processes serve

@@ -29,6 +29,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name.startswith(LAST))
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test of PostgreSQL's own features, run on another database, fails with a clear
+    message instead of failing somewhere deep or passing for the wrong reason. `make test`
+    leaves them out of its SQLite pass (`-m "not postgresql"`); README.md lists them."""
+    from django.db import connection
+
+    marker = item.get_closest_marker("postgresql")
+    if marker is not None and connection.vendor != "postgresql":
+        reason = marker.kwargs.get("reason", "")
+        pytest.fail(
+            f"{item.nodeid} runs only on PostgreSQL ({reason}); this run is on "
+            f"{connection.vendor}. Deselect it with -m 'not postgresql'.",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static(django_db_blocker: object) -> None:
     # The suite runs with DEBUG off and hashed static names, as production does.

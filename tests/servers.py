@@ -29,7 +29,10 @@ def free_port() -> int:
 
 
 def test_database_url() -> str:
+    """The test database, for a server process of its own (gunicorn, a management command)."""
     settings = connection.settings_dict
+    if connection.vendor == "sqlite":  # a file (settings.py), so another process opens it too
+        return f"sqlite:///{settings['NAME']}"
     user = settings["USER"] or "postgres"
     return f"postgres://{user}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 

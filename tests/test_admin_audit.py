@@ -185,6 +185,7 @@ def test_deleting_in_the_admin_is_audited(
     assert event.detail["reason"] == "deleted in the admin panel"
 
 
+@pytest.mark.postgresql(reason="the append-only trigger")
 def test_update_and_delete_on_the_audit_table_fail_in_postgresql(
     owner: User, registry: Registry
 ) -> None:

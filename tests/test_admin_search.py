@@ -82,6 +82,7 @@ def plan(queryset) -> str:
     return queryset.explain()
 
 
+@pytest.mark.postgresql(reason="PostgreSQL's indexes and query plans")
 @pytest.mark.parametrize(
     ("model", "indexes"),
     [

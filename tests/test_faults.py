@@ -82,6 +82,7 @@ def load_user(owner: User) -> User:
     return owner
 
 
+@pytest.mark.postgresql(reason="restarts the PostgreSQL server under load")
 def test_a_database_restart_under_load_gives_503s_then_recovers_without_losing_anything(
     load_user: User, registry: Registry
 ) -> None:

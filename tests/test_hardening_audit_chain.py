@@ -18,7 +18,10 @@ from credentials import audit_chain
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, TemporaryCredential
 from credentials.models import User as UserModel
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.postgresql(reason="the trail's hash chain is a PostgreSQL trigger"),
+    pytest.mark.django_db,
+]
 
 
 def verify(*args: str) -> str:

@@ -18,6 +18,8 @@ from django.db import connection
 from tests.helpers import ROOT, iam_body, manage, run
 from tests.servers import gunicorn
 
+pytestmark = pytest.mark.postgresql(reason="the owner and runtime roles and their grants")
+
 AUDIT = "credentials_auditevent"
 # As the TLS-terminating proxy tells the production settings.
 HTTPS = {"X-Forwarded-Proto": "https"}

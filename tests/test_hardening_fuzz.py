@@ -39,7 +39,13 @@ UNNAMED = {
 # The admin's many pages share one code path: fewer payloads there keep the test quick.
 ADMIN_PAYLOADS = {"nul-in-query", "invalid-utf8-form", "100kB-values", "multipart-junk"}
 # Endpoints whose action takes no input: a POST of anything does it (creates or deletes).
-ACTIONS_WITHOUT_INPUT = {"create_access_key", "delete_access_key", "delete_long_term"}
+# The access-key list answers POST as its Create without JavaScript; neither takes input.
+ACTIONS_WITHOUT_INPUT = {
+    "access_keys",
+    "create_access_key",
+    "delete_access_key",
+    "delete_long_term",
+}
 
 BIG = "x" * 100_000
 DEEP = b'{"auth": ' * 10_000 + b"{}" + b"}" * 10_000

@@ -26,18 +26,22 @@ def test_healthz_answers_200_when_the_database_answers(client: Client, db: None)
 
 @contextmanager
 def database_down() -> Iterator[None]:
-    """A real refused connection: the connection points at a port where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    saved = connection.settings_dict["PORT"]
+    """A real failed connection: PostgreSQL at a port where nothing listens, SQLite at a file
+    that cannot be opened."""
+    if connection.vendor == "sqlite":
+        setting, unreachable = "NAME", "/nonexistent-directory/swrconsole.sqlite3"
+    else:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            setting, unreachable = "PORT", str(probe.getsockname()[1])
+    saved = connection.settings_dict[setting]
     connection.close()
-    connection.settings_dict["PORT"] = str(dead_port)
+    connection.settings_dict[setting] = unreachable
     try:
         yield
     finally:
         connection.close()
-        connection.settings_dict["PORT"] = saved
+        connection.settings_dict[setting] = saved
 
 
 def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None) -> None:
@@ -47,6 +51,7 @@ def test_healthz_answers_503_when_the_database_is_down(client: Client, db: None)
     assert response.json()["database"] == "down"
 
 
+@pytest.mark.postgresql(reason="a lost connection inside the test's transaction")
 def test_console_pages_answer_503_not_500_when_the_database_is_down(
     owner_client: Client, registry: Registry
 ) -> None:
@@ -86,10 +91,12 @@ def _backend_pid(wrapper: BaseDatabaseWrapper) -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
 def test_the_engine_is_ours() -> None:
     assert connection.settings_dict["ENGINE"] == "swrconsole.postgresql"
 
 
+@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
 @pytest.mark.django_db(transaction=True)
 def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabaseWrapper) -> None:
     pid = _backend_pid(persistent)
@@ -103,6 +110,7 @@ def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabase
     assert _last_statement(pid) == "SELECT pg_backend_pid()"
 
 
+@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_the_server_ended_is_replaced(persistent: BaseDatabaseWrapper) -> None:
     pid = _backend_pid(persistent)

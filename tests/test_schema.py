@@ -1,4 +1,4 @@
-"""What the database enforces and indexes, checked on PostgreSQL itself."""
+"""What the database enforces and indexes: on both databases, and on PostgreSQL itself."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ TABLES = {
 }
 
 
+@pytest.mark.postgresql(reason="PostgreSQL's catalog of indexes")
 def test_usernames_have_one_unique_index_and_no_pattern_index(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -53,6 +54,7 @@ def test_a_username_cannot_be_stored_twice(owner: User, registry: Registry) -> N
     assert TemporaryCredential.objects.filter(username=minted.username).count() == 1
 
 
+@pytest.mark.postgresql(reason="PostgreSQL's query plans")
 def test_the_token_lookup_is_an_index_scan_by_username(owner: User, registry: Registry) -> None:
     # The planner chooses by statistics: on a near-empty table any index (or none) is as cheap,
     # so the tables are given a few thousand rows and analysed, as they are in production.
@@ -84,6 +86,7 @@ def test_the_token_lookup_is_an_index_scan_by_username(owner: User, registry: Re
     assert "Index Scan using temporary_username_unique" in plan, plan
 
 
+@pytest.mark.postgresql(reason="the PostgreSQL pass's own check")
 def test_the_suite_runs_on_postgresql(db: None) -> None:
     assert connection.vendor == "postgresql", (
         "The tests must run against PostgreSQL: run them with `make test`, which starts one."

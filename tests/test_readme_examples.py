@@ -109,3 +109,17 @@ def test_each_curl_example_runs_as_written(live_server, owner: User, registry: R
         if title == "A temporary credential":
             assert json.loads(body)["user_id"].startswith("cn-north-4@")
     assert not LongTermCredential.objects.exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_readme_lists_every_test_that_runs_only_on_postgresql() -> None:
+    root = README.parent
+    readme = README.read_text()
+    table = readme.split("| Why only PostgreSQL |")[1].split("\n\n")[0]
+    marked = {
+        path.relative_to(root).as_posix()
+        for path in (root / "tests").rglob("test_*.py")
+        if re.search(r"mark\.postgresql\(reason=", path.read_text())
+    }
+    listed = set(re.findall(r"`(tests/[\w/]+\.py)", table))
+    assert marked == listed, "README's table of PostgreSQL-only tests is out of date"

@@ -7,7 +7,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
@@ -18,11 +18,12 @@ logger = logging.getLogger(__name__)
 
 
 def is_database_unavailable(exception: BaseException | None) -> bool:
-    """True for errors that mean the database cannot be reached (not bad queries)."""
-    if isinstance(exception, (OperationalError, InterfaceError)):
-        return True
-    # psycopg reports a connection dropped in the middle of a query as a DatabaseError.
-    return isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    """True for errors that mean the database cannot be reached (not bad queries): the
+    driver's OperationalError or InterfaceError as Django raises them. psycopg reports a
+    refused, ended or dropped connection as one of these; SQLite a file it cannot open. What
+    an error's text says plays no part: an IntegrityError or a ValueError that mentions a
+    "connection" is a bug, answered as one (500)."""
+    return isinstance(exception, (OperationalError, InterfaceError))
 
 
 def database_unavailable_response() -> HttpResponse:

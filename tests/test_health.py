@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection, connections
+from django.db import IntegrityError, ProgrammingError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.urls import reverse
 
-from credentials.models import Registry
+from credentials import catalog
+from credentials.models import Registry, User
+from credentials.swr_api import iam
+from tests.helpers import iam_body
 
 
 def test_healthz_answers_200_when_the_database_answers(client: Client, db: None) -> None:
@@ -59,6 +62,44 @@ def test_console_pages_answer_503_not_500_when_the_database_is_down(
         response = owner_client.get(reverse("long_term_tab", args=[registry.public_id]))
     assert response.status_code == 503
     assert b"cannot reach its database" in response.content
+
+
+# Only the driver's "cannot reach the database" errors are a 503; any other error, whatever its
+# text says, is the ordinary server error page.
+NOT_AN_OUTAGE = [
+    ValueError("connection reset by peer"),
+    ProgrammingError('relation "connection_log" does not exist'),
+    IntegrityError('duplicate key value violates unique constraint "connection_pkey"'),
+]
+
+
+@pytest.mark.parametrize("error", NOT_AN_OUTAGE, ids=lambda error: type(error).__name__)
+def test_an_error_that_only_mentions_a_connection_is_a_500_not_a_503(
+    owner_client: Client, registry: Registry, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def fail(*args: object) -> None:
+        raise error
+
+    monkeypatch.setattr(catalog, "registry", fail)
+    owner_client.raise_request_exception = False
+    response = owner_client.get(reverse("long_term_tab", args=[registry.public_id]))
+    assert response.status_code == 500
+    assert b"cannot reach its database" not in response.content
+    assert "Retry-After" not in response
+
+
+@pytest.mark.parametrize("error", NOT_AN_OUTAGE, ids=lambda error: type(error).__name__)
+def test_the_api_answers_such_an_error_with_its_500_not_a_503(
+    owner: User, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(iam, "check_password", fail)
+    response = Client().post("/v3/auth/tokens", iam_body(), content_type="application/json")
+    assert response.status_code == 500
+    assert response.json()["error_code"] == "SVCSTG.SWR.5000000"
+    assert "Retry-After" not in response
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""Every console page in English and Chinese at 360, 390 and 1440 px: axe finds nothing above
-minor, every target is at least 24×24 px (WCAG 2.5.8), status words, operations and headers
-sit on one line, tabbing lands only on controls one can see, nothing scrolls sideways, and the
-Access Keys table becomes cards on a phone. Screenshots: test-artifacts/screenshots/pages-*."""
+"""Every console page (sign-in, home, overview, both tabs, change password, access keys) in
+English and Chinese at 360, 390 and 1440 px: axe finds nothing above minor, every target is at
+least 24×24 px (WCAG 2.5.8), status words, operations and headers sit on one line, tabbing
+lands only on controls one can see, nothing scrolls sideways, and the Access Keys table becomes
+cards on a phone. Screenshots: test-artifacts/screenshots/pages-*."""
 
 from __future__ import annotations
 
@@ -193,6 +194,8 @@ def test_every_console_page_passes_axe_targets_words_and_tab_order(
         page.locator(".generate-form button[type=submit]").click()
         expect(page.locator("#temporary-command")).to_be_visible()
         inspection.inspect("temporary")
+        page.goto(reverse("password_change"))
+        inspection.inspect("change-password")
         page.goto(reverse("access_keys"))
         inspection.inspect("access-keys")
         if width < 720:  # a phone: each key a card, each cell under its column's name

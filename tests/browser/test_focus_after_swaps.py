@@ -83,6 +83,14 @@ def test_each_swap_of_the_access_keys_tab_leaves_a_visible_focus(page: Page, own
     page.get_by_role("button", name=f"Enable {key.access_key_id}").click()
     expect_ring_on(page, f"tr[data-access-key='{key.access_key_id}'] .operations button")
 
+    page.get_by_role("button", name=f"Disable {key.access_key_id}").click()
+    expect_ring_on(page, "#disable-access-key-dialog button")
+    page.get_by_role("dialog", name="Disable Access Key").get_by_role(
+        "button", name="Disable"
+    ).click()
+    expect_ring_on(page, f"tr[data-access-key='{key.access_key_id}'] .operations button")
+    expect(page.get_by_role("button", name=f"Enable {key.access_key_id}")).to_be_focused()
+
     page.get_by_role("link", name=f"Delete {key.access_key_id}").click()
     expect_ring_on(page, "#delete-access-key-dialog button")
     page.get_by_role("dialog", name="Delete Access Key").get_by_role(

@@ -134,8 +134,13 @@ def test_reset_password_works_without_javascript(
     credential_row(page, "nojs-bot").get_by_role("link", name="Reset Password").click()
     dialog = page.get_by_role("dialog", name="Reset Password")
     expect(dialog).to_contain_text("nojs-bot")
+    dialog.get_by_role("button", name="OK").click()
+    # The list again, its message holding the one link to the new password's file.
+    message = page.locator("#messages[aria-live=polite] [role=status]")
+    expect(message).to_contain_text("Credential “nojs-bot” has a new password.")
+    expect(page.get_by_role("dialog")).to_have_count(0)
     with page.expect_download() as download_info:
-        dialog.get_by_role("button", name="OK").click()
+        message.get_by_role("link", name="Download nojs-bot.csv").click()
     new = read_download(download_info.value)[1][2]
     SEEN_SECRETS.append(new)
     credential.refresh_from_db()

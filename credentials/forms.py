@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -10,59 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from credentials.models import DEFAULT_EXPIRY, NAME_MAX_LENGTH
+from credentials.models import DEFAULT_EXPIRY
 from credentials.models.long_term import DefaultExpiry
-
-# The validities the create dialog offers besides Never and a date (SWR's console has none;
-# these are the usual ones of peers' token dialogs).
-VALIDITY_DAYS = (30, 90, 180, 365)
+from credentials.rules import VALIDITY_DAYS, name_problem
 
 
 def validate_credential_name(value: str) -> None:
-    """SWR's rule, checked piece by piece so the message names the rule that failed."""
-    if len(value) > NAME_MAX_LENGTH:
-        raise forms.ValidationError(
-            gettext("The name can be at most %(limit)d characters long (it has %(length)d).")
-            % {"limit": NAME_MAX_LENGTH, "length": len(value)}
-        )
-    if not value.isascii() or re.search(r"[^a-z0-9._-]", value):
-        raise forms.ValidationError(
-            _what_is_not_allowed(value)
-            + " "
-            + gettext(
-                "Use only lowercase letters (a–z), digits (0–9), "
-                "and the separators “.”, “_” and “-”."
-            )
-        )
-    if value[0] in "._-" or value[-1] in "._-":
-        raise forms.ValidationError(
-            gettext("The name must start and end with a lowercase letter or digit.")
-        )
-    if re.search(r"[._-]{2}", value):
-        raise forms.ValidationError(
-            gettext(
-                "Separators (“.”, “_”, “-”) cannot follow one another; put a letter or digit "
-                "between them."
-            )
-        )
-
-
-def _what_is_not_allowed(value: str) -> str:
-    """Every character the rule refuses, each once: capitals, then spaces, then the others,
-    each group in the order they first appear ("Bad Name!": “B”, “N”, a space, “!”)."""
-    refused = dict.fromkeys(char for char in value if not re.fullmatch(r"[a-z0-9._-]", char))
-    refused = sorted(refused, key=lambda char: 0 if char.isupper() else 1 if char == " " else 2)
-    return gettext("The name contains %(characters)s.") % {
-        "characters": gettext(", ").join(_shown(char) for char in refused)
-    }
-
-
-def _shown(char: str) -> str:
-    if char == " ":
-        return gettext("a space")
-    if not char.isprintable():  # a tab, a line break, a no-break space…
-        return f"U+{ord(char):04X}"
-    return f"“{char}”"
+    """SWR's rule (credentials.rules), its message naming the piece that failed."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise forms.ValidationError(problem)
 
 
 class CreateLongTermCredentialForm(forms.Form):

@@ -24,9 +24,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from credentials import login_formats
+from credentials.rules import TEMPORARY_VALIDITY
 
-# SWR's temporary logins last 24 hours; the built-in upstream's too (models import this).
-TEMPORARY_VALIDITY = timedelta(hours=24)
 # An IAM token is replaced this long before its expires_at, so none is used as it expires.
 IAM_TOKEN_MARGIN = timedelta(minutes=10)
 

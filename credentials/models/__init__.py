@@ -10,8 +10,6 @@ from credentials.models.access_keys import AccessKey, AccessKeyQuerySet
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
     EXPIRY_BANNER_DAYS,
-    NAME_MAX_LENGTH,
-    NAME_RULE,
     Actor,
     ConsoleError,
     digest_password,
@@ -33,7 +31,7 @@ from credentials.models.refresh_tokens import RefreshCheck, RefreshToken, Refres
 from credentials.models.reminders import CredentialReminder
 from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
 from credentials.models.users import ConsoleUserManager, User
-from credentials.upstream import TEMPORARY_VALIDITY  # SWR's rule: 24 hours
+from credentials.rules import NAME_MAX_LENGTH, NAME_RULE, TEMPORARY_VALIDITY
 
 __all__ = [
     "DEFAULT_EXPIRY",

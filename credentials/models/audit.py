@@ -10,9 +10,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from credentials.models.base import NAME_MAX_LENGTH, Actor
+from credentials.models.base import Actor
 from credentials.models.catalog import Registry
 from credentials.models.users import User
+from credentials.rules import NAME_MAX_LENGTH
 
 if TYPE_CHECKING:
     from credentials.models.long_term import LongTermCredential
@@ -147,26 +148,14 @@ class AuditEvent(models.Model):
         **detail: Any,
     ) -> AuditEvent:
         """The event, not yet saved (see record())."""
-        # Imported here, not at the top: the credential modules record events, so they import
-        # this one.
-        from credentials.models.long_term import LongTermCredential
-        from credentials.models.temporary import TemporaryCredential
-
         if reason:
             detail["reason"] = reason
         fields: dict[str, Any] = {}
-        if isinstance(credential, LongTermCredential):
-            registry = registry or credential.registry
-            fields = {
-                "credential_public_id": credential.public_id,
-                "credential_name": credential.name,
-                "credential_username": credential.username,
-            }
-        elif isinstance(credential, TemporaryCredential):
-            fields = {
-                "credential_public_id": credential.public_id,
-                "credential_username": credential.username,
-            }
+        if credential is not None:
+            # Each credential says what of it an event keeps: this module cannot import theirs
+            # (they record events, so they import this one).
+            registry = registry or credential.audited_registry()
+            fields = credential.audited_fields()
         if username and not fields.get("credential_username"):
             fields["credential_username"] = _storable(username[:150])
         return cls(

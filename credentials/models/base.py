@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
     from credentials.models.users import User
 
-NAME_RULE = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$"
-NAME_MAX_LENGTH = 64
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 # The console's banner names the user's credentials that expire within this many days.
 EXPIRY_BANNER_DAYS = 7

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
     EXPIRY_BANNER_DAYS,
-    NAME_MAX_LENGTH,
     NO_DEADLINE,
     Actor,
     ConsoleError,
@@ -27,6 +26,7 @@ from credentials.models.base import (
 )
 from credentials.models.catalog import Registry
 from credentials.models.users import User
+from credentials.rules import NAME_MAX_LENGTH
 
 
 class DefaultExpiry:
@@ -317,6 +317,18 @@ class LongTermCredential(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audited_fields(self) -> dict[str, Any]:
+        """What an audit event about this credential keeps of it (AuditEvent.build)."""
+        return {
+            "credential_public_id": self.public_id,
+            "credential_name": self.name,
+            "credential_username": self.username,
+        }
+
+    def audited_registry(self) -> Registry:
+        """The registry an event about this credential names when the caller names none."""
+        return self.registry
 
     @property
     def is_expired(self) -> bool:

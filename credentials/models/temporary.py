@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -19,7 +20,7 @@ from credentials.models.base import (
 )
 from credentials.models.catalog import Registry
 from credentials.models.users import User
-from credentials.upstream import TEMPORARY_VALIDITY
+from credentials.rules import TEMPORARY_VALIDITY
 
 
 class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
@@ -88,3 +89,11 @@ class TemporaryCredential(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+    def audited_fields(self) -> dict[str, Any]:
+        """What an audit event about this credential keeps of it (AuditEvent.build)."""
+        return {"credential_public_id": self.public_id, "credential_username": self.username}
+
+    def audited_registry(self) -> Registry | None:
+        """None: a temporary login serves every registry of its project."""
+        return None

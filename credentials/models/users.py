@@ -17,7 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models.sql import instance_by_pk
-from credentials.upstream import TEMPORARY_VALIDITY
+from credentials.rules import TEMPORARY_VALIDITY
 
 
 class ConsoleUserManager(UserManager["User"]):

@@ -12,7 +12,7 @@ COPY . .
 RUN DEBUG=false SECRET_KEY=collectstatic-only CREDENTIAL_HASH_KEY=collectstatic-only \
     ACCESS_KEY_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= \
     python manage.py collectstatic --noinput \
- && python -m swrconsole.catalogs \
+ && python -m swrconsole.translations \
  && useradd --system --uid 10001 --home-dir /app swrconsole \
  && mkdir -p /app/var/keys && chown -R swrconsole /app/var
 

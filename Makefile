@@ -34,7 +34,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 # The translation catalogs, compiled in pure Python (no gettext needed): locale/*/LC_MESSAGES/*.mo
 # are build artefacts, made again whenever their .po changed.
 catalogs: $(VENV)/.runtime
-	$(BIN)/python -m swrconsole.catalogs
+	$(BIN)/python -m swrconsole.translations
 
 # After marking new strings: extract them into the catalogs (needs GNU gettext), then translate
 # every new or fuzzy entry (tests/test_translations.py fails until each is).

@@ -38,7 +38,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import catalog, page_cache, registry_auth, views
+from credentials import registry_auth, registry_cache
+from credentials.api import signing
+from credentials.console import page_cache
+from credentials.console.views import long_term as views
 from credentials.models import (
     AccessKey,
     Actor,
@@ -47,7 +50,6 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from credentials.swr_api import signing
 
 
 @login_required
@@ -59,7 +61,7 @@ def signed_in_post(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def generate(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = catalog.registry(registry_id)
+    registry = registry_cache.registry(registry_id)
     if registry is None:
         raise Http404("No such registry.")
     credential, password = TemporaryCredential.objects.issue(
@@ -106,7 +108,7 @@ def signed_list(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def signed_create_secret(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     user = _signed_by(request)
-    registry = catalog.registry(registry_id)
+    registry = registry_cache.registry(registry_id)
     if user is None or registry is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
     credential, password = TemporaryCredential.objects.issue(

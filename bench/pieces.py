@@ -19,8 +19,7 @@ from django.db import connection, connections, transaction  # noqa: E402
 from django.db.backends.postgresql.base import DatabaseWrapper as StockWrapper  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from credentials import catalog  # noqa: E402
-from credentials.auth import ThrottledModelBackend  # noqa: E402
+from credentials import registry_cache  # noqa: E402
 from credentials.models import (  # noqa: E402
     Actor,
     AuditEvent,
@@ -30,6 +29,7 @@ from credentials.models import (  # noqa: E402
     User,
     insert_together,
 )
+from credentials.security.auth import ThrottledModelBackend  # noqa: E402
 
 ROUNDS, EACH = 7, 300
 
@@ -91,16 +91,20 @@ def main() -> None:
     )
 
     # 3. Regions and registries: the per-process snapshot vs loading them for each request.
-    catalog.current()
+    registry_cache.current()
 
     def loaded():
-        catalog.forget()
-        catalog.current()
+        registry_cache.forget()
+        registry_cache.current()
 
     alternate(
         "catalog for a request (per-process snapshot)",
-        lambda: (catalog.registry(registry.public_id), catalog.current().version),
-        lambda: (loaded(), catalog.registry(registry.public_id), catalog.current().version),
+        lambda: (registry_cache.registry(registry.public_id), registry_cache.current().version),
+        lambda: (
+            loaded(),
+            registry_cache.registry(registry.public_id),
+            registry_cache.current().version,
+        ),
     )
 
     # 4. A credential and its audit event: insert_together vs two saves in a transaction.

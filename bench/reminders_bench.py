@@ -33,7 +33,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from credentials import lifecycle  # noqa: E402
+from credentials.lifecycle import schedule  # noqa: E402
 from credentials.models import LongTermCredential, Region, Registry, User  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def seed(total: int, due: int, stale: int) -> None:
 def timed_run(label: str, batch_size: int) -> None:
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
-        report = lifecycle.run(batch_size=batch_size)
+        report = schedule.run(batch_size=batch_size)
     elapsed = time.perf_counter() - started
     print(
         f"{label:<44} {elapsed:8.2f} s  {len(queries):6d} queries  "

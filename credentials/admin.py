@@ -34,7 +34,7 @@ from credentials.admin_base import (
     owner_links,
     time_column,
 )
-from credentials.forms import AdminReasonForm
+from credentials.console.forms import AdminReasonForm
 from credentials.models import (
     AccessKey,
     Actor,

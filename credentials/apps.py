@@ -9,4 +9,4 @@ class CredentialsConfig(AppConfig):
     verbose_name = _("Access credentials")
 
     def ready(self) -> None:
-        from credentials import catalog, signals  # noqa: F401 - connect their receivers
+        from credentials import registry_cache, signals  # noqa: F401 - connect their receivers

@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from credentials import throttling
 from credentials.models import (
     Actor,
     AuditEvent,
@@ -39,6 +38,7 @@ from credentials.models import (
     password_matches,
 )
 from credentials.models.sql import fetch_one
+from credentials.security import throttling
 from credentials.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)

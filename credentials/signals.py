@@ -14,8 +14,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials import throttling
 from credentials.models import Actor, AuditEvent, User
+from credentials.security import throttling
 
 
 @receiver(user_logged_in)

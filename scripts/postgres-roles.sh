@@ -2,7 +2,7 @@
 # docker-compose: run once by the postgres image on an empty data directory (as its superuser).
 # The owner role owns the database and runs migrations (DATABASE_OWNER_URL); the console
 # serves as the runtime role (DATABASE_URL), which `manage.py prepare_database` grants only
-# what serving needs (credentials/db_roles.py, docs/SECURITY.md).
+# what serving needs (credentials/security/db_roles.py, docs/SECURITY.md).
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
   -v owner_password="$DATABASE_OWNER_PASSWORD" -v runtime_password="$DATABASE_RUNTIME_PASSWORD" \

@@ -118,7 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "credentials.context_processors.console",
+                "credentials.console.context_processors.console",
             ],
         },
     },
@@ -126,7 +126,7 @@ TEMPLATES = [
 
 # DATABASE_URL: the runtime role the console serves as; DATABASE_OWNER_URL: the role that owns
 # the tables and runs migrations and prepare_database (unset: the one URL serves both, as in
-# `make run`). See credentials/db_roles.py and docs/SECURITY.md.
+# `make run`). See credentials/security/db_roles.py and docs/SECURITY.md.
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'swrconsole.sqlite3'}")
 }
@@ -166,7 +166,8 @@ CACHES = {
     # (redis://host:6379/0), this process's memory otherwise (`make run`).
     "default": env.cache("CACHE_URL", default="locmemcache://"),
     # Rendered pages, kept apart so they never push out the rate limits' counters. Always
-    # in-process: their keys carry the versions of what they show (credentials/page_cache.py).
+    # in-process: their keys carry the versions of what they show
+    # (credentials/console/page_cache.py).
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",
@@ -176,8 +177,9 @@ CACHES = {
 }
 
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # Django's Redis cache, with a per-process stand-in while Redis is down (credentials/cache.py).
-    CACHES["default"]["BACKEND"] = "credentials.cache.ResilientRedisCache"
+    # Django's Redis cache, with a per-process stand-in while Redis is down
+    # (credentials/security/cache.py).
+    CACHES["default"]["BACKEND"] = "credentials.security.cache.ResilientRedisCache"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "credentials.User"
@@ -193,7 +195,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Two languages (docs/DECISIONS.md "Languages"). The catalogs are in locale/, compiled to .mo
-# by `make run`, `make test` and the Dockerfile (swrconsole/catalogs.py); never committed.
+# by `make run`, `make test` and the Dockerfile (swrconsole/translations.py); never committed.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -267,12 +269,12 @@ if SSO_HEADER:
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
         "credentials.middleware.TrustedHeaderSSOMiddleware",
     )
-AUTHENTICATION_BACKENDS = ["credentials.auth.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["credentials.security.auth.ThrottledModelBackend"]
 if SSO_HEADER:
-    AUTHENTICATION_BACKENDS.append("credentials.auth.FederatedRemoteUserBackend")
+    AUTHENTICATION_BACKENDS.append("credentials.security.auth.FederatedRemoteUserBackend")
 # Failed sign-ins (django-ratelimit rates): from one address, any username; for one username
 # from one address; for one username from all addresses — past that, only addresses that
-# signed in as it before get through (credentials/throttling.py, docs/DECISIONS.md).
+# signed in as it before get through (credentials/security/throttling.py, docs/DECISIONS.md).
 SIGN_IN_FAILURES_PER_IP = env.str("SIGN_IN_FAILURES_PER_IP", default="30/15m")
 SIGN_IN_FAILURES_PER_USERNAME = env.str("SIGN_IN_FAILURES_PER_USERNAME", default="10/15m")
 SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE = env.str(
@@ -313,7 +315,8 @@ SWR_IAM_PASSWORD = env.str("SWR_IAM_PASSWORD", default="")
 SWR_TIMEOUT_CONNECT = env.float("SWR_TIMEOUT_CONNECT", default=3.05)
 SWR_TIMEOUT_READ = env.float("SWR_TIMEOUT_READ", default=10.0)
 SWR_BUILTIN_API = not SWR_API_URL
-# How long each process keeps its snapshot of regions and registries (credentials/catalog.py).
+# How long each process keeps its snapshot of regions and registries
+# (credentials/registry_cache.py).
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
 # The one IAM account ("domain") name the built-in IAM API accepts; empty accepts any.
 SWR_BUILTIN_IAM_DOMAIN = env.str("SWR_BUILTIN_IAM_DOMAIN", default="")

@@ -15,7 +15,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 
-from credentials import catalog
+from credentials import registry_cache as catalog
 from credentials.models import Actor, LongTermCredential, Region, Registry, User
 from tests.helpers import client_for, make_user
 from tests.registry import RunningRegistry, program

@@ -1,4 +1,4 @@
-"""The per-process snapshot of regions and registries (credentials/catalog.py): no query
+"""The per-process snapshot of regions and registries (credentials/registry_cache.py): no query
 while nothing changed, a change in this process at once, in another within its life."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from credentials import catalog
+from credentials import registry_cache as catalog
 from credentials.models import Region, Registry
 from tests.helpers import create, tab_page
 

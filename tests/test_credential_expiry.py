@@ -359,7 +359,7 @@ def test_a_page_after_the_first_costs_no_query_for_the_banner(
 
 
 def test_expiry_date_field_accepts_the_last_allowed_day(settings, frozen: datetime) -> None:
-    from credentials.forms import CreateLongTermCredentialForm
+    from credentials.console.forms import CreateLongTermCredentialForm
 
     settings.LONG_TERM_MAX_DAYS = 1
     form = CreateLongTermCredentialForm(

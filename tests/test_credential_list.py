@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials.credential_list import ListQuery
-from credentials.issuance_log import issued_recently
+from credentials.console.credential_list import ListQuery
+from credentials.console.issuance_log import issued_recently
 from credentials.models import Actor, LongTermCredential, Registry, User
 from credentials.timestamps import utc_iso
 from tests.helpers import client_for

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from credentials import lifecycle
+from credentials.lifecycle import schedule as lifecycle
 from credentials.models import (
     Actor,
     AuditEvent,

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from credentials import audit_chain
 from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, TemporaryCredential
 from credentials.models import User as UserModel
+from credentials.security import audit_chain
 
 pytestmark = [
     pytest.mark.postgresql(reason="the trail's hash chain is a PostgreSQL trigger"),

@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import Client, override_settings
 
-from credentials import cache as resilient
 from credentials.models import AuditEvent, LongTermCredential, User
+from credentials.security import cache as resilient
 from tests.helpers import PASSWORD, ask, basic, iam_body, login_failures
 from tests.servers import free_port, redis_server
 
@@ -30,7 +30,10 @@ def redis_url() -> Iterator[str]:
 
 def redis_cache(location: str) -> dict:
     return {
-        "default": {"BACKEND": "credentials.cache.ResilientRedisCache", "LOCATION": location},
+        "default": {
+            "BACKEND": "credentials.security.cache.ResilientRedisCache",
+            "LOCATION": location,
+        },
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
 

@@ -15,9 +15,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.urls import reverse
 
-from credentials import catalog
+from credentials import registry_cache as catalog
+from credentials.api import iam
 from credentials.models import Registry, User
-from credentials.swr_api import iam
 from tests.helpers import iam_body
 
 

@@ -1,5 +1,5 @@
 """The long-term tab's rendered page is reused only while everything it shows is unchanged
-(credentials/page_cache.py)."""
+(credentials/console/page_cache.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.template import loader
 from django.test import Client, RequestFactory
 
-from credentials import page_cache
+from credentials.console import page_cache
 from credentials.models import Actor, Registry, User
 from tests.helpers import ask, basic, client_for, make_credential, op_url, tab_page
 

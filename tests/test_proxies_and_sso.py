@@ -46,8 +46,8 @@ def _sso_settings(settings) -> None:
         ],
     ]
     settings.AUTHENTICATION_BACKENDS = [
-        "credentials.auth.ThrottledModelBackend",
-        "credentials.auth.FederatedRemoteUserBackend",
+        "credentials.security.auth.ThrottledModelBackend",
+        "credentials.security.auth.FederatedRemoteUserBackend",
     ]
 
 

@@ -7,8 +7,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from credentials.auth import ThrottledModelBackend
 from credentials.models import User
+from credentials.security.auth import ThrottledModelBackend
 
 
 def test_the_signed_in_user_is_one_query_and_the_same_user_django_finds(owner: User) -> None:

@@ -20,8 +20,8 @@ from huaweicloudsdkswr.v2 import (
     ListInstanceLtCredentialsRequest,
 )
 
+from credentials.api import signing
 from credentials.models import AccessKey, Actor, AuditEvent, LongTermCredential, Registry, User
-from credentials.swr_api import signing
 from tests.helpers import iam_body, new_access_key
 from tests.huawei_sdk import swr_client, tampering
 

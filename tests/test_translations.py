@@ -138,7 +138,7 @@ def test_every_marked_string_has_a_chinese_translation(tmp_path: Path) -> None:
 
 
 def test_compiling_leaves_fuzzy_entries_out_and_follows_the_po(tmp_path: Path) -> None:
-    from swrconsole.catalogs import compile_all
+    from swrconsole.translations import compile_all
 
     folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
     folder.mkdir(parents=True)

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from credentials import upstream
-from credentials.temporary_logins import user_message
+from credentials.upstream.temporary_logins import user_message
 from tests.fake_swr import swr_error_body
 
 TIMEOUTS = upstream.Timeouts(connect=2, read=2)

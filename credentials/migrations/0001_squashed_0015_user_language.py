@@ -7,7 +7,7 @@ through them is refused by `migrate` (credentials/management/commands/migrate.py
 
 Beyond the tables, three things the models cannot say, in this order:
 - the audit table is append-only (a trigger refuses UPDATE and DELETE, whoever runs them);
-- each audit event is chained to the one before by a hash (credentials/audit_chain.py);
+- each audit event is chained to the one before by a hash (credentials/security/audit_chain.py);
 - the Auditors group: staff in it can see every credential and event and change nothing.
 """
 
@@ -21,7 +21,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 import credentials.models.users
-from credentials import audit_chain
+from credentials.security import audit_chain
 
 
 APPEND_ONLY = """

@@ -18,7 +18,6 @@ from credentials.models.base import (
     insert_together,
     password_matches,
 )
-from credentials.models.catalog import Region, Registry, project_id_for
 from credentials.models.long_term import (
     DEFAULT_EXPIRY,
     FEDERATED_MESSAGE,
@@ -28,6 +27,7 @@ from credentials.models.long_term import (
     duplicate_name_message,
 )
 from credentials.models.refresh_tokens import RefreshCheck, RefreshToken, RefreshTokenQuerySet
+from credentials.models.registries import Region, Registry, project_id_for
 from credentials.models.reminders import CredentialReminder
 from credentials.models.temporary import TemporaryCredential, TemporaryCredentialQuerySet
 from credentials.models.users import ConsoleUserManager, User

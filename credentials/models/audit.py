@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import Actor
-from credentials.models.catalog import Registry
+from credentials.models.registries import Registry
 from credentials.models.users import User
 from credentials.rules import NAME_MAX_LENGTH
 
@@ -88,7 +88,7 @@ class AuditEvent(models.Model):
     credential_name = models.CharField(_("credential name"), max_length=NAME_MAX_LENGTH, blank=True)
     credential_username = models.CharField(_("credential username"), max_length=150, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    # The hash chain (credentials/audit_chain.py), filled in by the database on insert.
+    # The hash chain (credentials/security/audit_chain.py), filled in by the database on insert.
     chain_seq = models.BigIntegerField(
         _("chain seq"), null=True, blank=True, unique=True, editable=False
     )

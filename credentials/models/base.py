@@ -75,7 +75,7 @@ class Actor:
             user=user if user is not None and user.is_authenticated else None,  # type: ignore[arg-type]
             ip_address=request.META.get("REMOTE_ADDR") or None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-            # Huawei's API (credentials/swr_api/urls.py) names its routes api_*.
+            # Huawei's API (credentials/api/urls.py) names its routes api_*.
             channel="api" if match and (match.url_name or "").startswith("api_") else "console",
         )
 

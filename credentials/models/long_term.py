@@ -24,7 +24,7 @@ from credentials.models.base import (
     generate_password,
     generate_username,
 )
-from credentials.models.catalog import Registry
+from credentials.models.registries import Registry
 from credentials.models.users import User
 from credentials.rules import NAME_MAX_LENGTH
 

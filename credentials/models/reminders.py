@@ -1,5 +1,5 @@
 """Reminders of expiry: one row per e-mail sent to a credential's owner, so that each goes
-out once (credentials/lifecycle.py)."""
+out once (credentials/lifecycle/schedule.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from credentials.models.long_term import LongTermCredential
 class CredentialReminder(models.Model):
     """An e-mail sent to a credential's owner about its expiry: one row per credential and
     kind, so each reminder goes out once however often, and however many, senders run
-    (credentials/lifecycle.py inserts the row and sends in one transaction)."""
+    (credentials/lifecycle/schedule.py inserts the row and sends in one transaction)."""
 
     EXPIRED = "expired"
 

@@ -18,7 +18,7 @@ from credentials.models.base import (
     generate_username,
     insert_together,
 )
-from credentials.models.catalog import Registry
+from credentials.models.registries import Registry
 from credentials.models.users import User
 from credentials.rules import TEMPORARY_VALIDITY
 
@@ -33,7 +33,7 @@ class TemporaryCredentialQuerySet(models.QuerySet["TemporaryCredential"]):
         a credential without its event.
 
         The only way a temporary credential is minted: the console's Generate in built-in
-        mode and the built-in SWR API (credentials/swr_api/swr.py) both come here.
+        mode and the built-in SWR API (credentials/api/swr.py) both come here.
         """
         password = generate_password()
         credential = self.model(

@@ -1,5 +1,5 @@
 """`manage.py compile_catalogs`: the translation catalogs compiled in pure Python
-(swrconsole/catalogs.py), for the Dockerfile and the test suite."""
+(swrconsole/translations.py), for the Dockerfile and the test suite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from swrconsole import catalogs
+from swrconsole import translations
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, force: bool = False, **options: Any) -> None:
         try:
-            compiled = catalogs.compile_all(force=force)
+            compiled = translations.compile_all(force=force)
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
         for po in compiled:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from credentials import db_roles
+from credentials.security import db_roles
 
 # The database alias of the owner role, when DATABASE_OWNER_URL names one.
 OWNER = "owner"
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, wait: float, **options: Any) -> None:
         # The owner role migrates (DATABASE_OWNER_URL); the console serves as the runtime role
-        # (DATABASE_URL), granted here what serving needs (credentials/db_roles.py).
+        # (DATABASE_URL), granted here what serving needs (credentials/security/db_roles.py).
         alias = OWNER if OWNER in settings.DATABASES else DEFAULT_DB_ALIAS
         owner = connections[alias]
         runtime_role = settings.DATABASES[DEFAULT_DB_ALIAS].get("USER", "")

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from credentials import lifecycle
+from credentials.lifecycle import schedule
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         try:
-            report = lifecycle.run(batch_size=batch_size)
+            report = schedule.run(batch_size=batch_size)
         except OSError as exc:  # no mail server answered: nothing of that batch was kept
             raise CommandError(f"Cannot send e-mail: {exc}. Nothing unsent was recorded.") from exc
         self.stdout.write(

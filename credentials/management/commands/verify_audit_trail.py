@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from credentials import audit_chain
+from credentials.security import audit_chain
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from credentials import throttling
 from credentials.models import User
+from credentials.security import throttling
 
 
 class SignedInUserLookup:

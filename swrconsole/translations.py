@@ -1,7 +1,7 @@
 """Compile the translation catalogs (locale/*/LC_MESSAGES/*.po) into the .mo files Django reads.
 
 Pure Python (Babel), so `make run` works on a machine without GNU gettext, and without
-Django's settings (`python -m swrconsole.catalogs`, as the Makefile runs it). The .mo files
+Django's settings (`python -m swrconsole.translations`, as the Makefile runs it). The .mo files
 are build artefacts, never committed; a catalog is compiled again only when its .po is
 newer. Extracting strings (`make messages`) needs gettext; tests/test_translations.py checks
 the catalogs with msgfmt.

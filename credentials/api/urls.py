@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from credentials.swr_api import enterprise, errors, iam, swr
-from credentials.swr_api.dispatch import operations
+from credentials.api import enterprise, errors, iam, swr
+from credentials.api.dispatch import operations
 
 INSTANCE = "v2/<str:project_id>/instances/<str:instance_id>"
 

@@ -1,4 +1,6 @@
-"""Console pages. Function views that glue requests to the domain actions in credentials/models/."""
+"""The Long-Term Credentials tab: its list, Create, and each credential's Enable, Disable,
+Delete and Reset Password. Function views that glue requests to the domain actions in
+credentials/models/."""
 
 from __future__ import annotations
 
@@ -17,16 +19,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
-from credentials import catalog, login_formats, page_cache
-from credentials.context_processors import REGION_SESSION_KEY, selected_region
-from credentials.credential_list import ListQuery
-from credentials.downloads import CsvLink, csv_response, no_store
-from credentials.forms import CreateLongTermCredentialForm
+from credentials import login_formats
+from credentials.console import page_cache
+from credentials.console.credential_list import ListQuery
+from credentials.console.downloads import CsvLink, csv_response, no_store
+from credentials.console.forms import CreateLongTermCredentialForm
+from credentials.console.views.base import (
+    ACCESS_TEMPLATE,
+    HtmxHttpRequest,
+    announce,
+    get_registry,
+    remember_region,
+)
 from credentials.models import (
     FEDERATED_MESSAGE,
     Actor,
@@ -35,27 +43,10 @@ from credentials.models import (
     LongTermCredential,
     Registry,
 )
-from credentials.registry_setup import TokenAuth
 
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_CHANGED = "credentialsChanged"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def announce(response: HttpResponse, text: str, level: str = "success") -> HttpResponse:
-    """Have the page's live region say `text` once the htmx answer arrives (console.js)."""
-    return trigger_client_event(response, "consoleMessage", {"text": str(text), "level": level})
-
-
-def _get_registry(registry_id: uuid.UUID) -> Registry:
-    found = catalog.registry(registry_id)
-    if found is None:
-        raise Http404("No such registry.")
-    return found
 
 
 def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -66,7 +57,7 @@ def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def with_credential(
         request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID, **kwargs: Any
     ) -> HttpResponse:
-        registry = _get_registry(registry_id)
+        registry = get_registry(registry_id)
         credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
         credential = get_object_or_404(credentials, public_id=credential_id)
         return view(request, registry, credential, **kwargs)
@@ -74,51 +65,7 @@ def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return with_credential
 
 
-@login_required
-@require_GET
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    regions = catalog.current().regions
-    wanted = request.GET.get("region")
-    if wanted is not None:
-        if not any(region.name == wanted for region in regions):
-            messages.error(request, _("There is no region named “%(name)s”.") % {"name": wanted})
-        else:
-            request.session[REGION_SESSION_KEY] = wanted
-        return redirect("home")
-    region = selected_region(request, regions)
-    registries = catalog.current().registries_in(region) if region else []
-    return render(
-        request, "credentials/home.html", {"registries": registries, "current_region": region}
-    )
-
-
-@login_required
-@require_GET
-def registry_overview(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    _remember_region(request, registry)
-    context: dict[str, Any] = {"registry": registry, "section": "overview"}
-    if request.user.is_staff or request.user.is_superuser:
-        # How to point the registry at this console, at the address the administrator uses.
-        context["token_auth"] = TokenAuth.for_registry(registry, request.build_absolute_uri("/"))
-    return render(request, "credentials/registry_overview.html", context)
-
-
-def _remember_region(request: HttpRequest, registry: Registry) -> None:
-    # Arriving at a registry by link switches the header to its region, as the SWR console does.
-    if request.session.get(REGION_SESSION_KEY) != registry.region.name:
-        request.session[REGION_SESSION_KEY] = registry.region.name
-
-
-@login_required
-@require_GET
-def access_credentials(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    return redirect("long_term_tab", registry_id=registry_id)
-
-
 # --- Long-Term Credentials tab --------------------------------------------------------
-
-ACCESS_TEMPLATE = "credentials/access_credentials.html"
 
 
 def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
@@ -173,7 +120,7 @@ def _render_long_term(
     status: int = 200,
     **extra: Any,
 ) -> HttpResponse:
-    _remember_region(request, registry)
+    remember_region(request, registry)
     context = _long_term_context(request, registry) | {"dialog": dialog} | extra
     return render(request, ACCESS_TEMPLATE, context, status=status)
 
@@ -188,14 +135,14 @@ def _tab_url(registry: Registry, request: HttpRequest | None = None) -> str:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
+    registry = get_registry(registry_id)
     if request.method == "POST":
         # The create and reset forms post here without JavaScript, so the browser ends on the
         # list (docs/DECISIONS.md); with htmx they post to their own URLs.
         return _act_for_page(request, registry)
     partial = bool(request.htmx and not request.htmx.boosted)
     if not partial:
-        _remember_region(request, registry)
+        remember_region(request, registry)
     key = page_cache.key(request, registry, partial=partial)
     html = page_cache.get(key)
     if html is not None:
@@ -213,7 +160,7 @@ def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
+    registry = get_registry(registry_id)
     if request.user.is_federated:
         return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
 

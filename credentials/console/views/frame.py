@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials.models import Actor, AuditEvent
-from credentials.throttling import failures_exceeded, note_throttled
+from credentials.security.throttling import failures_exceeded, note_throttled
 
 SIGN_IN_THROTTLED = gettext_lazy(
     "Too many failed sign-in attempts for this account or from this address. "

@@ -17,10 +17,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from credentials import login_formats
-from credentials.downloads import CsvLink, csv_response, no_store
+from credentials.console.downloads import CsvLink, csv_response, no_store
+from credentials.console.views.base import announce
 from credentials.models import AccessKey, Actor, ConsoleError
 from credentials.models.access_keys import FEDERATED_ACCESS_KEY_MESSAGE
-from credentials.views import announce
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Registry › Access Credentials › Temporary Credentials: Generate, its result and the 24-hour
-log. The same template as the long-term tab (views.ACCESS_TEMPLATE)."""
+log. The same template as the long-term tab (views.base.ACCESS_TEMPLATE)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.core import is_ratelimited
 
-from credentials import temporary_logins, upstream
-from credentials.forms import GenerateTemporaryCredentialForm
-from credentials.issuance_log import Issued, issued_recently
-from credentials.models import Actor, Registry
-from credentials.views import (
+from credentials import upstream
+from credentials.console.forms import GenerateTemporaryCredentialForm
+from credentials.console.issuance_log import Issued, issued_recently
+from credentials.console.views.base import (
     ACCESS_TEMPLATE,
     HtmxHttpRequest,
-    _get_registry,
-    _remember_region,
     announce,
+    get_registry,
+    remember_region,
 )
+from credentials.models import Actor, Registry
+from credentials.upstream import temporary_logins
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ def _temporary_context(
 @require_GET
 @vary_on_headers("HX-Request")
 def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
-    _remember_region(request, registry)
+    registry = get_registry(registry_id)
+    remember_region(request, registry)
     context = _temporary_context(request, registry)
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{ACCESS_TEMPLATE}#access-tabs", context)
@@ -62,7 +63,7 @@ def temporary_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
 @login_required
 @require_POST
 def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
-    registry = _get_registry(registry_id)
+    registry = get_registry(registry_id)
     form = GenerateTemporaryCredentialForm(request.POST)
     if not form.is_valid():
         return _temporary_result(request, registry, form=form, status=422)
@@ -113,7 +114,7 @@ def _temporary_result(
     if message:
         messages.success(request, message)
     context = _temporary_context(request, registry, **extra)
-    _remember_region(request, registry)
+    remember_region(request, registry)
     return render(request, ACCESS_TEMPLATE, context, status=status)
 
 

@@ -2,7 +2,7 @@
 
 Used by console sign-in (pages, admin, built-in IAM), the registry token service and the API's
 access-key signatures. Only
-failures are counted, in the shared cache (Redis in production, see credentials/cache.py),
+failures are counted, in the shared cache (Redis in production, see credentials/security/cache.py),
 by three counters per attempt (django-ratelimit windows):
 
 - per client address (an IPv4 address or an IPv6 /64), across usernames: one address

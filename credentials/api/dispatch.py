@@ -18,8 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from credentials.api.errors import ApiError, bad_request, method_not_allowed, swr_error
 from credentials.middleware import is_database_unavailable
-from credentials.swr_api.errors import ApiError, bad_request, method_not_allowed, swr_error
 
 logger = logging.getLogger(__name__)
 

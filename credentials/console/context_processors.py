@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials import catalog
+from credentials import registry_cache
 from credentials.models import LongTermCredential, Region, User
 
 REGION_SESSION_KEY = "region"
@@ -28,7 +28,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         return {}
     if request.path.startswith("/admin/"):
         return {}
-    regions = catalog.current().regions
+    regions = registry_cache.current().regions
     return {
         "regions": regions,
         "current_region": selected_region(request, regions),

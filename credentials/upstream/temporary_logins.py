@@ -3,8 +3,8 @@ upstream.
 
 Owns the upstream's wiring from settings (its token provider, kept per process and dropped when
 an SWR_ setting changes; its timeouts), the choice between the built-in upstream and a remote
-SWR, and the "issued" audit event either way. credentials/upstream.py stays a plain HTTP client
-that knows nothing of Django.
+SWR, and the "issued" audit event either way. The rest of this package stays a plain HTTP
+client that knows nothing of Django.
 """
 
 from __future__ import annotations

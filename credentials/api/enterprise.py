@@ -18,18 +18,18 @@ from django.db.models import QuerySet
 from django.forms import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from credentials import catalog
-from credentials.forms import validate_credential_name
+from credentials import registry_cache
+from credentials.api import identity
+from credentials.api.dispatch import json_body
+from credentials.api.errors import bad_request, forbidden, not_found
+from credentials.api.swr import mint_temporary
+from credentials.console.forms import validate_credential_name
 from credentials.models import (
     FEDERATED_MESSAGE,
     ConsoleError,
     LongTermCredential,
     Registry,
 )
-from credentials.swr_api import identity
-from credentials.swr_api.dispatch import json_body
-from credentials.swr_api.errors import bad_request, forbidden, not_found
-from credentials.swr_api.swr import mint_temporary
 from credentials.timestamps import utc_iso
 
 MAX_LIMIT = 100
@@ -44,7 +44,7 @@ NEVER_EXPIRES = "-1"
 
 def _registry(caller: identity.Caller, project_id: str, instance_id: str) -> Registry:
     try:
-        found = catalog.registry(uuid.UUID(instance_id))
+        found = registry_cache.registry(uuid.UUID(instance_id))
     except ValueError:
         found = None
     if found is None or found.project_id != project_id:

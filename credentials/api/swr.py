@@ -12,11 +12,11 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django_ratelimit.core import is_ratelimited
 
-from credentials import catalog, login_formats
+from credentials import login_formats, registry_cache
+from credentials.api import identity
+from credentials.api.dispatch import require_json_content_type
+from credentials.api.errors import ApiError
 from credentials.models import Registry, TemporaryCredential
-from credentials.swr_api import identity
-from credentials.swr_api.dispatch import require_json_content_type
-from credentials.swr_api.errors import ApiError
 from credentials.timestamps import utc_iso
 
 
@@ -39,7 +39,9 @@ def _login_command(request: HttpRequest) -> JsonResponse:
     if asked and caller.access_key is None and asked != caller.project:
         raise ApiError(403, "4030170", f"The token is not scoped to project {asked}")
     project = asked or caller.project
-    registries = [r for r in catalog.current().registries.values() if r.project_name == project]
+    registries = [
+        r for r in registry_cache.current().registries.values() if r.project_name == project
+    ]
     if not registries:
         raise ApiError(400, "4001025", f"No registry belongs to project {project}")
     credential, password = mint_temporary(request, caller, registries[0])

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from credentials import notifications
+from credentials.lifecycle import notifications
 from credentials.models import Actor, AuditEvent, CredentialReminder, LongTermCredential, User
 from credentials.models.sql import fetch_all
 

@@ -1,6 +1,6 @@
 """The e-mails the credential lifecycle sends its owners: reminders of expiry, and notice that
 an unused credential was disabled. Composing and sending only; who gets one, and when, is
-credentials/lifecycle.py's business."""
+credentials/lifecycle/schedule.py's business."""
 
 from __future__ import annotations
 

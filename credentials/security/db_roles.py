@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from credentials.audit_chain import TABLE as AUDIT_TABLE
+from credentials.security.audit_chain import TABLE as AUDIT_TABLE
 
 # Tables whose rows are never changed or removed once written.
 APPEND_ONLY = (AUDIT_TABLE,)

@@ -1,20 +1,15 @@
-"""The console's only HTTP client: Huawei SWR's temporary-login API and IAM user tokens.
-
-Knows nothing of Django. Every failure is an UpstreamError whose message a user can read;
-no `requests` exception escapes. Tokens and passwords never appear in messages.
-"""
+"""How the console calls Huawei's APIs: one `requests` session whose every call has one
+deadline (connect + read), never follows a redirect, and fails only with an UpstreamError a
+user can read. Knows nothing of Django; tokens and passwords never appear in messages."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import contextvars
-import functools
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +17,6 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-from credentials import login_formats
-from credentials.rules import TEMPORARY_VALIDITY
-
-# An IAM token is replaced this long before its expires_at, so none is used as it expires.
-IAM_TOKEN_MARGIN = timedelta(minutes=10)
-
 
 # --- One deadline per call ------------------------------------------------------------
 # `requests` applies its read timeout to each socket read, so an upstream trickling a byte
@@ -132,7 +120,7 @@ class UpstreamError(Exception):
     """The upstream could not give what was asked.
 
     `str()` is the full story for the log (it names the upstream's address); `reason` is what
-    the console tells the user (credentials/temporary_logins.user_message): one of REASONS.
+    the console tells the user (temporary_logins.user_message): one of REASONS.
     """
 
     REASONS = (
@@ -177,191 +165,7 @@ class Timeouts:
         return self.connect + self.read
 
 
-@dataclass(frozen=True)
-class TemporaryLogin:
-    """A temporary registry login as SWR hands it out."""
-
-    username: str
-    password: str
-    host: str
-    expires_at: datetime
-
-    @property
-    def docker_command(self) -> str:
-        return login_formats.docker_command(self.username, self.password, self.host)
-
-    @property
-    def helm_command(self) -> str:
-        return login_formats.helm_command(self.username, self.password, self.host)
-
-    @functools.cached_property
-    def docker_config(self) -> str:
-        """The same login as a Docker config.json."""
-        return login_formats.docker_config(self.username, self.password, self.host)
-
-    def kubernetes_secret(self, name: str) -> str:
-        """The same login as a Kubernetes image-pull Secret manifest."""
-        return login_formats.kubernetes_secret(name, self.username, self.password, self.host)
-
-
-@dataclass(frozen=True)
-class IamToken:
-    value: str
-    expires_at: datetime
-
-
-def create_secret(
-    *, api_url: str, token: str, project_name: str, timeouts: Timeouts, prefer_host: str = ""
-) -> TemporaryLogin:
-    """Ask SWR for a temporary docker login (CreateSecret), valid 24 hours.
-
-    `prefer_host` picks the registry host when the answer names several.
-    # Reference: SWR API reference, "Generating a Temporary Login Command" (swr_02_0052).
-    """
-    issued_at = datetime.now(UTC)
-    response = _request(
-        "POST",
-        f"{api_url.rstrip('/')}/v2/manage/utils/secret",
-        service="SWR API",
-        timeouts=timeouts,
-        params={"projectname": project_name},
-        headers={"Content-Type": "application/json;charset=utf-8", "X-Auth-Token": token},
-    )
-    return _parse_secret(response, issued_at=issued_at, prefer_host=prefer_host)
-
-
-def fetch_iam_token(
-    *,
-    iam_url: str,
-    domain: str,
-    user: str,
-    password: str,
-    project: str,
-    timeouts: Timeouts,
-) -> IamToken:
-    """Obtain a project-scoped IAM user token with the password method.
-
-    # Reference: IAM API reference, "Obtaining a User Token" (iam_30_0001).
-    """
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"domain": {"name": domain}, "name": user, "password": password}
-                },
-            },
-            "scope": {"project": {"name": project}},
-        }
-    }
-    response = _request(
-        "POST",
-        f"{iam_url.rstrip('/')}/v3/auth/tokens",
-        service="IAM API",
-        timeouts=timeouts,
-        json=body,
-        headers={"Content-Type": "application/json;charset=utf-8"},
-    )
-    value = response.headers.get("X-Subject-Token", "")
-    if not value:
-        raise UpstreamError("The IAM API answered without the X-Subject-Token header.")
-    expires = _json(response, "IAM API").get("token", {})
-    if not isinstance(expires, dict) or "expires_at" not in expires:
-        raise UpstreamError("The IAM API answered without token.expires_at.")
-    return IamToken(value=value, expires_at=_parse_time(expires["expires_at"], "token.expires_at"))
-
-
-class TokenProvider:
-    """X-Auth-Token for the SWR API: a static token, or IAM password-grant tokens.
-
-    IAM tokens are cached per project until IAM_TOKEN_MARGIN before they expire. Concurrent
-    callers share one fetch (a lock, not a stampede); a token the SWR API refused is dropped.
-    """
-
-    def __init__(
-        self,
-        *,
-        static_token: str = "",
-        iam_url: str = "",
-        domain: str = "",
-        user: str = "",
-        password: str = "",
-        timeouts: Timeouts,
-    ) -> None:
-        self._static = static_token
-        self._credentials = {
-            "iam_url": iam_url,
-            "domain": domain,
-            "user": user,
-            "password": password,
-        }
-        self._timeouts = timeouts
-        self._lock = threading.Lock()
-        self._cache: dict[str, IamToken] = {}
-
-    @property
-    def refreshable(self) -> bool:
-        return not self._static
-
-    def token(self, project: str) -> str:
-        if self._static:
-            return self._static
-        cached = self._fresh(project)
-        if cached:
-            return cached
-        with self._lock:
-            cached = self._fresh(project)  # another thread may have fetched it meanwhile
-            if cached:
-                return cached
-            token = fetch_iam_token(project=project, timeouts=self._timeouts, **self._credentials)
-            self._cache[project] = token
-            return token.value
-
-    def invalidate(self, project: str, value: str) -> None:
-        with self._lock:
-            cached = self._cache.get(project)
-            if cached and cached.value == value:
-                del self._cache[project]
-
-    def _fresh(self, project: str) -> str | None:
-        cached = self._cache.get(project)
-        if cached and cached.expires_at - IAM_TOKEN_MARGIN > datetime.now(UTC):
-            return cached.value
-        return None
-
-
-def create_secret_with(
-    provider: TokenProvider,
-    *,
-    api_url: str,
-    project_name: str,
-    timeouts: Timeouts,
-    prefer_host: str = "",
-) -> TemporaryLogin:
-    """create_secret with a token from `provider`, fetching a new one once on a 401."""
-    token = provider.token(project_name)
-    try:
-        return create_secret(
-            api_url=api_url,
-            token=token,
-            project_name=project_name,
-            timeouts=timeouts,
-            prefer_host=prefer_host,
-        )
-    except UpstreamError as exc:
-        if exc.status != 401 or not provider.refreshable:
-            raise
-        provider.invalidate(project_name, token)
-    return create_secret(
-        api_url=api_url,
-        token=provider.token(project_name),
-        project_name=project_name,
-        timeouts=timeouts,
-        prefer_host=prefer_host,
-    )
-
-
-# --- HTTP and parsing -----------------------------------------------------------------
+# --- One call, and what its answer means ----------------------------------------------
 
 _STATUS_MESSAGES = {
     400: "The {service} refused the request as invalid",
@@ -372,7 +176,7 @@ _STATUS_MESSAGES = {
 }
 
 
-def _request(
+def request(
     method: str, url: str, *, service: str, timeouts: Timeouts, **kwargs: Any
 ) -> requests.Response:
     """One call, ended by its deadline, never following a redirect (which would carry the
@@ -475,7 +279,7 @@ def _error_details(response: requests.Response) -> tuple[str, str]:
     return str(code)[:64], str(message).rstrip(".")[:300]
 
 
-def _json(response: requests.Response, service: str) -> dict[str, Any]:
+def json_object(response: requests.Response, service: str) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -487,55 +291,7 @@ def _json(response: requests.Response, service: str) -> dict[str, Any]:
     return body
 
 
-def _parse_secret(
-    response: requests.Response, *, issued_at: datetime, prefer_host: str
-) -> TemporaryLogin:
-    command = response.headers.get("X-Swr-Dockerlogin")
-    if not command:
-        raise UpstreamError("The SWR API answered without the X-Swr-Dockerlogin header.")
-    username, password = _parse_docker_login(command)
-
-    auths = _json(response, "SWR API").get("auths")
-    if not isinstance(auths, dict) or not auths:
-        raise UpstreamError("The SWR API answered without the registry login (no “auths”).")
-    host = prefer_host if prefer_host in auths else sorted(auths)[0]
-    entry = auths[host]
-    if not isinstance(entry, dict) or not isinstance(entry.get("auth"), str):
-        raise UpstreamError("The SWR API answered with an “auths” entry that has no “auth”.")
-    try:
-        decoded = base64.b64decode(entry["auth"], validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise UpstreamError("The SWR API answered with an “auth” that is not base64.") from None
-    if decoded != f"{username}:{password}":
-        raise UpstreamError(
-            "The SWR API answered with a login command and a body that disagree on the "
-            "username or password."
-        )
-
-    expire_header = response.headers.get("X-Swr-Expireat")
-    expires_at = (
-        _parse_time(expire_header, "X-Swr-Expireat header")
-        if expire_header
-        else issued_at + TEMPORARY_VALIDITY
-    )
-    return TemporaryLogin(username=username, password=password, host=host, expires_at=expires_at)
-
-
-def _parse_docker_login(command: str) -> tuple[str, str]:
-    """Username and password from `docker login -u U -p P [HOST]`."""
-    words = command.split()
-    options: dict[str, str] = {}
-    if words[:2] == ["docker", "login"]:
-        rest = words[2:]
-        while len(rest) >= 2 and rest[0] in ("-u", "-p", "--username", "--password"):
-            options[rest[0].lstrip("-")[0]] = rest[1]
-            rest = rest[2:]
-        if len(rest) <= 1 and options.keys() == {"u", "p"}:
-            return options["u"], options["p"]
-    raise UpstreamError("The SWR API answered with a malformed X-Swr-Dockerlogin header.")
-
-
-def _parse_time(value: Any, what: str) -> datetime:
+def parse_time(value: Any, what: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

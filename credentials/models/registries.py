@@ -1,5 +1,5 @@
-"""Regions and registries: what the admin manages and every page lists (see credentials/catalog.py
-for the per-process snapshot of them)."""
+"""Regions and registries: what the admin manages and every page lists (see
+credentials/registry_cache.py for the per-process snapshot of them)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ keeps the key honest:
 - every write that changes what the tab lists (create, enable, disable, delete, Last Used)
   calls `User.objects.credentials_changed(owner_id)` in its transaction, raising the owner's
   credentials_version — the one method to call when you add such a write;
-- a region or registry changed anywhere changes the catalog's version (credentials/catalog.py);
+- a region or registry changed anywhere changes the registry cache's version
+  (credentials/registry_cache.py);
 - SHOWN maps every variable the tab's templates use to the key parts that cover it, and
   tests/test_page_cache.py fails when a template uses a variable SHOWN does not know.
 
@@ -25,8 +26,8 @@ from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from credentials import catalog
-from credentials.credential_list import ListQuery
+from credentials import registry_cache
+from credentials.console.credential_list import ListQuery
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -59,7 +60,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "expiring_credentials": ("credentials_version", "credentials_clock"),
     "registry": ("registry", "catalog_version"),
     "regions": ("catalog_version",),
-    # The registry's region: the full page selects it (views._remember_region).
+    # The registry's region: the full page selects it (views.base.remember_region).
     "current_region": ("registry", "catalog_version"),
     "user": ("user_id", "username", "is_federated", "is_staff"),
     "can_create": ("is_federated",),
@@ -104,7 +105,7 @@ def key_parts(request: HttpRequest, registry: Registry, *, partial: bool) -> dic
         # The session's own secret: the page's forms carry tokens for it.
         "csrf_secret": request.META["CSRF_COOKIE"],
         "registry": registry.public_id,
-        "catalog_version": catalog.current().version,
+        "catalog_version": registry_cache.current().version,
         "page_size": settings.LONG_TERM_PAGE_SIZE,
         "credential_limit": settings.LONG_TERM_CREDENTIALS_PER_REGISTRY,
     }

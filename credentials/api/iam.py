@@ -14,10 +14,10 @@ from django.contrib.auth import authenticate as check_password
 from django.core import signing as django_signing
 from django.http import HttpRequest, JsonResponse
 
+from credentials.api import identity, signing
+from credentials.api.dispatch import json_body
+from credentials.api.errors import ApiError, bad_request, forbidden, unauthorized
 from credentials.models import TEMPORARY_VALIDITY, Actor, AuditEvent, User, project_id_for
-from credentials.swr_api import identity, signing
-from credentials.swr_api.dispatch import json_body
-from credentials.swr_api.errors import ApiError, bad_request, forbidden, unauthorized
 from credentials.timestamps import utc_iso
 
 

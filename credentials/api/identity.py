@@ -17,16 +17,17 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials import catalog, throttling
+from credentials import registry_cache
+from credentials.api import signing
+from credentials.api.errors import ApiError, unauthorized
 from credentials.models import AccessKey, Actor, AuditEvent, User, project_id_for
-from credentials.swr_api import signing
-from credentials.swr_api.errors import ApiError, unauthorized
+from credentials.security import throttling
 
 API = "api"
 
 
 def project_name_for(project_id: str) -> str | None:
-    for registry in catalog.current().registries.values():
+    for registry in registry_cache.current().registries.values():
         if project_id_for(registry.project_name) == project_id:
             return registry.project_name
     return None

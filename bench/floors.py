@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import registry_auth, registry_cache
+from credentials import registry_cache
 from credentials.api import signing
 from credentials.console import page_cache
 from credentials.console.views import long_term as views
@@ -50,6 +50,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from credentials.registry import basic, principals, tokens
 
 
 @login_required
@@ -73,11 +74,11 @@ def generate(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 def token(request: HttpRequest) -> HttpResponse:
-    credentials = registry_auth._basic_credentials(request)
-    principal = registry_auth.verify(*credentials) if credentials else None
+    credentials = basic._basic_credentials(request)
+    principal = principals.verify(*credentials) if credentials else None
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = registry_auth.issue_token(principal.username, request.GET.get("service", ""), [])
+    issued = tokens.issue_token(principal.username, request.GET.get("service", ""), [])
     return HttpResponse(issued["token"], content_type="text/plain")
 
 
@@ -134,10 +135,10 @@ def cached_page(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def token_post(request: HttpRequest) -> HttpResponse:
     form = request.POST
-    principal = registry_auth.verify(form.get("username", ""), form.get("password", ""))
+    principal = principals.verify(form.get("username", ""), form.get("password", ""))
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = registry_auth.issue_token(principal.username, form.get("service", ""), [])
+    issued = tokens.issue_token(principal.username, form.get("service", ""), [])
     return HttpResponse(issued["access_token"], content_type="text/plain")
 
 
@@ -151,5 +152,5 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     )
     if check.refusal:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = registry_auth.issue_token(check.username, service, [])
+    issued = tokens.issue_token(check.username, service, [])
     return HttpResponse(issued["access_token"], content_type="text/plain")

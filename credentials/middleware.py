@@ -91,7 +91,7 @@ class RefuseNulBytesMiddleware:
     or an audit event as a DataError, a 500), and Django would quietly turn bad UTF-8 into
     replacement characters and act on what is left.
     The registry token service's OAuth2 POST answers its form itself, with the JSON error
-    registry clients read (registry_oauth).
+    registry clients read (credentials/registry/oauth.py).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials import registry_oauth
 from credentials.console.views import access_keys, frame, long_term, registries, temporary
+from credentials.registry import views as token_service
 
 # One long-term credential, below registries/<registry>/access-credentials/long-term/<id>/.
 one_long_term = [
@@ -41,7 +41,7 @@ urlpatterns = [
     path("healthz", frame.healthz, name="healthz"),
     path("favicon.ico", frame.favicon),
     path("ping", frame.ping, name="ping"),
-    path("service/token", registry_oauth.token, name="registry_token"),
+    path("service/token", token_service.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", registries.registry_overview, name="registry_overview"),
     path("registries/<uuid:registry_id>/access-credentials/", include(access_credentials)),
     path("my-credentials/", access_keys.my_credentials, name="my_credentials"),

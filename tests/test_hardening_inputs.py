@@ -11,7 +11,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from credentials import registry_auth
 from credentials.models import (
     AuditEvent,
     LongTermCredential,
@@ -19,6 +18,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from credentials.registry import principals as registry_auth
 from tests.helpers import PASSWORD, ask, basic, client_for, iam_body, mint_temporary, new_credential
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]

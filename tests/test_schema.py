@@ -8,8 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from credentials import registry_auth
 from credentials.models import Actor, LongTermCredential, Registry, TemporaryCredential, User
+from credentials.registry import principals as registry_auth
 from tests.helpers import mint_temporary
 
 TABLES = {

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from credentials import registry_cache
 from credentials.console.context_processors import REGION_SESSION_KEY, selected_region
 from credentials.console.views.base import HtmxHttpRequest, get_registry, remember_region
-from credentials.registry_setup import TokenAuth
+from credentials.registry.setup import TokenAuth
 
 
 @login_required

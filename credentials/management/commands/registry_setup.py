@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from credentials.models import Registry
-from credentials.registry_setup import TokenAuth
+from credentials.registry.setup import TokenAuth
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 """POST /service/token: the OAuth2 flow of the registry token service (Distribution's oauth.md).
 
 containerd — so every Kubernetes node — asks this way first whenever it has a username and a
-password, and falls back to the GET flow (registry_auth) only after a 401, 404 or 405; the
+password, and falls back to the GET flow (`basic`) only after a 401, 404 or 405; the
 docker CLI asks this way with `grant_type=refresh_token` once it holds a refresh token. The
-URL serves both flows: `token` below sends a GET to registry_auth.token_get.
+URL serves both flows (credentials/registry/views.py).
 
 Answers are JSON in RFC 6749's shape (5.1, 5.2): malformed requests are a 400 that stores
 nothing, refused credentials a 401 that is audited and counted like a failed GET login.
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from csp.decorators import csp_exempt
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
-from credentials import registry_auth
 from credentials.models import RefreshToken
-from credentials.registry_auth import MAX_CREDENTIAL_LENGTH, Principal
+from credentials.registry import attempts, principals
+from credentials.registry.principals import MAX_CREDENTIAL_LENGTH, Principal
+from credentials.registry.scopes import granted_access
+from credentials.registry.tokens import WWW_AUTHENTICATE, issue_token, token_response
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # A real request is a few hundred bytes; this leaves room for a long list of scopes and
@@ -44,17 +44,6 @@ class InvalidRequest(Exception):
         super().__init__(description)
         self.code = code
         self.description = description
-
-
-@csrf_exempt  # a token endpoint for registry clients: no session, no cookie, nothing to forge
-@csp_exempt()  # JSON for registry clients: no page to protect
-def token(request: HttpRequest) -> HttpResponse:
-    """The realm: the GET flow (registry_auth) and the OAuth2 POST flow at one URL."""
-    if request.method == "GET":
-        return registry_auth.token_get(request)
-    if request.method == "POST":
-        return token_post(request)
-    return HttpResponseNotAllowed(["GET", "POST"])
 
 
 def token_post(request: HttpRequest) -> HttpResponse:
@@ -123,26 +112,26 @@ def _password_grant(
     scopes: list[str],
     offline: bool,
 ) -> HttpResponse:
-    verdict = registry_auth.throttle_verdict(request, username, service)
+    verdict = attempts.throttle_verdict(request, username, service)
     if verdict.throttled:
         return _unauthorized()
-    principal = registry_auth.verify(username, password)
+    principal = principals.verify(username, password)
     if principal is None:
         return _refuse(request, username, service, "wrong, disabled or expired credential")
     if not principal.may_use(service):
         return _refuse(request, username, service, "unknown service, or another registry's")
-    registry_auth.remember_success(request, verdict, username)
+    attempts.remember_success(request, verdict, username)
     return _grant(principal, service, scopes, offline)
 
 
 def _refresh_grant(
     request: HttpRequest, refresh_token: str, service: str, scopes: list[str]
 ) -> HttpResponse:
-    verdict = registry_auth.throttle_verdict(request, "", service)
+    verdict = attempts.throttle_verdict(request, "", service)
     if verdict.throttled:
         return _unauthorized()
     check = RefreshToken.objects.verify(
-        refresh_token, service, used_since=timezone.now() - registry_auth.LAST_USED_PRECISION
+        refresh_token, service, used_since=timezone.now() - principals.LAST_USED_PRECISION
     )
     if check.refusal:
         return _refuse(request, check.username, service, check.refusal)
@@ -152,14 +141,14 @@ def _refresh_grant(
         check.owner_id,
         last_used_recently=check.last_used_recently,
     )
-    registry_auth.remember_success(request, verdict, "")
+    attempts.remember_success(request, verdict, "")
     return _grant(principal, service, scopes, offline=False)
 
 
 def _grant(principal: Principal, service: str, scopes: list[str], offline: bool) -> HttpResponse:
-    registry_auth.touch_last_used(principal)
-    access = registry_auth.granted_access(scopes)
-    issued = registry_auth.issue_token(principal.username, service, access)
+    principals.touch_last_used(principal)
+    access = granted_access(scopes)
+    issued = issue_token(principal.username, service, access)
     body: dict[str, Any] = {
         "access_token": issued["access_token"],
         "scope": " ".join(
@@ -169,23 +158,21 @@ def _grant(principal: Principal, service: str, scopes: list[str], offline: bool)
         "issued_at": issued["issued_at"],
     }
     if offline:
-        body["refresh_token"] = registry_auth.issue_refresh_token(principal, service)
-    return registry_auth.token_response(body)
+        body["refresh_token"] = principals.issue_refresh_token(principal, service)
+    return token_response(body)
 
 
 def _refuse(request: HttpRequest, username: str, service: str, reason: str) -> HttpResponse:
-    registry_auth.record_failure(request, username, service, reason)
+    attempts.record_failure(request, username, service, reason)
     return _unauthorized()
 
 
 def _unauthorized() -> HttpResponse:
     # One answer for every refusal, so a username cannot be told from a password.
     response = _error(401, "invalid_grant", "authentication required")
-    response["WWW-Authenticate"] = registry_auth.WWW_AUTHENTICATE
+    response["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 
 
 def _error(status: int, code: str, description: str) -> HttpResponse:
-    return registry_auth.token_response(
-        {"error": code, "error_description": description}, status=status
-    )
+    return token_response({"error": code, "error_description": description}, status=status)

@@ -84,7 +84,7 @@ def end_sessions_on_deactivation(
         User.objects.filter(pk=instance.pk).update(session_generation=F("session_generation") + 1)
 
 
-# Who is deleting users, when the admin does it (credentials/admin.py sets it).
+# Who is deleting users, when the admin does it (credentials/admin/users.py sets it).
 deleting_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
     "deleting_actor", default=None
 )

@@ -1,61 +1,37 @@
-"""The admin panel: where auditors see every credential and every action on it.
-
-Nothing here shows a password or digest. Audit events are read-only for everyone; changes to
-credentials go through the same domain actions as the console, so they are audited too.
-"""
+"""Long-term credentials: filters by owner, use and expiry; bulk actions with a reason;
+exports."""
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from credentials.admin_base import (
+from credentials.admin.base import (
     ConditionSearch,
     CsvExportMixin,
     InputFilter,
     LargeTableAdmin,
-    SecretFieldsRefused,
-    ViewOnlyMixin,
     audit_link,
     owner_links,
     time_column,
 )
 from credentials.console.forms import AdminReasonForm
 from credentials.models import (
-    AccessKey,
     Actor,
-    AuditEvent,
     ConsoleError,
     LongTermCredential,
-    RefreshToken,
-    Region,
-    Registry,
-    TemporaryCredential,
     User,
 )
-from credentials.signals import deleting_actor
 from credentials.timestamps import shown
 
-admin.site.site_header = gettext_lazy("SWR Console administration")
-admin.site.site_title = gettext_lazy("SWR Console admin")
-admin.site.index_title = gettext_lazy("Credentials, registries and the audit trail")
-# No navigation sidebar: at 1440 px it would leave the credential and audit lists too little
-# width for their columns (the index page lists every model; breadcrumbs lead back to it).
-admin.site.enable_nav_sidebar = False
 # Prefix search lists at most this many owners or actors whose names start with the term.
 PREFIX_MATCHES = 100
 
@@ -300,241 +276,3 @@ class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
     @admin.action(description=gettext_lazy("Enable selected credentials"), permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         return self._change_status(request, queryset, enable=True)
-
-
-# --- Audit events -------------------------------------------------------------------
-
-
-class ActorFilter(InputFilter):
-    title = gettext_lazy("actor (username)")
-    parameter_name = "actor"
-    field = "actor_username"
-
-
-class RegistryFilter(admin.SimpleListFilter):
-    title = gettext_lazy("registry")
-    parameter_name = "registry"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(r.pk), str(r)) for r in Registry.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(registry_id=self.value()) if self.value() else queryset
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ConditionSearch, CsvExportMixin, ViewOnlyMixin, LargeTableAdmin):
-    list_display = (
-        time_column(AuditEvent, "created_at"),
-        "action",
-        "channel",
-        "actor_username",
-        "ip_address",
-        "registry_address",
-        "credential",
-        "credential_username",
-        "summary",
-    )
-    list_filter = (
-        "action",
-        "channel",
-        ActorFilter,
-        RegistryFilter,
-        ("created_at", admin.DateFieldListFilter),
-    )
-    search_help_text = gettext_lazy(
-        "A credential username or its beginning (cn-north-4@…); a credential name, an actor "
-        "or an IP address."
-    )
-    search_fields = ("credential_name",)  # shows the box; search_condition does the work
-    list_per_page = 50
-    fields = (
-        "created_at",
-        "action",
-        "actor_username",
-        "ip_address",
-        "user_agent",
-        "registry_address",
-        "credential_name",
-        "credential_username",
-        "credential_public_id",
-        "credential",
-        "detail",
-    )
-    readonly_fields = fields
-    export_fields = (
-        ("created_at", "Time"),
-        ("action", "Action"),
-        ("actor_username", "Actor"),
-        ("ip_address", "IP Address"),
-        ("user_agent", "User Agent"),
-        ("registry_address", "Registry"),
-        ("credential_name", "Credential Name"),
-        ("credential_username", "Credential Username"),
-        ("credential_public_id", "Credential ID"),
-        ("detail", "Detail"),
-    )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # The credential's admin id when it still exists, evaluated for the shown page only.
-        existing = LongTermCredential.objects.filter(public_id=OuterRef("credential_public_id"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(credential_pk=Subquery(existing.values("pk")[:1]))
-        )
-
-    def search_condition(self, term: str) -> Q:
-        # Credential usernames by their beginning, served by a varchar_pattern_ops index at a
-        # million events; names and actors exactly (a name's or an actor's beginning can match
-        # thousands of events, which would all be sorted: 7× the minimal page).
-        match = (
-            Q(credential_name=term)
-            | Q(credential_username__startswith=term)
-            | Q(actor_username=term)
-        )
-        with contextlib.suppress(ValueError):  # not an IP address: no IP condition
-            match |= Q(ip_address=str(ipaddress.ip_address(term)))
-        return match
-
-    @admin.display(description=gettext_lazy("credential"), ordering="credential_name")
-    def credential(self, event: AuditEvent) -> str:
-        name = event.credential_name or ""
-        pk = getattr(event, "credential_pk", None)
-        if pk is None:
-            return name
-        url = reverse("admin:credentials_longtermcredential_change", args=[pk])
-        return format_html('<a href="{}">{}</a>', url, name)
-
-    @admin.display(description=gettext_lazy("detail"))
-    def summary(self, event: AuditEvent) -> str:
-        return ", ".join(f"{key}: {value}" for key, value in event.detail.items())
-
-    def export_row(self, row: Iterable[Any]) -> list[Any]:
-        values = super().export_row(row)
-        return [*values[:-1], ", ".join(f"{k}: {v}" for k, v in (values[-1] or {}).items())]
-
-    # The trail is append-only: nobody adds, edits or deletes events here (nor in SQL).
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(TemporaryCredential)
-class TemporaryCredentialAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdmin):
-    list_display = (
-        "username",
-        "user",
-        "project_name",
-        time_column(TemporaryCredential, "created_at"),
-        time_column(TemporaryCredential, "expires_at"),
-    )
-    list_filter = ("project_name", ("expires_at", admin.DateFieldListFilter))
-    search_fields = ("=username", "=user__username")
-    list_select_related = ("user",)
-    fields = ("username", "user", "project_name", "created_at", "expires_at", "public_id")
-    readonly_fields = fields
-
-
-@admin.register(RefreshToken)
-class RefreshTokenAdmin(SecretFieldsRefused, ViewOnlyMixin, LargeTableAdmin):
-    """Offline access that registry clients hold (docker's config.json, containerd): for which
-    credential and registry, until when. The token itself is only a digest, never shown; to end
-    one, disable or delete its credential, which removes its tokens."""
-
-    list_display = (
-        "credential",
-        "service",
-        time_column(RefreshToken, "created_at"),
-        time_column(RefreshToken, "expires_at"),
-    )
-    list_select_related = ("long_term__owner", "temporary__user")
-    ordering = ("-id",)
-    fields = ("credential", "service", "created_at", "expires_at")
-    readonly_fields = fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=gettext_lazy("credential"))
-    def credential(self, token: RefreshToken) -> str:
-        if token.long_term is not None:
-            credential = token.long_term
-            return f"{credential.name} ({credential.username}, {credential.owner})"
-        temporary = token.temporary
-        return _("%(username)s (temporary, %(owner)s)") % {
-            "username": temporary.username,
-            "owner": temporary.user,
-        }
-
-
-@admin.register(AccessKey)
-class AccessKeyAdmin(SecretFieldsRefused, ViewOnlyMixin, admin.ModelAdmin):
-    """Read-only: keys are created, disabled and deleted by their users on My Credentials.
-    The encrypted secret key is not a field here."""
-
-    list_display = ("access_key_id", "user", "is_enabled", "created_at")
-    list_filter = ("is_enabled",)
-    search_fields = ("=access_key_id", "=user__username")
-    list_select_related = ("user",)
-    fields = ("access_key_id", "user", "is_enabled", "created_at", "public_id")
-    readonly_fields = fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# --- Users, regions, registries -----------------------------------------------------
-
-
-@admin.register(User)
-class ConsoleUserAdmin(SecretFieldsRefused, UserAdmin):
-    list_display = ("username", "email", "is_staff", "is_active", "is_federated")
-    list_filter = ("is_staff", "is_superuser", "is_active", "is_federated", "groups")
-    fieldsets = (
-        *UserAdmin.fieldsets,
-        (gettext_lazy("Federation"), {"fields": ("is_federated",)}),
-    )
-    actions = ("end_sessions",)
-
-    # Deleting a user deletes their credentials; the signal that audits it names who did it.
-    def delete_model(self, request: HttpRequest, obj: User) -> None:
-        token = deleting_actor.set(Actor.from_request(request))
-        try:
-            super().delete_model(request, obj)
-        finally:
-            deleting_actor.reset(token)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        token = deleting_actor.set(Actor.from_request(request))
-        try:
-            super().delete_queryset(request, queryset)
-        finally:
-            deleting_actor.reset(token)
-
-    @admin.action(
-        description=gettext_lazy("Sign selected users out everywhere"), permissions=["change"]
-    )
-    def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        actor = Actor.from_request(request)
-        for user in queryset:
-            user.end_sessions()
-            AuditEvent.record(AuditEvent.Action.SESSIONS_ENDED, actor, user=user.get_username())
-        self.message_user(
-            request,
-            _("Signed %(count)d user(s) out of every session.") % {"count": queryset.count()},
-            messages.SUCCESS,
-        )
-
-
-@admin.register(Region)
-class RegionAdmin(SecretFieldsRefused, admin.ModelAdmin):
-    list_display = ("name", "display_name")
-    search_fields = ("name", "display_name")
-
-
-@admin.register(Registry)
-class RegistryAdmin(SecretFieldsRefused, admin.ModelAdmin):
-    list_display = ("name", "region", "address", "project_name", "created_at")
-    list_filter = ("region",)
-    search_fields = ("name", "address", "project_name")
-    readonly_fields = ("public_id", "created_at")

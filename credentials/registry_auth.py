@@ -2,7 +2,7 @@
 
 A CNCF Distribution registry configured with `auth: token` sends clients here (the realm) with
 HTTP Basic credentials; we answer with a short-lived ES256 JWT granting the repository
-actions the credential allows, or 401. See SWR-API.md §5 and docs/REGISTRY.md.
+actions the credential allows, or 401. See docs/HUAWEI-API.md §5 and docs/REGISTRY.md.
 """
 
 from __future__ import annotations

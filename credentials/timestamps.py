@@ -13,8 +13,9 @@ from django.utils import timezone
 
 # The format people read, in the server's TIME_ZONE with its name. swrconsole/formats/ gives
 # Django's own pages (the admin's detail pages, date filters) the same as DATETIME_FORMAT in
-# each language; tests/test_timestamps.py holds the two equal. strftime, because Django's
-# format parser costs 30 µs a call: a tenth of an admin list of 50 rows.
+# each language; tests/test_i18n.py (test_one_date_format_with_its_time_zone) holds the two
+# equal. strftime, because Django's format parser costs 30 µs a call: a tenth of an admin list
+# of 50 rows.
 SHOWN = "%Y-%m-%d %H:%M %Z"
 
 

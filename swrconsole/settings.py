@@ -4,51 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any
 
-import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from swrconsole.environment import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 
-class _Env(environ.Env):
-    """django-environ, refusing what it cannot read instead of guessing: a number names its
-    variable (`ROTATION_GRACE_HOURS=abc`; Python's own message would not), and a boolean is
-    true/false, yes/no, on/off or 1/0, not any other word read as false
-    (`SECURE_SSL_REDIRECT=ture`). The error is the usual one-line configuration error."""
-
-    BOOLEAN_FALSE_STRINGS = ("false", "off", "no", "n", "0", "")
-
-    EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
-
-    @classmethod
-    def parse_value(cls, value: Any, cast: Any) -> Any:
-        if cast is bool and isinstance(value, str):
-            word = value.strip().lower()
-            if word not in cls.BOOLEAN_TRUE_STRINGS + cls.BOOLEAN_FALSE_STRINGS:
-                raise ValueError(word)
-        return super().parse_value(value, cast)
-
-    def get_value(
-        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, **kwargs: Any
-    ) -> Any:
-        try:
-            return super().get_value(var, cast=cast, default=default, **kwargs)
-        except ValueError as exc:
-            if cast in (int, float, bool):  # a number or a word: safe to show
-                expected = self.EXPECTED[cast]
-                message = f"{var} must be {expected}, not {self.ENVIRON.get(var, '')!r}."
-            else:  # a URL may carry a password: named, not shown
-                message = f"{var} cannot be read ({type(exc).__name__})."
-            raise ImproperlyConfigured(message) from exc
-
-
-env = _Env()
-# A .env beside manage.py is read when present; real environment variables win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = Env()
+# A .env beside manage.py is read when present; real environment variables win. Then each
+# secret given as NAME_FILE is read from its file (swrconsole/environment.py).
+Env.read_env(BASE_DIR / ".env", overwrite=False)
+env.read_secret_files()
 
 
 def _required_in_production(name: str, debug: bool, dev_default: str) -> str:
@@ -57,7 +27,7 @@ def _required_in_production(name: str, debug: bool, dev_default: str) -> str:
         return value
     if not debug:
         raise ImproperlyConfigured(
-            f"{name} must be set when DEBUG is false. Generate one with: "
+            f"{name} must be set when DEBUG is false (or {name}_FILE). Generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     return dev_default
@@ -275,9 +245,9 @@ if SSO_HEADER:
 # Failed sign-ins (django-ratelimit rates): from one address, any username; for one username
 # from one address; for one username from all addresses — past that, only addresses that
 # signed in as it before get through (credentials/security/throttling.py, docs/DECISIONS.md).
-SIGN_IN_FAILURES_PER_IP = env.str("SIGN_IN_FAILURES_PER_IP", default="30/15m")
-SIGN_IN_FAILURES_PER_USERNAME = env.str("SIGN_IN_FAILURES_PER_USERNAME", default="10/15m")
-SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE = env.str(
+SIGN_IN_FAILURES_PER_IP = env.rate("SIGN_IN_FAILURES_PER_IP", default="30/15m")
+SIGN_IN_FAILURES_PER_USERNAME = env.rate("SIGN_IN_FAILURES_PER_USERNAME", default="10/15m")
+SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE = env.rate(
     "SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE", default="100/15m"
 )
 
@@ -334,7 +304,7 @@ if SWR_API_URL and not SWR_AUTH_TOKEN:
 for _name in ("SWR_TIMEOUT_CONNECT", "SWR_TIMEOUT_READ"):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number of seconds.")
-TEMPORARY_CREDENTIALS_PER_MINUTE = env.int("TEMPORARY_CREDENTIALS_PER_MINUTE", default=10)
+TEMPORARY_CREDENTIALS_PER_MINUTE = env.positive_int("TEMPORARY_CREDENTIALS_PER_MINUTE", default=10)
 
 # Registry token service (GET /service/token): the key pair that signs registry tokens.
 REGISTRY_TOKEN_KEY_FILE = env.str(
@@ -346,7 +316,9 @@ REGISTRY_TOKEN_CERT_FILE = env.str(
 REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="swrconsole")
 REGISTRY_TOKEN_TTL = env.int("REGISTRY_TOKEN_TTL", default=300)
 # What a credential may do on its registry's repositories ("pull" alone for read-only).
-REGISTRY_TOKEN_ACTIONS = env.list("REGISTRY_TOKEN_ACTIONS", default=["pull", "push"])
+REGISTRY_TOKEN_ACTIONS = env.choices(
+    "REGISTRY_TOKEN_ACTIONS", ("pull", "push", "delete"), default=["pull", "push"]
+)
 # Whether a token may list every repository of the registry (`registry:catalog:*`, used by
 # `podman search`); off: see docs/DECISIONS.md, "Scopes".
 REGISTRY_TOKEN_CATALOG = env.bool("REGISTRY_TOKEN_CATALOG", default=False)
@@ -357,11 +329,11 @@ if REGISTRY_REFRESH_TOKEN_TTL <= 0:
     raise ImproperlyConfigured("REGISTRY_REFRESH_TOKEN_TTL must be a positive number of seconds.")
 # Failed registry logins allowed: per client address, per username from one address, per
 # username from all addresses (as for sign-in above).
-REGISTRY_LOGIN_FAILURES_PER_IP = env.str("REGISTRY_LOGIN_FAILURES_PER_IP", default="30/5m")
-REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.str(
+REGISTRY_LOGIN_FAILURES_PER_IP = env.rate("REGISTRY_LOGIN_FAILURES_PER_IP", default="30/5m")
+REGISTRY_LOGIN_FAILURES_PER_USERNAME = env.rate(
     "REGISTRY_LOGIN_FAILURES_PER_USERNAME", default="10/5m"
 )
-REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE = env.str(
+REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE = env.rate(
     "REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE", default="100/5m"
 )
 
@@ -375,7 +347,8 @@ ACCESS_KEY_ENCRYPTION_KEYS = env.list(
 )
 if not ACCESS_KEY_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
-        "ACCESS_KEY_ENCRYPTION_KEYS must be set when DEBUG is false. Generate one with: "
+        "ACCESS_KEY_ENCRYPTION_KEYS must be set when DEBUG is false (or "
+        "ACCESS_KEY_ENCRYPTION_KEYS_FILE). Generate one with: "
         "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
     )
 try:
@@ -387,18 +360,20 @@ except ValueError as exc:
     raise ImproperlyConfigured(
         "ACCESS_KEY_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes."
     ) from exc
-ACCESS_KEYS_PER_USER = env.int("ACCESS_KEYS_PER_USER", default=2)
+ACCESS_KEYS_PER_USER = env.positive_int("ACCESS_KEYS_PER_USER", default=2)
 # How far a signed request's X-Sdk-Date may be from the server's clock.
 API_SIGNATURE_MAX_SKEW_MINUTES = env.int("API_SIGNATURE_MAX_SKEW_MINUTES", default=15)
 # Refused API requests audited per client address and per access key ID; past these, refusals
 # are still answered, and one event per window (with a count) is written from such an address.
-API_AUTH_FAILURES_PER_IP = env.str("API_AUTH_FAILURES_PER_IP", default="30/15m")
-API_AUTH_FAILURES_PER_ACCESS_KEY = env.str("API_AUTH_FAILURES_PER_ACCESS_KEY", default="10/15m")
-API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE = env.str(
+API_AUTH_FAILURES_PER_IP = env.rate("API_AUTH_FAILURES_PER_IP", default="30/15m")
+API_AUTH_FAILURES_PER_ACCESS_KEY = env.rate("API_AUTH_FAILURES_PER_ACCESS_KEY", default="10/15m")
+API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE = env.rate(
     "API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE", default="100/15m"
 )
 
-LONG_TERM_CREDENTIALS_PER_REGISTRY = env.int("LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100)
+LONG_TERM_CREDENTIALS_PER_REGISTRY = env.positive_int(
+    "LONG_TERM_CREDENTIALS_PER_REGISTRY", default=100
+)
 LONG_TERM_PAGE_SIZE = 20
 
 # --- Credential lifecycle: expiry, reminders, rotation, stale credentials ----------------
@@ -443,7 +418,12 @@ CONSOLE_URL = env.str("CONSOLE_URL", default="http://127.0.0.1:8000").rstrip("/"
 
 # Mail (reminders): EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:pass@host:587;
 # unset, messages are written to the console (stderr) so `make run` needs no mail server.
-vars().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
+_email = env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
+# The SMTP password alone (say, from a Docker secret: EMAIL_HOST_PASSWORD_FILE) replaces the
+# URL's, which then need not carry one.
+if env.str("EMAIL_HOST_PASSWORD", default=""):
+    _email["EMAIL_HOST_PASSWORD"] = env.str("EMAIL_HOST_PASSWORD")
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SWR Console <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)

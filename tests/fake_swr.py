@@ -1,4 +1,4 @@
-"""A stand-in for Huawei Cloud's IAM and SWR APIs, following SWR-API.md, for remote-mode tests.
+"""A stand-in for Huawei Cloud's IAM and SWR APIs, following docs/HUAWEI-API.md, for remote-mode tests.
 
 It runs on pytest-httpserver (a real HTTP server on 127.0.0.1) and checks requests as
 strictly as the documentation describes them.

@@ -17,13 +17,16 @@ def test_disable_and_enable_record_when_and_by_whom(
     credential = make_credential(owner, registry, "ci-bot")
     response = owner_client.post(op_url("disable", credential), headers={"User-Agent": "t/1"})
     assert response.status_code == 302
+    assert response["Location"] == tab_url(registry)
     credential.refresh_from_db()
     assert not credential.is_enabled
     assert credential.status_changed_by == owner
     assert (timezone.now() - credential.status_changed_at).total_seconds() < 60
     assert "Disabled" in owner_client.get(tab_url(registry)).content.decode()
 
-    owner_client.post(op_url("enable", credential))
+    response = owner_client.post(op_url("enable", credential))
+    assert response.status_code == 302
+    assert response["Location"] == tab_url(registry)
     credential.refresh_from_db()
     assert credential.is_enabled
     actions = list(
@@ -38,8 +41,10 @@ def test_disabling_twice_records_one_event(
     owner_client: Client, owner: User, registry: Registry
 ) -> None:
     credential = make_credential(owner, registry, "ci-bot")
-    owner_client.post(op_url("disable", credential))
-    owner_client.post(op_url("disable", credential))
+    first = owner_client.post(op_url("disable", credential))
+    second = owner_client.post(op_url("disable", credential))  # already disabled: no error
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first["Location"] == second["Location"] == tab_url(registry)
     assert AuditEvent.objects.filter(action="long_term.disabled").count() == 1
 
 
@@ -95,6 +100,7 @@ def test_confirming_in_the_dialog_with_htmx_answers_the_row_and_closes_the_dialo
 ) -> None:
     credential = make_credential(owner, registry, "ci-bot")
     response = owner_client.post(op_url("disable", credential), headers={"HX-Request": "true"})
+    assert response.status_code == 200
     html = response.content.decode()
     assert '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>' in html
     assert json.loads(response["HX-Trigger"])["consoleMessage"]["text"] == (

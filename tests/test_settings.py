@@ -3,6 +3,7 @@ production example, and docker-compose.yml."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -142,7 +143,184 @@ def test_only_the_one_shot_migrate_service_holds_the_owners_password(tmp_path: P
         assert owner not in held, f"{name} holds the owner's password"
         assert superuser not in held, f"{name} holds the superuser's password"
         assert environment["DATABASE_OWNER_URL"] == ""
+        assert environment["DATABASE_OWNER_URL_FILE"] == ""  # nor from a file .env names
         assert environment["DATABASE_URL"].startswith("postgres://swrconsole:")
     # web serves only once migrate has run to success, and does not run it again.
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["web"]["command"] == ["gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"]
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "s" * 50,
+    "CREDENTIAL_HASH_KEY": "k",
+    "ACCESS_KEY_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWFjY2Vzcy1rZXktZW5jcnlwdGlvbiE=",
+}
+RATES = [
+    "SIGN_IN_FAILURES_PER_IP",
+    "SIGN_IN_FAILURES_PER_USERNAME",
+    "SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE",
+    "REGISTRY_LOGIN_FAILURES_PER_IP",
+    "REGISTRY_LOGIN_FAILURES_PER_USERNAME",
+    "REGISTRY_LOGIN_FAILURES_PER_USERNAME_ANYWHERE",
+    "API_AUTH_FAILURES_PER_IP",
+    "API_AUTH_FAILURES_PER_ACCESS_KEY",
+    "API_AUTH_FAILURES_PER_ACCESS_KEY_ANYWHERE",
+]
+
+
+def settings_values(env: dict[str, str], *names: str) -> dict[str, object]:
+    """The named settings (dotted paths into dicts allowed) as Django starts with `env`."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings\n"
+        "def get(path):\n"
+        "    name, *keys = path.split('.')\n"
+        "    value = getattr(settings, name)\n"
+        "    for key in keys: value = value[key]\n"
+        "    return value\n"
+        f"print(json.dumps({{name: get(name) for name in {list(names)!r}}}))"
+    )
+    result = settings_import(env, code)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def refused(env: dict[str, str]) -> str:
+    """What Django says when it refuses to start with `env` (a production configuration)."""
+    result = settings_import(PRODUCTION | env)
+    assert result.returncode != 0, f"started with {env}"
+    return result.stderr
+
+
+@pytest.mark.parametrize("name", RATES)
+def test_every_rate_setting_refuses_a_value_that_is_not_a_rate_at_start(name: str) -> None:
+    assert f"{name} must be a rate (" in refused({name: "30 per 15m"})
+
+
+@pytest.mark.parametrize("value", ["", "0/m", "10/0m", "10/15x", "10/15M", "10/", "-1/m", "10/m/s"])
+def test_a_rate_without_a_count_a_window_or_a_known_unit_is_refused(value: str) -> None:
+    stderr = refused({"SIGN_IN_FAILURES_PER_IP": value})
+    assert "SIGN_IN_FAILURES_PER_IP must be a rate (a count, '/', then s, m, h or d" in stderr
+    assert f"not {value!r}" in stderr
+
+
+def test_the_rate_forms_the_defaults_and_the_docs_use_are_accepted() -> None:
+    forms = {"SIGN_IN_FAILURES_PER_IP": "5/m", "REGISTRY_LOGIN_FAILURES_PER_IP": "10/15m"}
+    forms |= {"API_AUTH_FAILURES_PER_IP": "100/d", "SIGN_IN_FAILURES_PER_USERNAME": "2/s"}
+    assert settings_values(PRODUCTION | forms, *forms) == forms
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TEMPORARY_CREDENTIALS_PER_MINUTE",
+        "ACCESS_KEYS_PER_USER",
+        "LONG_TERM_CREDENTIALS_PER_REGISTRY",
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_limit_below_one_is_refused_at_start(name: str, value: str) -> None:
+    assert f"{name} must be 1 or more, not {value}." in refused({name: value})
+
+
+@pytest.mark.parametrize("value", ["pull,pusj", "Pull", "", ",", "pull,*"])
+def test_registry_token_actions_other_than_pull_push_and_delete_are_refused(value: str) -> None:
+    stderr = refused({"REGISTRY_TOKEN_ACTIONS": value})
+    assert "REGISTRY_TOKEN_ACTIONS must list one or more of pull, push, delete" in stderr
+
+
+def test_registry_token_actions_may_have_spaces_after_their_commas() -> None:
+    env = PRODUCTION | {"REGISTRY_TOKEN_ACTIONS": "pull, push , delete"}
+    values = settings_values(env, "REGISTRY_TOKEN_ACTIONS")
+    assert values == {"REGISTRY_TOKEN_ACTIONS": ["pull", "push", "delete"]}
+
+
+# --- Secrets from files (NAME_FILE: Docker and Kubernetes secrets) ----------------------
+
+FERNET_KEYS = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
+# Each secret, what its file holds, and where the setting shows it.
+SECRET_FILES = {
+    "SECRET_KEY": ("f" * 50, "SECRET_KEY"),
+    "CREDENTIAL_HASH_KEY": ("hash-key-from-a-file", "CREDENTIAL_HASH_KEY"),
+    "ACCESS_KEY_ENCRYPTION_KEYS": (FERNET_KEYS, "ACCESS_KEY_ENCRYPTION_KEYS"),
+    "DATABASE_URL": ("postgres://rt:pw-runtime@db:5432/swr", "DATABASES.default.PASSWORD"),
+    "DATABASE_OWNER_URL": ("postgres://ow:pw-owner@db:5432/swr", "DATABASES.owner.PASSWORD"),
+    "CACHE_URL": ("redis://:pw-redis@redis:6379/0", "CACHES.default.LOCATION"),
+    "SWR_AUTH_TOKEN": ("token-from-a-file", "SWR_AUTH_TOKEN"),
+    "SWR_IAM_PASSWORD": ("iam-password-from-a-file", "SWR_IAM_PASSWORD"),
+    "EMAIL_URL": ("smtp+tls://mailer:pw-mail@mail.example:587", "EMAIL_HOST_PASSWORD"),
+}
+SHOWN = {
+    "ACCESS_KEY_ENCRYPTION_KEYS": FERNET_KEYS.split(","),
+    "DATABASE_URL": "pw-runtime",
+    "DATABASE_OWNER_URL": "pw-owner",
+    "CACHE_URL": "redis://:pw-redis@redis:6379/0",
+    "EMAIL_URL": "pw-mail",
+}
+
+
+def test_every_secret_can_come_from_a_file_its_trailing_newline_dropped(tmp_path: Path) -> None:
+    env = {"DEBUG": "false"}
+    for name, (content, _) in SECRET_FILES.items():
+        (tmp_path / name).write_text(content + "\n")
+        env[f"{name}_FILE"] = str(tmp_path / name)
+    shown = settings_values(env, *(setting for _, setting in SECRET_FILES.values()))
+    expected = {
+        setting: SHOWN.get(name, content) for name, (content, setting) in SECRET_FILES.items()
+    }
+    assert shown == expected
+
+
+def test_the_smtp_password_alone_can_come_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "smtp").write_text("p@ss:word/with#signs\n")
+    env = PRODUCTION | {
+        "EMAIL_URL": "smtp+tls://mailer@mail.example:587",
+        "EMAIL_HOST_PASSWORD_FILE": str(tmp_path / "smtp"),
+    }
+    values = settings_values(env, "EMAIL_HOST_PASSWORD", "EMAIL_HOST_USER", "EMAIL_HOST")
+    assert values == {
+        "EMAIL_HOST_PASSWORD": "p@ss:word/with#signs",
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST": "mail.example",
+    }
+
+
+def test_a_file_is_taken_as_written_not_as_a_reference_to_another_variable(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "token").write_text("$SECRET_KEY\n")
+    env = PRODUCTION | {"SWR_AUTH_TOKEN_FILE": str(tmp_path / "token")}
+    assert settings_values(env, "SWR_AUTH_TOKEN") == {"SWR_AUTH_TOKEN": "$SECRET_KEY"}
+
+
+def test_a_secret_set_both_plainly_and_as_a_file_is_refused_at_start(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("from-the-file-1234\n")
+    stderr = refused({"CREDENTIAL_HASH_KEY_FILE": str(tmp_path / "key")})  # and plainly
+    assert "CREDENTIAL_HASH_KEY and CREDENTIAL_HASH_KEY_FILE are both set" in stderr
+    assert "from-the-file-1234" not in stderr
+
+
+def test_an_empty_plain_value_beside_its_file_counts_as_unset(tmp_path: Path) -> None:
+    # As when .env.example's blank `SECRET_KEY=` is copied and the key comes from a file.
+    (tmp_path / "key").write_text("k" * 50)
+    env = PRODUCTION | {"SECRET_KEY": "", "SECRET_KEY_FILE": str(tmp_path / "key")}
+    assert settings_values(env, "SECRET_KEY") == {"SECRET_KEY": "k" * 50}
+
+
+def test_a_secret_file_that_cannot_be_read_is_named_and_its_content_never_shown(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nowhere"
+    stderr = refused({"SECRET_KEY": "", "SECRET_KEY_FILE": str(missing)})
+    assert f"SECRET_KEY_FILE: cannot read {missing} (No such file or directory)." in stderr
+
+    (tmp_path / "binary").write_bytes(b"se\xffcret-bytes")
+    stderr = refused({"SWR_AUTH_TOKEN_FILE": str(tmp_path / "binary")})
+    assert f"SWR_AUTH_TOKEN_FILE: {tmp_path / 'binary'} is not UTF-8 text." in stderr
+    assert "cret-bytes" not in stderr
+    assert "\\xff" not in stderr
+
+    (tmp_path / "cache").write_text("redis://:se[cret@host:6379/0\n")
+    stderr = refused({"CACHE_URL_FILE": str(tmp_path / "cache")})
+    assert "CACHE_URL cannot be read" in stderr
+    assert "se[cret" not in stderr

@@ -1,5 +1,5 @@
 """How a session finds its user on every console request: User.objects.by_pk, one query
-written out (credentials/auth.SignedInUserLookup), the same answer as Django's own lookup."""
+written out (credentials/security/auth.py, SignedInUserLookup), the same answer as Django's own lookup."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ are counted as IPv4 addresses or IPv6 /64 prefixes; a limit ends with its window
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import pytest
@@ -10,6 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from credentials.models import Registry
+from credentials.security import throttling
+from swrconsole import rates
 from tests.helpers import ask, basic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
@@ -72,3 +75,38 @@ def test_a_limit_ends_with_its_window(
     later = time.time() + 121  # past the window, wherever in the minute it began
     monkeypatch.setattr(time, "time", lambda: later)
     assert ask(client, basic(cred.username, password), registry.address).status_code == 200
+
+
+# --- Rates: read by the console's own parser (swrconsole/rates.py) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "seconds"),
+    [
+        ("5/m", 5, 60),
+        ("10/15m", 10, 900),
+        ("30/5m", 30, 300),
+        ("3/h", 3, 3600),
+        ("100/d", 100, 86400),
+        ("2/s", 2, 1),
+        ("10/90s", 10, 90),
+    ],
+)
+def test_a_rate_reads_as_its_count_and_its_window_in_seconds(
+    text: str, count: int, seconds: int
+) -> None:
+    assert rates.parse(text) == rates.Rate(count=count, seconds=seconds)
+    assert str(rates.parse(text)) == f"{count}/{seconds}s"  # what django-ratelimit is given
+
+
+@pytest.mark.parametrize(
+    "text", ["", "5", "5/", "0/m", "5/0m", "5/M", "5/mm", "five/m", "5/m/s", "\u0665/m", "5 / m"]
+)
+def test_anything_else_is_not_a_rate(text: str) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        rates.parse(text)
+
+
+def test_throttling_uses_no_private_name_of_django_ratelimit() -> None:
+    # django-ratelimit's _split_rate is not its API: any release may change or drop it.
+    assert "_split_rate" not in inspect.getsource(throttling)

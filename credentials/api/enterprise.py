@@ -1,7 +1,7 @@
 """SWR Enterprise's credential operations on a registry ("instance"): long-term credentials
 (create, list, enable/disable, delete) and temporary ones. References: SWR Enterprise API
 swr_03_0402..0405 and the SDK's *_instance_lt_credential* / create_instance_temp_credential
-(SWR-API.md §2, §6).
+(docs/HUAWEI-API.md §2, §6).
 
 `instance_id` is the registry's public id and `project_id` its project's ID, both shown on the
 registry's overview. Every action goes through the same model methods as the console, so its

@@ -1,7 +1,7 @@
 """Huawei's error bodies: every answer of the API that is not a success looks like this.
 
-SWR API reference, "Error Codes" (SWR-API.md §4): both the snake_case and the camelCase style
-in one body, codes `SVCSTG.SWR.<HTTP status><4 digits>`. The SDKs read `error_code` and
+SWR API reference, "Error Codes" (docs/HUAWEI-API.md §4): both the snake_case and the camelCase
+style in one body, codes `SVCSTG.SWR.<HTTP status><4 digits>`. The SDKs read `error_code` and
 `error_msg` into their ClientRequestException.
 """
 

@@ -1,6 +1,6 @@
 """IAM's token contract, against console users: POST /v3/auth/tokens (obtain, password method)
 and GET /v3/auth/tokens (validate X-Subject-Token). References: IAM API "Obtaining a User
-Token" (iam_30_0001) and "Validating a Token"; SWR-API.md §3 and §6.
+Token" (iam_30_0001) and "Validating a Token"; docs/HUAWEI-API.md §3 and §6.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SDK-HMAC-SHA256: the request signature Huawei's SDKs send with an access key (AK/SK).
 
 The canonical request is rebuilt from what arrived exactly as `huaweicloudsdkcore`'s
-`signer.Signer` builds it before sending (SWR-API.md §6): method, URI (each path segment
+`signer.Signer` builds it before sending (docs/HUAWEI-API.md §6): method, URI (each path segment
 percent-encoded, ending with "/"), the sorted query, the signed headers, the payload's SHA-256.
 The signature is hex(HMAC-SHA256(SK, "SDK-HMAC-SHA256\\n<X-Sdk-Date>\\n<sha256(canonical)>")).
 Nothing here touches the database: identity.py finds the key and decides.

@@ -1,6 +1,6 @@
 """SWR's login commands: POST /v2/manage/utils/secret (CreateSecret) and
 /v2/manage/utils/authorizationtoken (CreateAuthorizationToken, the "enhanced" one).
-References: SWR API "Generating a Temporary Login Command" (swr_02_0052); SWR-API.md §1, §6.
+References: SWR API "Generating a Temporary Login Command" (swr_02_0052); docs/HUAWEI-API.md §1, §6.
 
 Both mint a real 24-hour credential through the console's one minting path, under the
 console's per-user generation limit.

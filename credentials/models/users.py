@@ -24,7 +24,8 @@ class ConsoleUserManager(UserManager["User"]):
     _IAM_SALT = "swrconsole.builtin-iam-token"
 
     def by_pk(self, pk: int) -> User | None:
-        """The user with this id, through a query compiled once (see auth.SignedInUserLookup)."""
+        """The user with this id, through a query compiled once (see SignedInUserLookup in
+        credentials/security/auth.py)."""
         return instance_by_pk(self.model, pk)
 
     def issue_iam_token(self, user: User, project: str) -> tuple[str, datetime]:

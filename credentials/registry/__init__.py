@@ -6,5 +6,5 @@ repository actions the credential allows, or 401. `views.token` is the one entry
 Basic flow (`basic`), a POST the OAuth2 flow (`oauth`). Both verify a credential the same way
 (`principals`), count and audit failures the same way (`attempts`), grant the same scopes
 (`scopes`) and sign with the same key (`keys`, `tokens`). `setup` is a registry's `auth:`
-section pointing at this console. See docs/REGISTRY.md.
+section pointing at this console. See docs/HUAWEI-API.md §5 and docs/REGISTRY.md.
 """

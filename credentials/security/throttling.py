@@ -2,8 +2,9 @@
 
 Used by console sign-in (pages, admin, built-in IAM), the registry token service and the API's
 access-key signatures. Only
-failures are counted, in the shared cache (Redis in production, see credentials/security/cache.py),
-by three counters per attempt (django-ratelimit windows):
+failures are counted, in the shared cache (Redis in production, see
+credentials/security/cache.py), by three counters per attempt (django-ratelimit windows; rates
+read by swrconsole/rates.py):
 
 - per client address (an IPv4 address or an IPv6 /64), across usernames: one address
   guessing many usernames;
@@ -31,7 +32,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django_ratelimit.core import _split_rate, get_usage
+from django_ratelimit.core import get_usage
+
+from swrconsole import rates
 
 # How long an address one signed in from stays known for that username.
 KNOWN_ADDRESS_DAYS = 30
@@ -99,13 +102,13 @@ def failures_exceeded(
 def count_failure(request: HttpRequest, scope: str, username: str) -> bool:
     """Count one failed attempt on every counter; True when one of them is now used up."""
     network = client_network(request)
-    rates = SCOPES[scope]
+    scope_rates = SCOPES[scope]
     keys = _marker_keys(scope, username, network)
-    counters = [("address", network, getattr(settings, rates.per_address))]
+    counters = [("address", network, _rate(scope_rates.per_address))]
     if username:
         counters += [
-            ("username", f"{username[:256]}\n{network}", getattr(settings, rates.per_username)),
-            ("anywhere", username[:256], getattr(settings, rates.per_username_anywhere)),
+            ("username", f"{username[:256]}\n{network}", _rate(scope_rates.per_username)),
+            ("anywhere", username[:256], _rate(scope_rates.per_username_anywhere)),
         ]
     exceeded = False
     for kind, value, rate in counters:
@@ -113,7 +116,7 @@ def count_failure(request: HttpRequest, scope: str, username: str) -> bool:
             request,
             group=f"{scope}-{kind}",
             key=lambda group, request, v=value: v,
-            rate=rate,
+            rate=str(rate),
             increment=True,
         )
         if usage is not None and usage["count"] >= usage["limit"]:
@@ -135,7 +138,7 @@ def note_throttled(
     """An attempt refused while throttled: `record` (which writes the audit event) is called
     for the first refusal from this address in each window only, with how many the previous
     window refused; the others are counted, not written."""
-    window = _split_rate(getattr(settings, SCOPES[scope].per_address))[1]
+    window = _rate(SCOPES[scope].per_address).seconds
     index = int(time.time()) // window
     network = _digest(client_network(request))
     key = f"refused:{scope}:{network}:{index}"
@@ -149,6 +152,11 @@ def note_throttled(
         cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=2 * window + 60)
+
+
+def _rate(setting: str) -> rates.Rate:
+    """A limit's rate, read from its setting (checked at start; tests may change it)."""
+    return rates.parse(getattr(settings, setting))
 
 
 def client_network(request: HttpRequest) -> str:

@@ -201,19 +201,38 @@ def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
         form.add_error("validity" if isinstance(exc, ExpiryRefused) else "name", str(exc))
         return _create_refused(request, registry, form=form)
     logger.info("long-term credential created: %s", credential.public_id)
-    file = f"{credential.name}.csv"
-    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
-        text = _(
+    return _password_answer(
+        request,
+        registry,
+        credential,
+        password,
+        to_download=_(
             "Credential “%(name)s” is created. Download %(file)s now: it holds the password, "
             "which is not shown again."
-        ) % {"name": credential.name, "file": file}
-        return _page_with_csv(request, registry, credential, password, text)
+        ),
+        downloaded=_(
+            "Credential “%(name)s” is created. Its password is in the file %(file)s that has "
+            "just downloaded: keep it safe, it is not shown again."
+        ),
+    )
+
+
+def _password_answer(
+    request: HtmxHttpRequest,
+    registry: Registry,
+    credential: LongTermCredential,
+    password: str,
+    *,
+    to_download: str,
+    downloaded: str,
+) -> HttpResponse:
+    """A new password's one response: without JavaScript the tab with the file in a link
+    (`to_download`), otherwise the file itself with `downloaded` as the page's message."""
+    names = {"name": credential.name, "file": f"{credential.name}.csv"}
+    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
+        return _page_with_csv(request, registry, credential, password, to_download % names)
     response = _credential_csv_response(credential, password)
-    created = _(
-        "Credential “%(name)s” is created. Its password is in the file %(file)s that has "
-        "just downloaded: keep it safe, it is not shown again."
-    ) % {"name": credential.name, "file": file}
-    return trigger_client_event(announce(response, created), CREDENTIALS_CHANGED)
+    return trigger_client_event(announce(response, downloaded % names), CREDENTIALS_CHANGED)
 
 
 def _page_with_csv(
@@ -337,19 +356,20 @@ def _reset(
     except ConsoleError as exc:  # expired
         return _reset_dialog(request, registry, credential, refusal=str(exc))
     logger.info("long-term credential password reset: %s", credential.public_id)
-    file = f"{credential.name}.csv"
-    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
-        text = _(
+    return _password_answer(
+        request,
+        registry,
+        credential,
+        password,
+        to_download=_(
             "Credential “%(name)s” has a new password. Download %(file)s now: it holds the "
             "password, which is not shown again."
-        ) % {"name": credential.name, "file": file}
-        return _page_with_csv(request, registry, credential, password, text)
-    response = _credential_csv_response(credential, password)
-    done = _(
-        "Credential “%(name)s” has a new password. It is in the file %(file)s that has just "
-        "downloaded: keep it safe, it is not shown again."
-    ) % {"name": credential.name, "file": file}
-    return trigger_client_event(announce(response, done), CREDENTIALS_CHANGED)
+        ),
+        downloaded=_(
+            "Credential “%(name)s” has a new password. It is in the file %(file)s that has just "
+            "downloaded: keep it safe, it is not shown again."
+        ),
+    )
 
 
 def _reset_dialog(

@@ -1,0 +1,121 @@
+"""How swrconsole/settings.py reads the environment: django-environ, refusing at start what it
+cannot read (ImproperlyConfigured naming the variable), with secrets that may come from files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from swrconsole import rates
+
+# Settings that hold secrets (or URLs that may carry a password). Each may instead be given as
+# <NAME>_FILE, the path of a file holding the value (Docker and Kubernetes secrets).
+SECRETS = (
+    "SECRET_KEY",
+    "CREDENTIAL_HASH_KEY",
+    "ACCESS_KEY_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "CACHE_URL",
+    "SWR_AUTH_TOKEN",
+    "SWR_IAM_PASSWORD",
+    "EMAIL_URL",
+    "EMAIL_HOST_PASSWORD",
+)
+
+
+class Env(environ.Env):
+    """django-environ, refusing what it cannot read instead of guessing: a number names its
+    variable (`ROTATION_GRACE_HOURS=abc`; Python's own message would not), and a boolean is
+    true/false, yes/no, on/off or 1/0, not any other word read as false
+    (`SECURE_SSL_REDIRECT=ture`). The error is the usual one-line configuration error.
+
+    A secret (SECRETS) set as NAME_FILE is read from that file (trailing newlines dropped),
+    exactly as written: no `$OTHER` proxying. An empty NAME or NAME_FILE counts as unset (as
+    the blank lines of .env.example are); both set is refused."""
+
+    BOOLEAN_FALSE_STRINGS = ("false", "off", "no", "n", "0", "")
+
+    EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
+
+    def __init__(self, **scheme: Any) -> None:
+        super().__init__(**scheme)
+        self.from_files: dict[str, str] = {}
+
+    def read_secret_files(self) -> None:
+        """Read every NAME_FILE given; refuse NAME and NAME_FILE together, and a file that
+        cannot be read (named, its content never shown)."""
+        for name in SECRETS:
+            path = self.ENVIRON.get(f"{name}_FILE", "")
+            if not path:
+                continue
+            if self.ENVIRON.get(name, ""):
+                raise ImproperlyConfigured(
+                    f"{name} and {name}_FILE are both set: keep one (the file, for a secret)."
+                )
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                raise ImproperlyConfigured(f"{name}_FILE: cannot read {path} ({reason}).") from None
+            except UnicodeDecodeError:  # its message would quote the file's bytes
+                raise ImproperlyConfigured(f"{name}_FILE: {path} is not UTF-8 text.") from None
+            self.from_files[name] = text.rstrip("\r\n")
+
+    @classmethod
+    def parse_value(cls, value: Any, cast: Any) -> Any:
+        if cast is bool and isinstance(value, str):
+            word = value.strip().lower()
+            if word not in cls.BOOLEAN_TRUE_STRINGS + cls.BOOLEAN_FALSE_STRINGS:
+                raise ValueError(word)
+        return super().parse_value(value, cast)
+
+    def get_value(
+        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, **kwargs: Any
+    ) -> Any:
+        try:
+            if var in self.from_files:
+                value = self.from_files[var]
+                return value if cast is None else self.parse_value(value, cast)
+            return super().get_value(var, cast=cast, default=default, **kwargs)
+        except ValueError as exc:
+            if cast in (int, float, bool):  # a number or a word: safe to show
+                expected = self.EXPECTED[cast]
+                message = f"{var} must be {expected}, not {self.ENVIRON.get(var, '')!r}."
+            else:  # a URL may carry a password: named, not shown
+                message = f"{var} cannot be read ({type(exc).__name__})."
+            raise ImproperlyConfigured(message) from exc
+
+    def rate(self, var: str, default: str) -> str:
+        """A rate string such as 10/15m (swrconsole/rates.py), refused at start if unreadable."""
+        value = self.str(var, default=default).strip()
+        try:
+            rates.parse(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} must be a rate ({rates.FORMS}), not {value!r}."
+            ) from None
+        return value
+
+    def positive_int(self, var: str, default: int) -> int:
+        """A whole number of 1 or more (a limit: 0 or less would refuse everything)."""
+        value = self.int(var, default=default)
+        if value < 1:
+            raise ImproperlyConfigured(f"{var} must be 1 or more, not {value}.")
+        return value
+
+    def choices(self, var: str, allowed: tuple[str, ...], default: list[str]) -> list[str]:
+        """A comma-separated list of one or more of `allowed` (spaces around items ignored)."""
+        items = [item.strip() for item in self.list(var, default=default)]
+        items = [item for item in items if item]
+        unknown = [item for item in items if item not in allowed]
+        if unknown or not items:
+            raise ImproperlyConfigured(
+                f"{var} must list one or more of {', '.join(allowed)} (comma-separated), "
+                f"not {','.join(items)!r}."
+            )
+        return items

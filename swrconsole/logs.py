@@ -67,3 +67,42 @@ class GunicornLogger(GunicornBaseLogger):
             "user_agent": redact(environ.get("HTTP_USER_AGENT", ""))[:200],
         }
         self.access_log.info(json.dumps(entry))
+
+
+def logging_config(*, log_format: str, log_file: str, level: str) -> dict[str, Any]:
+    """Django's LOGGING: `log_format` ("json" or "text") to stderr, and JSON lines to
+    `log_file` as well when one is named; every line through RedactSecrets."""
+    handlers = ["console", *(["file"] if log_file else [])]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "swrconsole.logs.RedactSecrets"}},
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["redact"],
+            },
+            **(
+                {
+                    "file": {
+                        "class": "logging.FileHandler",
+                        "filename": log_file,
+                        "formatter": "json",
+                        "filters": ["redact"],
+                    }
+                }
+                if log_file
+                else {}
+            ),
+        },
+        "root": {"handlers": handlers, "level": level},
+    }

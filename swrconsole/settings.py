@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from swrconsole.environment import Env
+from swrconsole.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -431,37 +432,6 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Logs: JSON lines to stderr (text when DEBUG), optionally also to LOG_FILE; secrets masked.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_FILE = env.str("LOG_FILE", default="")
-_log_handlers = ["console", *(["file"] if LOG_FILE else [])]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "swrconsole.logs.RedactSecrets"}},
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["redact"],
-        },
-        **(
-            {
-                "file": {
-                    "class": "logging.FileHandler",
-                    "filename": LOG_FILE,
-                    "formatter": "json",
-                    "filters": ["redact"],
-                }
-            }
-            if LOG_FILE
-            else {}
-        ),
-    },
-    "root": {"handlers": _log_handlers, "level": env.str("LOG_LEVEL", default="INFO")},
-}
+LOGGING = logging_config(
+    log_format=LOG_FORMAT, log_file=LOG_FILE, level=env.str("LOG_LEVEL", default="INFO")
+)

@@ -64,7 +64,7 @@ class Actor:
     user_agent: str = ""
     # Who it claimed to be, when there is no user (a failed sign-in).
     username: str = ""
-    # Where the action came in: the console's pages and admin, or the API (swr_api).
+    # Where the action came in: the console's pages and admin, or the API (credentials/api/).
     channel: str = "console"
 
     @classmethod

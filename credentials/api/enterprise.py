@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.forms import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from credentials import registry_cache
@@ -23,13 +22,13 @@ from credentials.api import identity
 from credentials.api.dispatch import json_body
 from credentials.api.errors import bad_request, forbidden, not_found
 from credentials.api.swr import mint_temporary
-from credentials.console.forms import validate_credential_name
 from credentials.models import (
-    FEDERATED_MESSAGE,
     ConsoleError,
+    FederatedRefused,
     LongTermCredential,
     Registry,
 )
+from credentials.rules import name_problem
 from credentials.timestamps import utc_iso
 
 MAX_LIMIT = 100
@@ -59,18 +58,7 @@ def _registry(caller: identity.Caller, project_id: str, instance_id: str) -> Reg
 def _own_credential(
     caller: identity.Caller, registry: Registry, credential_id: str
 ) -> LongTermCredential:
-    try:
-        public_id = uuid.UUID(credential_id)
-    except ValueError:
-        public_id = None
-    found = (
-        LongTermCredential.objects.for_user(caller.user)
-        .in_registry(registry)
-        .filter(public_id=public_id)
-        .first()
-        if public_id
-        else None
-    )
+    found = LongTermCredential.objects.owned(caller.user, registry, credential_id)
     if found is None:
         raise not_found(f"You have no long-term credential {credential_id} in this instance")
     return found
@@ -88,16 +76,15 @@ def create_long_term(request: HttpRequest, project_id: str, instance_id: str) ->
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str) or not name:
         raise bad_request('The body must be {"name": "..."}')
-    try:
-        validate_credential_name(name)
-    except ValidationError as exc:
-        raise bad_request(" ".join(exc.messages)) from exc
-    if caller.user.is_federated:
-        raise forbidden(FEDERATED_MESSAGE)
+    problem = name_problem(name)
+    if problem is not None:
+        raise bad_request(problem)
     try:
         credential, password = LongTermCredential.objects.create_for(
             owner=caller.user, registry=registry, name=name, by=caller.actor(request)
         )
+    except FederatedRefused as exc:
+        raise forbidden(str(exc)) from exc
     except ConsoleError as exc:
         raise bad_request(str(exc)) from exc
     return JsonResponse(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models import DEFAULT_EXPIRY
-from credentials.models.long_term import DefaultExpiry
+from credentials.models.expiry import DefaultExpiry
 from credentials.rules import VALIDITY_DAYS, name_problem
 
 

@@ -18,10 +18,10 @@ from credentials.models.base import (
     insert_together,
     password_matches,
 )
+from credentials.models.expiry import DEFAULT_EXPIRY, ExpiryRefused
 from credentials.models.long_term import (
-    DEFAULT_EXPIRY,
     FEDERATED_MESSAGE,
-    ExpiryRefused,
+    FederatedRefused,
     LongTermCredential,
     LongTermCredentialQuerySet,
     duplicate_name_message,
@@ -48,6 +48,7 @@ __all__ = [
     "ConsoleUserManager",
     "CredentialReminder",
     "ExpiryRefused",
+    "FederatedRefused",
     "LongTermCredential",
     "LongTermCredentialQuerySet",
     "RefreshCheck",

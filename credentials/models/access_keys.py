@@ -74,14 +74,20 @@ class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
         except self.model.DoesNotExist:
             return None
 
+    def refusal_for(self, user: User) -> str | None:
+        """Why `user` may not create access keys at all, or None: federated users hold none.
+        The console asks before offering Create; create_for enforces it."""
+        return str(FEDERATED_ACCESS_KEY_MESSAGE) if user.is_federated else None
+
     def create_for(self, *, user: User, by: Actor) -> tuple[AccessKey, str]:
         """A new enabled key and its secret key, which leaves the server only in the answer.
 
         At most ACCESS_KEYS_PER_USER per user (Huawei: 2); federated users have none. The
         user's row is locked so that two concurrent creates cannot both pass the limit.
         """
-        if user.is_federated:
-            raise ConsoleError(str(FEDERATED_ACCESS_KEY_MESSAGE))
+        refusal = self.refusal_for(user)
+        if refusal is not None:
+            raise ConsoleError(refusal)
         limit = settings.ACCESS_KEYS_PER_USER
         secret_key = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_KEY_LENGTH))
         with transaction.atomic():

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from credentials.models.audit import AuditEvent
@@ -24,56 +24,29 @@ from credentials.models.base import (
     generate_password,
     generate_username,
 )
+from credentials.models.expiry import (
+    DEFAULT_EXPIRY,
+    DefaultExpiry,
+    allowed_expiry,
+    expired_message,
+)
 from credentials.models.registries import Registry
 from credentials.models.users import User
 from credentials.rules import NAME_MAX_LENGTH
 
 
-class DefaultExpiry:
-    """The type of DEFAULT_EXPIRY: "the default validity", as distinct from None (Never)."""
+class FederatedRefused(ConsoleError):
+    """The owner is a federated user, who holds no long-term credentials (FEDERATED_MESSAGE)."""
 
 
-DEFAULT_EXPIRY: Final = DefaultExpiry()
-
-
-class ExpiryRefused(ConsoleError):
-    """The expiry asked for is in the past, or beyond what LONG_TERM_MAX_DAYS allows."""
-
-
-def default_expiry(now: datetime) -> datetime | None:
-    """Never, or with LONG_TERM_MAX_DAYS set, the longest validity it allows."""
-    max_days = settings.LONG_TERM_MAX_DAYS
-    return now + timedelta(days=max_days) if max_days else None
-
-
-def allowed_expiry(expires_at: datetime | DefaultExpiry | None, now: datetime) -> datetime | None:
-    """The expiry itself if it is in the future and within the policy; ConsoleError if not."""
-    if isinstance(expires_at, DefaultExpiry):
-        return default_expiry(now)
-    max_days = settings.LONG_TERM_MAX_DAYS
-    if expires_at is None:
-        if max_days:
-            raise ExpiryRefused(cap_message(max_days))
-        return None
-    if expires_at <= now:
-        raise ExpiryRefused(_("The expiry must be in the future."))
-    if max_days and expires_at > now + timedelta(days=max_days):
-        raise ExpiryRefused(cap_message(max_days))
-    return expires_at
-
-
-def cap_message(max_days: int) -> str:
-    return ngettext(
-        "Long-term credentials must expire within %(days)d day (the administrator's policy).",
-        "Long-term credentials must expire within %(days)d days (the administrator's policy).",
-        max_days,
-    ) % {"days": max_days}
-
-
-def expired_message() -> str:
-    return _(
-        "This credential has expired: it cannot be enabled again or have its password reset. "
-        "Delete it and create a new one."
+def login_allowed_sql(credential: str, owner: str) -> str:
+    """The rule "may this long-term credential log in now", as SQL over the aliases of its
+    row and its owner's, taking one parameter (now): enabled, not expired, its owner active
+    and not federated. The token service's written-out lookups (the login's and the refresh
+    grant's) both use it, so the rule has one home."""
+    return (
+        f"{credential}.is_enabled AND {owner}.is_active AND NOT {owner}.is_federated"
+        f" AND ({credential}.expires_at IS NULL OR {credential}.expires_at > %s)"
     )
 
 
@@ -109,6 +82,26 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
     def in_registry(self, registry: Registry) -> LongTermCredentialQuerySet:
         return self.filter(registry=registry)
 
+    def owned(
+        self, user: User, registry: Registry, public_id: uuid.UUID | str
+    ) -> LongTermCredential | None:
+        """`user`'s credential `public_id` in `registry`, or None: anyone else's, another
+        registry's, or an id that is not one. Every entry point that acts on one credential
+        (the console's pages, the Enterprise API) looks it up here and answers 404 on None."""
+        try:
+            public_id = uuid.UUID(str(public_id))
+        except ValueError:
+            return None
+        try:
+            return self.for_user(user).in_registry(registry).get(public_id=public_id)
+        except self.model.DoesNotExist:
+            return None
+
+    def refusal_for(self, owner: User) -> str | None:
+        """Why `owner` may not create long-term credentials at all, or None: federated users
+        hold none. The console asks before offering Create; create_for enforces it."""
+        return str(FEDERATED_MESSAGE) if owner.is_federated else None
+
     def create_for(
         self,
         *,
@@ -124,12 +117,14 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         longest LONG_TERM_MAX_DAYS allows). Every channel that creates credentials (console,
         admin, APIs) comes through here, so the policy's cap holds for all of them.
 
-        Refuses federated owners, duplicate names, owners at their limit and expiries the
-        policy does not allow with a ConsoleError. The owner's row is locked so concurrent
-        creates are serialised and both the name rule and the limit hold exactly.
+        Refuses federated owners (FederatedRefused), duplicate names, owners at their limit
+        and expiries the policy does not allow with a ConsoleError, whoever calls. The owner's
+        row is locked so concurrent creates are serialised and both the name rule and the
+        limit hold exactly. SWR's name rule (credentials.rules) is each entry point's to check.
         """
-        if owner.is_federated:
-            raise ConsoleError(FEDERATED_MESSAGE)
+        refusal = self.refusal_for(owner)
+        if refusal is not None:
+            raise FederatedRefused(refusal)
         now = timezone.now()
         expires_at = allowed_expiry(expires_at, now)
         limit = settings.LONG_TERM_CREDENTIALS_PER_REGISTRY

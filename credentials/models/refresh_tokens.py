@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import digest_password
-from credentials.models.long_term import LongTermCredential
+from credentials.models.long_term import LongTermCredential, login_allowed_sql
 from credentials.models.sql import fetch_one
 from credentials.models.temporary import TemporaryCredential
 from credentials.models.users import User
@@ -158,8 +158,7 @@ class RefreshToken(models.Model):
 _LOOKUP = f"""
     SELECT t.id, t.expires_at > %s, t.service,
            c.id, c.username, c.owner_id,
-           c.is_enabled AND o.is_active AND NOT o.is_federated
-               AND (c.expires_at IS NULL OR c.expires_at > %s)
+           {login_allowed_sql("c", "o")}
                AND (c.password_reset_at IS NULL OR t.created_at >= c.password_reset_at
                     OR c.previous_password_until > %s),
            c.last_used_at > %s,

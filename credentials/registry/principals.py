@@ -18,6 +18,7 @@ from credentials.models import (
     User,
     password_matches,
 )
+from credentials.models.long_term import login_allowed_sql
 from credentials.models.sql import fetch_one
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -57,8 +58,7 @@ class Principal:
 # back too, only while its overlap lasts (NULL otherwise).
 _LOOKUP = f"""
     SELECT c.id, c.owner_id, c.password_digest,
-           c.is_enabled AND u.is_active AND NOT u.is_federated
-               AND (c.expires_at IS NULL OR c.expires_at > %s),
+           {login_allowed_sql("c", "u")},
            c.last_used_at > %s, r.address, '',
            CASE WHEN c.previous_password_until > %s THEN c.previous_password_digest END,
            NULL, NULL

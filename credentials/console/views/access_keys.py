@@ -17,8 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from credentials import login_formats
-from credentials.console.downloads import CsvLink, csv_response, no_store
-from credentials.console.views.base import announce
+from credentials.console.views.base import announce, secret_answer
 from credentials.models import AccessKey, Actor, ConsoleError
 from credentials.models.access_keys import FEDERATED_ACCESS_KEY_MESSAGE
 
@@ -66,8 +65,9 @@ def access_keys(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def create_access_key(request: HttpRequest) -> HttpResponse:
-    if request.user.is_federated:
-        return _create_refused(request, str(FEDERATED_ACCESS_KEY_MESSAGE), status=403)
+    refusal = AccessKey.objects.refusal_for(request.user)
+    if refusal is not None:
+        return _create_refused(request, refusal, status=403)
     if request.method == "GET":
         if request.htmx:
             return render(request, f"{TEMPLATE}#create-dialog", {})
@@ -76,8 +76,9 @@ def create_access_key(request: HttpRequest) -> HttpResponse:
 
 
 def _create(request: HttpRequest) -> HttpResponse:
-    if request.user.is_federated:
-        return _create_refused(request, str(FEDERATED_ACCESS_KEY_MESSAGE), status=403)
+    refusal = AccessKey.objects.refusal_for(request.user)
+    if refusal is not None:
+        return _create_refused(request, refusal, status=403)
     try:
         key, secret_key = AccessKey.objects.create_for(
             user=request.user, by=Actor.from_request(request)
@@ -85,20 +86,25 @@ def _create(request: HttpRequest) -> HttpResponse:
     except ConsoleError as exc:
         return _create_refused(request, str(exc), status=422)
     logger.info("access key created: %s", key.public_id)
-    csv_text = login_formats.access_key_csv(request.user.get_username(), key, secret_key)
-    if not request.htmx and request.resolver_match.url_name == "access_keys":
-        text = _(
+    names = {"key": key.access_key_id}
+    return secret_answer(
+        request,
+        csv=login_formats.access_key_csv(request.user.get_username(), key, secret_key),
+        filename="credentials.csv",
+        page_url_name="access_keys",
+        page=lambda link: render(request, TEMPLATE, _context(request, download=link)),
+        to_download=_(
             "Access key %(key)s is created. Download credentials.csv now: it holds the secret "
             "access key, which is not shown again."
-        ) % {"key": key.access_key_id}
-        link = CsvLink(text=text, filename="credentials.csv", csv=csv_text)
-        return no_store(render(request, TEMPLATE, _context(request, download=link)))
-    response = csv_response(csv_text, "credentials.csv")
-    created = _(
-        "Access key %(key)s is created. Its secret access key is in the file credentials.csv "
-        "that has just downloaded: keep it safe, it is not shown again."
-    ) % {"key": key.access_key_id}
-    return trigger_client_event(announce(response, created), ACCESS_KEYS_CHANGED)
+        )
+        % names,
+        downloaded=_(
+            "Access key %(key)s is created. Its secret access key is in the file credentials.csv "
+            "that has just downloaded: keep it safe, it is not shown again."
+        )
+        % names,
+        changed=ACCESS_KEYS_CHANGED,
+    )
 
 
 def _create_refused(request: HttpRequest, refusal: str, *, status: int) -> HttpResponse:

@@ -5,6 +5,7 @@ announcement an htmx answer makes, and the Access Credentials page's template.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.http import trigger_client_event
@@ -12,6 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from credentials import registry_cache
 from credentials.console.context_processors import REGION_SESSION_KEY
+from credentials.console.downloads import CsvLink, csv_response, no_store
 from credentials.models import Registry
 
 # Both tabs of Access Credentials are this one template and its partials.
@@ -38,3 +40,24 @@ def remember_region(request: HttpRequest, registry: Registry) -> None:
     # Arriving at a registry by link switches the header to its region, as the SWR console does.
     if request.session.get(REGION_SESSION_KEY) != registry.region.name:
         request.session[REGION_SESSION_KEY] = registry.region.name
+
+
+def secret_answer(
+    request: HtmxHttpRequest,
+    *,
+    csv: str,
+    filename: str,
+    page_url_name: str,
+    page: Callable[[CsvLink], HttpResponse],
+    to_download: str,
+    downloaded: str,
+    changed: str,
+) -> HttpResponse:
+    """The one response a new password or secret leaves in. A form posted without JavaScript
+    to the page's own URL (`page_url_name`) gets the page, its message (`to_download`) holding
+    the file in a link; anything else gets the file itself, `downloaded` announced and the
+    `changed` event triggered so the list refreshes."""
+    if not request.htmx and request.resolver_match.url_name == page_url_name:
+        return no_store(page(CsvLink(text=to_download, filename=filename, csv=csv)))
+    response = csv_response(csv, filename)
+    return trigger_client_event(announce(response, downloaded), changed)

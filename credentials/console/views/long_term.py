@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,6 @@ from django_htmx.http import trigger_client_event
 from credentials import login_formats
 from credentials.console import page_cache
 from credentials.console.credential_list import ListQuery
-from credentials.console.downloads import CsvLink, csv_response, no_store
 from credentials.console.forms import CreateLongTermCredentialForm
 from credentials.console.views.base import (
     ACCESS_TEMPLATE,
@@ -34,6 +33,7 @@ from credentials.console.views.base import (
     announce,
     get_registry,
     remember_region,
+    secret_answer,
 )
 from credentials.models import (
     FEDERATED_MESSAGE,
@@ -49,6 +49,16 @@ logger = logging.getLogger(__name__)
 CREDENTIALS_CHANGED = "credentialsChanged"
 
 
+def _get_credential(
+    request: HtmxHttpRequest, registry: Registry, credential_id: uuid.UUID | str
+) -> LongTermCredential:
+    """The signed-in user's credential in `registry`; anyone else's is a 404."""
+    credential = LongTermCredential.objects.owned(request.user, registry, credential_id)
+    if credential is None:
+        raise Http404("No such credential.")
+    return credential
+
+
 def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The view of one credential gets, for the URL's ids, its registry and the signed-in user's
     credential in it; anyone else's is a 404."""
@@ -58,9 +68,7 @@ def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         request: HtmxHttpRequest, registry_id: uuid.UUID, credential_id: uuid.UUID, **kwargs: Any
     ) -> HttpResponse:
         registry = get_registry(registry_id)
-        credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-        credential = get_object_or_404(credentials, public_id=credential_id)
-        return view(request, registry, credential, **kwargs)
+        return view(request, registry, _get_credential(request, registry, credential_id), **kwargs)
 
     return with_credential
 
@@ -161,8 +169,9 @@ def long_term_tab(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRespo
 @vary_on_headers("HX-Request")
 def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     registry = get_registry(registry_id)
-    if request.user.is_federated:
-        return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
+    refusal = LongTermCredential.objects.refusal_for(request.user)
+    if refusal is not None:
+        return _create_refused(request, registry, refusal, status=403)
 
     if request.method == "GET":
         return _dialog(request, registry, "create", form=CreateLongTermCredentialForm())
@@ -174,15 +183,11 @@ def _act_for_page(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
     """A no-JavaScript create or reset: the tab answers, the new password in a link."""
     reset = request.POST.get("reset")
     if reset is None:
-        if request.user.is_federated:
-            return _create_refused(request, registry, FEDERATED_MESSAGE, status=403)
+        refusal = LongTermCredential.objects.refusal_for(request.user)
+        if refusal is not None:
+            return _create_refused(request, registry, refusal, status=403)
         return _create(request, registry)
-    credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
-    try:
-        credential = credentials.get(public_id=uuid.UUID(reset))
-    except (ValueError, LongTermCredential.DoesNotExist) as exc:
-        raise Http404("No such credential.") from exc
-    return _reset(request, registry, credential)
+    return _reset(request, registry, _get_credential(request, registry, reset))
 
 
 def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
@@ -226,26 +231,19 @@ def _password_answer(
     to_download: str,
     downloaded: str,
 ) -> HttpResponse:
-    """A new password's one response: without JavaScript the tab with the file in a link
-    (`to_download`), otherwise the file itself with `downloaded` as the page's message."""
+    """A new password's one response (secret_answer): the tab with the file in a link, or
+    the file itself."""
     names = {"name": credential.name, "file": f"{credential.name}.csv"}
-    if not request.htmx and request.resolver_match.url_name == "long_term_tab":
-        return _page_with_csv(request, registry, credential, password, to_download % names)
-    response = _credential_csv_response(credential, password)
-    return trigger_client_event(announce(response, downloaded % names), CREDENTIALS_CHANGED)
-
-
-def _page_with_csv(
-    request: HtmxHttpRequest,
-    registry: Registry,
-    credential: LongTermCredential,
-    password: str,
-    text: str,
-) -> HttpResponse:
-    """The tab, its message region holding the one link to the new password's CSV."""
-    csv = login_formats.long_term_csv(credential, password)
-    link = CsvLink(text=text, filename=f"{credential.name}.csv", csv=csv)
-    return no_store(_render_long_term(request, registry, download=link))
+    return secret_answer(
+        request,
+        csv=login_formats.long_term_csv(credential, password),
+        filename=names["file"],
+        page_url_name="long_term_tab",
+        page=lambda link: _render_long_term(request, registry, download=link),
+        to_download=to_download % names,
+        downloaded=downloaded % names,
+        changed=CREDENTIALS_CHANGED,
+    )
 
 
 def _create_refused(
@@ -263,12 +261,6 @@ def _create_refused(
     return _dialog(
         request, registry, "create", partial=partial, status=status, form=form, refusal=refusal
     )
-
-
-def _credential_csv_response(credential: LongTermCredential, password: str) -> HttpResponse:
-    """The password's CSV as the download itself (htmx, and clients that post here)."""
-    csv = login_formats.long_term_csv(credential, password)
-    return csv_response(csv, f"{credential.name}.csv")
 
 
 @login_required

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -23,7 +24,6 @@ from credentials.admin.base import (
     owner_links,
     time_column,
 )
-from credentials.console.forms import AdminReasonForm
 from credentials.models import (
     Actor,
     ConsoleError,
@@ -31,6 +31,16 @@ from credentials.models import (
     User,
 )
 from credentials.timestamps import shown
+
+
+class AdminReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Recorded in the audit trail with each credential."),
+    )
+
 
 # Prefix search lists at most this many owners or actors whose names start with the term.
 PREFIX_MATCHES = 100

@@ -116,12 +116,3 @@ class GenerateTemporaryCredentialForm(forms.Form):
     # "Image" and "Chart" as Huawei's Chinese console says them: 镜像 and Chart.
     KIND_CHOICES = [("image", gettext_lazy("Image")), ("chart", gettext_lazy("Chart"))]
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="image", widget=forms.RadioSelect)
-
-
-class AdminReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("Recorded in the audit trail with each credential."),
-    )

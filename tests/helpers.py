@@ -9,18 +9,23 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
+import jwt
+from cryptography import x509
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from credentials.models import (
     AccessKey,
     Actor,
     AuditEvent,
     LongTermCredential,
+    RefreshToken,
     Registry,
     TemporaryCredential,
     User,
@@ -191,3 +196,76 @@ def race(target: Callable[[], object], threads: int, timeout: float = 120) -> li
         worker.join(timeout=timeout)
         assert not worker.is_alive(), f"a racing thread did not finish within {timeout:g} s"
     return outcomes
+
+
+# --- The token service's OAuth2 POST flow (tests/test_registry_oauth.py and
+# tests/test_registry_refresh_tokens.py) ---------------------------------------------------
+
+
+def oauth_post(client: Client, fields: dict[str, str] | list[tuple[str, str]], **extra: str):
+    return client.post(
+        "/service/token",
+        urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+        **extra,
+    )
+
+
+def password_grant(cred: LongTermCredential | TemporaryCredential, password: str, service: str,
+                   **more: str) -> dict[str, str]:  # fmt: skip
+    return {
+        "grant_type": "password",
+        "client_id": "containerd-client",
+        "username": cred.username,
+        "password": password,
+        "service": service,
+        **more,
+    }
+
+
+def refresh_grant(token: str, service: str, **more: str) -> dict[str, str]:
+    return {
+        "grant_type": "refresh_token",
+        "client_id": "docker",
+        "refresh_token": token,
+        "service": service,
+        **more,
+    }
+
+
+def token_claims(token: str, token_keys: tuple[str, str], audience: str) -> dict:
+    with open(token_keys[1], "rb") as handle:
+        key = x509.load_pem_x509_certificate(handle.read()).public_key()
+    return jwt.decode(token, key, algorithms=["ES256"], audience=audience)
+
+
+def assert_oauth_refused(response) -> None:
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "authentication required",
+    }
+    assert response["WWW-Authenticate"] == 'Basic realm="SWR Console registry token service"'
+
+
+def oauth_stored_rows() -> int:
+    """What a request could have stored: failed-login events and refresh tokens."""
+    return login_failures().count() + RefreshToken.objects.count()
+
+
+def apply_credential_change(change: str, cred: LongTermCredential, owner: User) -> None:
+    """What ends a long-term credential's logins: `change` is disable, delete, deactivate
+    (its owner), federate (its owner) or expire."""
+    if change == "disable":
+        cred.disable(by=Actor(user=owner))
+    elif change == "delete":
+        cred.delete_by(by=Actor(user=owner))
+    elif change == "deactivate":
+        User.objects.filter(pk=owner.pk).update(is_active=False)
+    elif change == "federate":
+        User.objects.filter(pk=owner.pk).update(is_federated=True)
+    elif change == "expire":  # its expires_at reached, as the clock would
+        LongTermCredential.objects.filter(pk=cred.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )

@@ -35,6 +35,20 @@ run_pass() {  # run_pass NAME COMMAND...: one pytest run; its exit status, 5 (no
 }
 
 SELECTED="$*"
+# The SQLite pass leaves out the PostgreSQL-only tests, within any -m of the caller's (pytest
+# keeps only the last -m it is given).
+sqlite_marker="not postgresql"
+sqlite_args=()
+for ((i = 1; i <= $#; i++)); do
+  arg=${!i}
+  if [ "$arg" = "-m" ] && [ "$i" -lt "$#" ]; then
+    i=$((i + 1))
+    sqlite_marker="(${!i}) and not postgresql"
+  else
+    sqlite_args+=("$arg")
+  fi
+done
+rm -f test-artifacts/junit-postgresql.xml test-artifacts/junit-sqlite.xml
 overall=0
 sqlite_dir=$(mktemp -d /tmp/swrconsole-sqlite.XXXXXX)
 trap 'rm -rf "$sqlite_dir"' EXIT
@@ -45,8 +59,9 @@ for database in ${TEST_DATABASES:-postgresql sqlite}; do
         --junitxml=test-artifacts/junit-postgresql.xml "$@" || overall=1 ;;
     sqlite)
       run_pass sqlite env DATABASE_URL="sqlite:///$sqlite_dir/swrconsole.sqlite3" \
-        .venv/bin/python -m pytest -m "not postgresql" \
-        --junitxml=test-artifacts/junit-sqlite.xml "$@" || overall=1 ;;
+        .venv/bin/python -m pytest -m "$sqlite_marker" \
+        --junitxml=test-artifacts/junit-sqlite.xml ${sqlite_args[@]+"${sqlite_args[@]}"} \
+        || overall=1 ;;
     *) echo "error: TEST_DATABASES takes postgresql and sqlite, not '$database'." >&2; exit 2 ;;
   esac
 done

@@ -182,6 +182,31 @@ def test_a_reset_without_javascript_ends_on_the_list_with_its_file_in_a_link(
     assert password_matches(password, credential.password_digest)
 
 
+def test_a_reset_form_sent_again_changes_nothing(
+    owner_client: Client, owner: User, registry: Registry
+) -> None:
+    """Reloading a no-JavaScript reset's answer posts its form again: that must not replace the
+    password the user has just downloaded."""
+    credential = make_credential(owner, registry, "ci-bot")
+    for _ in range(2):  # a reset seen before, then none: the form carries the last one it saw
+        dialog = owner_client.get(op_url("reset", credential)).content.decode()
+        fields = dict(
+            re.findall(r'<input type="hidden" name="(reset\w*)" value="([^"]*)">', dialog)
+        )
+        assert set(fields) == {"reset", "reset_since"}
+        first = owner_client.post(tab_url(registry), fields)
+        assert first.status_code == 200
+        credential.refresh_from_db()
+        digest = credential.password_digest
+        again = owner_client.post(tab_url(registry), fields)
+        assert again.status_code == 409
+        region = messages_region(again.content.decode())
+        assert "was already reset with this form, so nothing changed" in region
+        assert "data:text/csv" not in again.content.decode()
+        credential.refresh_from_db()
+        assert credential.password_digest == digest
+
+
 def test_a_reset_of_someone_elses_credential_from_the_list_is_a_404(
     owner_client: Client, other_user: User, registry: Registry
 ) -> None:

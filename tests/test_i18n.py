@@ -100,6 +100,20 @@ def test_the_switch_on_a_generate_result_returns_to_the_temporary_tab(
     assert "临时访问凭证" in page.content.decode()
 
 
+def test_the_switch_without_next_returns_from_a_result_page_by_its_referer(
+    owner_client: Client, registry: Registry
+) -> None:
+    """With no `next`, Django falls back to the Referer, an absolute URL: the same rule holds."""
+    generate = reverse("generate_temporary", args=[registry.public_id])
+    response = owner_client.post(
+        reverse("set_language"),
+        {"language": "zh-hans"},
+        headers={"referer": f"http://testserver{generate}"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("temporary_tab", args=[registry.public_id])
+
+
 def test_the_switch_after_a_long_term_action_returns_to_the_long_term_tab(
     owner_client: Client, owner: User, registry: Registry
 ) -> None:

@@ -121,3 +121,22 @@ def test_changing_it_says_so_keeps_this_session_and_is_audited(
     assert event.channel == "console"
     assert NEW not in str(event.detail)
     assert Client().login(username=owner.username, password=NEW)
+
+
+def test_wrong_old_passwords_count_as_failed_sign_ins_and_are_limited(owner: User) -> None:
+    """A session cannot guess its account's password here without the sign-in's limits."""
+    client = client_for(owner)
+    limit = int(settings.SIGN_IN_FAILURES_PER_USERNAME.split("/")[0])
+    answers = [change(client, f"guess-{attempt}").status_code for attempt in range(limit + 1)]
+    assert answers[:limit] == [200] * limit  # refused with the form's message
+    assert answers[limit] == 429
+    failures = AuditEvent.objects.filter(
+        action=AuditEvent.Action.SIGN_IN_FAILED, actor_username="alice"
+    )
+    assert failures.count() >= 1
+    # Once limited, even the right password is refused, and nothing changes.
+    response = change(client, PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -61,12 +64,43 @@ class ConsoleLoginView(auth_views.LoginView):
         return response
 
 
+class _PasswordChangeForm(PasswordChangeForm):
+    """Django's form, its old password checked through authenticate() as a sign-in is: the
+    same failure limits, each failure counted and audited (credentials/signals.py). Django's
+    own check (check_password) would let a session guess the password without limit."""
+
+    request: HttpRequest | None = None
+
+    def clean_old_password(self) -> str:
+        old = self.cleaned_data["old_password"]
+        user = authenticate(self.request, username=self.user.get_username(), password=old)
+        if user is None or user.pk != self.user.pk:
+            if getattr(self.request, "swr_throttled", False):
+                raise ValidationError(SIGN_IN_THROTTLED, code="throttled")
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old
+
+
 class ConsolePasswordChangeView(auth_views.PasswordChangeView):
     """Django's change-password page for an account with a password of its own here; the
     session that changed it stays signed in (Django's update_session_auth_hash), every other
-    one ends. Audited."""
+    one ends. Audited; wrong old passwords count as failed sign-ins."""
 
+    form_class = _PasswordChangeForm
     success_url = reverse_lazy("password_change_done")
+
+    def get_form(self, form_class: Any = None) -> _PasswordChangeForm:
+        form = super().get_form(form_class)
+        form.request = self.request
+        return form
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.has_error("old_password", code="throttled"):
+            response.status_code = 429
+        return response
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
@@ -100,9 +134,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = i18n.set_language(request)
     if request.user.is_authenticated:
         request.user.remember_language(request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, ""))
-    location = response.get("Location", "")
-    if location.startswith("/") and not location.startswith("//"):
-        response["Location"] = page_for(location)
+    # `next`, or without one Django's fallback, the Referer: an absolute URL of this host.
+    location = urlsplit(response.get("Location", ""))
+    local = location.path.startswith("/") and not location.path.startswith("//")
+    if local and location.netloc in ("", request.get_host()):
+        response["Location"] = page_for(urlunsplit(("", "", *location[2:])))
     return response
 
 

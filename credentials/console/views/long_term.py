@@ -187,7 +187,27 @@ def _act_for_page(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
         if refusal is not None:
             return _create_refused(request, registry, refusal, status=403)
         return _create(request, registry)
-    return _reset(request, registry, _get_credential(request, registry, reset))
+    credential = _get_credential(request, registry, reset)
+    if _reset_sent_again(request, credential):
+        messages.warning(
+            request,
+            _(
+                "The password of “%(name)s” was already reset with this form, so nothing "
+                "changed: its password is in the file you downloaded then. To get another, "
+                "use Reset Password again."
+            )
+            % {"name": credential.name},
+        )
+        return _render_long_term(request, registry, status=409)
+    return _reset(request, registry, credential)
+
+
+def _reset_sent_again(request: HttpRequest, credential: LongTermCredential) -> bool:
+    """Whether this no-JavaScript reset form was answered before (a reload of its answer):
+    the form carries the last reset it saw, and the credential has been reset since."""
+    seen = request.POST.get("reset_since")
+    last = credential.password_reset_at.isoformat() if credential.password_reset_at else ""
+    return seen is not None and seen != last
 
 
 def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:

@@ -407,7 +407,11 @@ def test_the_date_hierarchy_reads_years_and_months_off_the_index(
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_row_checkbox_is_djangos_markup(owner: User, registry: Registry, language: str) -> None:
-    credential, _ = new_credential(owner, registry, "ci-<bot>")
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    # A name the rule refuses now, kept from an older console (or written to the database by
+    # hand): the admin still escapes it.
+    LongTermCredential.objects.filter(pk=credential.pk).update(name="ci-<bot>")
+    credential.refresh_from_db()
     model_admin = admin.site._registry[LongTermCredential]
     with translation.override(language):
         ours = model_admin.action_checkbox(credential)

@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from credentials.models import (
+    Actor,
     AuditEvent,
     ConsoleError,
     LongTermCredential,
@@ -272,3 +273,13 @@ def test_every_create_writes_an_audit_event(
     assert event.credential_public_id == credential.public_id
     assert event.credential_name == "ci-bot"
     assert event.credential_username == credential.username
+
+
+def test_the_domain_refuses_a_bad_name_whoever_calls(owner: User, registry: Registry) -> None:
+    """The rule holds below the entry points too: create_for checks it, not only the forms."""
+    with pytest.raises(ConsoleError, match=re.escape("The name contains “B”, “N”, a space, “!”.")):
+        LongTermCredential.objects.create_for(
+            owner=owner, registry=registry, name="Bad Name!", by=Actor(user=owner)
+        )
+    assert not LongTermCredential.objects.exists()
+    assert not AuditEvent.objects.exists()

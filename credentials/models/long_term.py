@@ -32,7 +32,7 @@ from credentials.models.expiry import (
 )
 from credentials.models.registries import Registry
 from credentials.models.users import User
-from credentials.rules import NAME_MAX_LENGTH
+from credentials.rules import NAME_MAX_LENGTH, name_problem
 
 
 class FederatedRefused(ConsoleError):
@@ -117,14 +117,17 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         longest LONG_TERM_MAX_DAYS allows). Every channel that creates credentials (console,
         admin, APIs) comes through here, so the policy's cap holds for all of them.
 
-        Refuses federated owners (FederatedRefused), duplicate names, owners at their limit
-        and expiries the policy does not allow with a ConsoleError, whoever calls. The owner's
-        row is locked so concurrent creates are serialised and both the name rule and the
-        limit hold exactly. SWR's name rule (credentials.rules) is each entry point's to check.
+        Refuses federated owners (FederatedRefused), names that break SWR's rule
+        (credentials.rules), duplicate names, owners at their limit and expiries the policy
+        does not allow with a ConsoleError, whoever calls. The owner's row is locked so
+        concurrent creates are serialised and both the unique name and the limit hold exactly.
         """
         refusal = self.refusal_for(owner)
         if refusal is not None:
             raise FederatedRefused(refusal)
+        problem = name_problem(name)
+        if problem is not None:
+            raise ConsoleError(problem)
         now = timezone.now()
         expires_at = allowed_expiry(expires_at, now)
         limit = settings.LONG_TERM_CREDENTIALS_PER_REGISTRY

@@ -133,13 +133,7 @@ def main() -> None:
         "REGISTRY_TOKEN_KEY_FILE": str(work / "k.pem"),
         "REGISTRY_TOKEN_CERT_FILE": str(work / "c.pem"),
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(work / "gunicorn.log", "w"),  # noqa: SIM115
-    )
+    server = gunicorn(env, work / "gunicorn.log")
     # The same server with its counters in Redis (a throwaway redis-server), for the token
     # endpoint beside the one counting in its own memory.
     redis_port = free_port()
@@ -149,22 +143,24 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    redis_port_http = free_port()
-    redis_base = f"http://127.0.0.1:{redis_port_http}"
-    redis_server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
-        cwd=ROOT,
-        env=env
-        | {
-            "GUNICORN_BIND": f"127.0.0.1:{redis_port_http}",
-            "CACHE_URL": f"redis://127.0.0.1:{redis_port}/0",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=open(work / "gunicorn-redis.log", "w"),  # noqa: SIM115
-    )
+    others = {
+        "redis": {"CACHE_URL": f"redis://127.0.0.1:{redis_port}/0"},
+        # Each piece of machinery alone: the same server without it (bench/settings.py).
+        "no-page-cache": {"BENCH_WITHOUT": "page_cache"},
+        "django-backend": {"BENCH_WITHOUT": "postgresql_backend"},
+    }
+    bases, servers = {}, {}
+    for name, extra in others.items():
+        other_port = free_port()
+        bases[name] = f"http://127.0.0.1:{other_port}"
+        servers[name] = gunicorn(
+            env | {"GUNICORN_BIND": f"127.0.0.1:{other_port}", **extra},
+            work / f"gunicorn-{name}.log",
+        )
     try:
-        wait_until_healthy(server, base, work / "gunicorn.log")
-        wait_until_healthy(redis_server, redis_base, work / "gunicorn-redis.log")
+        wait_until_healthy(server, base)
+        for name, other in servers.items():
+            wait_until_healthy(other, bases[name])
         Case.server_pid = server.pid
         csrf = secrets.token_hex(16)
         cookie = {"Cookie": f"sessionid={facts['session']}; csrftoken={csrf}"}
@@ -233,8 +229,20 @@ def main() -> None:
                        f"{base}/v2/manage/utils/secret", {"Content-Type": "application/json"},
                        "", work),
             Case("registry token, counters in Redis (same server, CACHE_URL=redis://)", "GET",
-                 token.replace(base, redis_base), basic, "", work,
-                 server_pid=redis_server.pid),
+                 token.replace(base, bases["redis"]), basic, "", work,
+                 server_pid=servers["redis"].pid),
+            # Each piece of machinery alone: the endpoint it serves, on a server without it.
+            Case("long-term tab without the page cache (same server, BENCH_WITHOUT=page_cache)",
+                 "GET", f"{registry}/long-term/".replace(base, bases["no-page-cache"]), cookie,
+                 "", work, server_pid=servers["no-page-cache"].pid),
+            Case("long-term tab on Django's PostgreSQL backend (same server, "
+                 "BENCH_WITHOUT=postgresql_backend)", "GET",
+                 f"{registry}/long-term/".replace(base, bases["django-backend"]), cookie, "",
+                 work, server_pid=servers["django-backend"].pid),
+            Case("registry token on Django's PostgreSQL backend (same server, "
+                 "BENCH_WITHOUT=postgresql_backend)", "GET",
+                 token.replace(base, bases["django-backend"]), basic, "", work,
+                 server_pid=servers["django-backend"].pid),
             Case("floor: token POST (form + the one lookup + signed JWT)", "POST",
                  f"{floor}/token-post", form, password_grant, work),
             Case("registry token POST (OAuth2 password grant)", "POST",
@@ -244,7 +252,8 @@ def main() -> None:
             Case("registry token refresh (OAuth2 refresh grant)", "POST",
                  f"{base}/service/token", form, refresh_grant, work),
         ]  # fmt: skip
-        cases = [case for case in cases if args.only in case.label]
+        # --only "a|b": the endpoints whose label contains a or b.
+        cases = [case for case in cases if any(o in case.label for o in args.only.split("|"))]
         for case in [baseline, *cases]:  # each must work before it is measured
             case.check()
 
@@ -295,18 +304,28 @@ def main() -> None:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "http.md").write_text("\n".join(table) + "\n")
     finally:
-        for process in (server, redis_server, redis):
+        for process in (server, *servers.values(), redis):
             process.terminate()
             process.wait(timeout=30)
 
 
-def wait_until_healthy(server: subprocess.Popen, base: str, log: Path) -> None:
+def gunicorn(env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),
+    )
+
+
+def wait_until_healthy(server: subprocess.Popen, base: str) -> None:
     import requests
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {log.read_text()}")
+            raise SystemExit(f"gunicorn on {base} exited: see its log beside the keys")
         try:
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return

@@ -20,6 +20,7 @@ from credentials.models import (
     User,
     digest_password,
 )
+from credentials.rules import NAME_MAX_LENGTH
 from tests.helpers import (
     LONG_TERM_CSV_HEADER_LINE,
     client_for,
@@ -283,3 +284,18 @@ def test_the_domain_refuses_a_bad_name_whoever_calls(owner: User, registry: Regi
         )
     assert not LongTermCredential.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "help_text"), [("en", "1–64 characters"), ("zh-hans", "1–64 个字符")]
+)
+def test_the_dialog_takes_the_name_limit_from_the_rule(
+    owner_client: Client, registry: Registry, language: str, help_text: str
+) -> None:
+    """The 64 is written once (credentials.rules): the field's maxlength and its help say it."""
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = owner_client.get(reverse("create_long_term", args=[registry.public_id]))
+    html = page.content.decode()
+    assert f'maxlength="{NAME_MAX_LENGTH}"' in html
+    assert help_text in html
+    assert NAME_MAX_LENGTH == 64

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-SEARCH_MAX_LENGTH = 64
+from credentials.rules import NAME_MAX_LENGTH
+
+SEARCH_MAX_LENGTH = NAME_MAX_LENGTH  # what is searched is a name
 # Each status is what the row's Status column says: Expired outranks Enabled and Disabled.
 STATUSES = ("enabled", "disabled", "expired")
 SORTS: dict[str, tuple[OrderBy, ...]] = {
@@ -53,6 +55,11 @@ class ListQuery:
     status: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
+
+    @property
+    def max_length(self) -> int:
+        """The search box's limit (its maxlength)."""
+        return SEARCH_MAX_LENGTH
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ListQuery:

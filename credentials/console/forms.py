@@ -6,12 +6,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from credentials.models import DEFAULT_EXPIRY
 from credentials.models.expiry import DefaultExpiry
-from credentials.rules import VALIDITY_DAYS, name_problem
+from credentials.rules import NAME_MAX_LENGTH, VALIDITY_DAYS, name_problem
 
 
 def validate_credential_name(value: str) -> None:
@@ -28,10 +29,15 @@ class CreateLongTermCredentialForm(forms.Form):
         max_length=None,
         error_messages={"required": gettext_lazy("Enter a name for the credential.")},
         validators=[validate_credential_name],
-        help_text=gettext_lazy(
-            "1–64 characters: lowercase letters, digits, and “.”, “_” or “-” between them."
+        help_text=format_lazy(
+            gettext_lazy(
+                "1–{limit} characters: lowercase letters, digits, and “.”, “_” or “-” between them."
+            ),
+            limit=NAME_MAX_LENGTH,
         ),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autofocus": True, "maxlength": NAME_MAX_LENGTH}
+        ),
     )
 
     validity = forms.ChoiceField(

@@ -147,7 +147,6 @@ def main() -> None:
         "redis": {"CACHE_URL": f"redis://127.0.0.1:{redis_port}/0"},
         # Each piece of machinery alone: the same server without it (bench/settings.py).
         "no-page-cache": {"BENCH_WITHOUT": "page_cache"},
-        "django-backend": {"BENCH_WITHOUT": "postgresql_backend"},
     }
     bases, servers = {}, {}
     for name, extra in others.items():
@@ -235,14 +234,6 @@ def main() -> None:
             Case("long-term tab without the page cache (same server, BENCH_WITHOUT=page_cache)",
                  "GET", f"{registry}/long-term/".replace(base, bases["no-page-cache"]), cookie,
                  "", work, server_pid=servers["no-page-cache"].pid),
-            Case("long-term tab on Django's PostgreSQL backend (same server, "
-                 "BENCH_WITHOUT=postgresql_backend)", "GET",
-                 f"{registry}/long-term/".replace(base, bases["django-backend"]), cookie, "",
-                 work, server_pid=servers["django-backend"].pid),
-            Case("registry token on Django's PostgreSQL backend (same server, "
-                 "BENCH_WITHOUT=postgresql_backend)", "GET",
-                 token.replace(base, bases["django-backend"]), basic, "", work,
-                 server_pid=servers["django-backend"].pid),
             Case("floor: token POST (form + the one lookup + signed JWT)", "POST",
                  f"{floor}/token-post", form, password_grant, work),
             Case("registry token POST (OAuth2 password grant)", "POST",

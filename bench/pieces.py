@@ -15,8 +15,7 @@ djangoenv.setup(CONN_MAX_AGE="60")
 import django.utils.timezone  # noqa: E402
 from django.contrib.auth.backends import ModelBackend  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
-from django.db.backends.postgresql.base import DatabaseWrapper as StockWrapper  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from credentials import registry_cache  # noqa: E402
@@ -60,29 +59,7 @@ def main() -> None:
     user = User.objects.get_or_create(username="pieces")[0]
     print("| piece | ours µs | stock Django µs | stock − ours | × |\n|---|---:|---:|---:|---:|")
 
-    # 1. Connection health check: poll the socket vs Django's SELECT 1, before each request.
-    settings = connections["default"].settings_dict | {"CONN_MAX_AGE": 60}
-    ours_db, stock_db = (
-        type(connections["default"])(settings, "default"),
-        StockWrapper(settings, "default"),
-    )
-    for wrapper in (ours_db, stock_db):
-        wrapper.ensure_connection()
-
-    def request_start(wrapper):
-        def run():
-            wrapper.health_check_done = False
-            wrapper.close_if_health_check_failed()
-
-        return run
-
-    alternate(
-        "health check before a request (swrconsole/postgresql)",
-        request_start(ours_db),
-        request_start(stock_db),
-    )
-
-    # 2. The signed-in user: by_pk's written-out query vs the ORM's get(pk=...).
+    # 1. The signed-in user: by_pk's written-out query vs the ORM's get(pk=...).
     ours_backend, stock_backend = ThrottledModelBackend(), ModelBackend()
     alternate(
         "signed-in user lookup (SignedInUserLookup / by_pk)",
@@ -90,7 +67,7 @@ def main() -> None:
         lambda: stock_backend.get_user(user.pk),
     )
 
-    # 3. Regions and registries: the per-process snapshot vs loading them for each request.
+    # 2. Regions and registries: the per-process snapshot vs loading them for each request.
     registry_cache.current()
 
     def loaded():
@@ -107,7 +84,7 @@ def main() -> None:
         ),
     )
 
-    # 4. A credential and its audit event: insert_together vs two saves in a transaction.
+    # 3. A credential and its audit event: insert_together vs two saves in a transaction.
     def rows():
         credential = TemporaryCredential(
             user=user,
@@ -140,8 +117,6 @@ def main() -> None:
         " (BEGIN and COMMIT not listed)"
     )
     print("atomic saves:", "; ".join(query["sql"][:40] for query in two.captured_queries))
-    for wrapper in (ours_db, stock_db):
-        wrapper.close()
 
 
 if __name__ == "__main__":

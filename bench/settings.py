@@ -2,8 +2,7 @@
 
 BENCH_WITHOUT (read here only) serves the same console without a piece of machinery, so
 bench/http_bench.py can measure the piece alone beside the server that has it:
-`page_cache` — the long-term tab rendered on every request (CACHES["pages"] a DummyCache);
-`postgresql_backend` — Django's own PostgreSQL backend (its health check sends `SELECT 1`).
+`page_cache` — the long-term tab rendered on every request (CACHES["pages"] a DummyCache).
 """
 
 import os
@@ -15,7 +14,3 @@ ROOT_URLCONF = "bench.urls"
 _without = set(filter(None, os.environ.get("BENCH_WITHOUT", "").split(",")))
 if "page_cache" in _without:
     CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}  # noqa: F405
-if "postgresql_backend" in _without:
-    for _database in DATABASES.values():  # noqa: F405
-        if _database["ENGINE"] == "swrconsole.postgresql":
-            _database["ENGINE"] = "django.db.backends.postgresql"

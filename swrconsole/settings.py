@@ -105,9 +105,8 @@ if env.str("DATABASE_OWNER_URL", default=""):
     DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
-        # Persistent connections, checked before reuse so a restarted database is noticed; the
-        # check polls the socket instead of sending `SELECT 1` (swrconsole/postgresql/base.py).
-        _database["ENGINE"] = "swrconsole.postgresql"
+        # Persistent connections, checked before reuse (Django's `SELECT 1`) so a restarted
+        # database is noticed.
         _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         _database["CONN_HEALTH_CHECKS"] = True
         _database.setdefault("OPTIONS", {}).setdefault(

@@ -1,6 +1,6 @@
 """Health: /healthz, the 503 every page answers while the database is down, and the
-persistent connection's health check (swrconsole/postgresql): no round trip while the server
-is there, and a connection the server ended is replaced before a request uses it."""
+persistent connection's health check (Django's CONN_HEALTH_CHECKS): a connection the server
+ended is replaced before a request uses it."""
 
 from __future__ import annotations
 
@@ -120,38 +120,13 @@ def _next_request(wrapper: BaseDatabaseWrapper) -> None:
     wrapper.close_if_health_check_failed()
 
 
-def _last_statement(pid: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
-        return cursor.fetchone()[0]
-
-
 def _backend_pid(wrapper: BaseDatabaseWrapper) -> int:
     with wrapper.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
 
 
-@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
-def test_the_engine_is_ours() -> None:
-    assert connection.settings_dict["ENGINE"] == "swrconsole.postgresql"
-
-
-@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
-@pytest.mark.django_db(transaction=True)
-def test_a_healthy_connection_is_reused_without_a_query(persistent: BaseDatabaseWrapper) -> None:
-    pid = _backend_pid(persistent)
-    psycopg_connection = persistent.connection
-
-    _next_request(persistent)
-
-    assert persistent.connection is psycopg_connection
-    assert persistent.health_check_done
-    # Had the check sent SELECT 1, the server would list it as this backend's last statement.
-    assert _last_statement(pid) == "SELECT pg_backend_pid()"
-
-
-@pytest.mark.postgresql(reason="the console's PostgreSQL backend")
+@pytest.mark.postgresql(reason="pg_terminate_backend")
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_the_server_ended_is_replaced(persistent: BaseDatabaseWrapper) -> None:
     pid = _backend_pid(persistent)

@@ -24,7 +24,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials.models import Actor, AuditEvent
-from credentials.security.throttling import failures_exceeded, note_throttled
 
 SIGN_IN_THROTTLED = gettext_lazy(
     "Too many failed sign-in attempts for this account or from this address. "
@@ -33,28 +32,18 @@ SIGN_IN_THROTTLED = gettext_lazy(
 
 
 class ConsoleLoginView(auth_views.LoginView):
-    """Django's sign-in page, refusing with a clear message once failures pile up."""
+    """Django's sign-in page, refusing with a clear message once failures pile up. The limit
+    is checked in one place, the password backend (security/auth.py), for this page, the
+    admin's and the built-in IAM API alike; the refusal is audited by the failure signal."""
 
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")
-        if failures_exceeded(request, "sign-in", username):
-            actor = Actor.from_request(request)
-            note_throttled(
-                request,
-                "sign-in",
-                lambda detail: AuditEvent.record(
-                    AuditEvent.Action.SIGN_IN_FAILED,
-                    Actor(None, actor.ip_address, actor.user_agent, username[:150]),
-                    path=request.path,
-                    **detail,
-                ),
-            )
-            form = self.get_form_class()(request)
-            context = self.get_context_data(form=form, throttled=SIGN_IN_THROTTLED)
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if not getattr(self.request, "swr_throttled", False):
+            return super().form_invalid(form)
+        fresh = self.get_form_class()(self.request)
+        context = self.get_context_data(form=fresh, throttled=SIGN_IN_THROTTLED)
+        return self.render_to_response(context, status=429)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

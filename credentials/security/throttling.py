@@ -89,16 +89,6 @@ def check(request: HttpRequest, scope: str, username: str) -> Verdict:
     return Verdict(throttled=throttled, known=known)
 
 
-def failures_exceeded(
-    request: HttpRequest, scope: str, username: str, *, count_one_more: bool = False
-) -> bool:
-    """Whether this attempt is refused (check()); with count_one_more, a failure is counted
-    first and the answer says whether that failure reached a limit."""
-    if not count_one_more:
-        return check(request, scope, username).throttled
-    return count_failure(request, scope, username)
-
-
 def count_failure(request: HttpRequest, scope: str, username: str) -> bool:
     """Count one failed attempt on every counter; True when one of them is now used up."""
     network = client_network(request)

@@ -140,9 +140,7 @@ def disable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     """GET asks first (its dialog); POST disables."""
     key = _get_key_for_user(request, key_id)
     if request.method == "GET":
-        if request.htmx:
-            return render(request, f"{TEMPLATE}#disable-dialog", {"key": key})
-        return render(request, TEMPLATE, _context(request, dialog="disable", key=key))
+        return _ask_first(request, key, "disable")
     key.disable(by=Actor.from_request(request))
     message = _("Access key %(key)s is disabled.") % {"key": key.access_key_id}
     return _after_change(request, key, message)
@@ -154,12 +152,18 @@ def disable_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
 def delete_access_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     key = _get_key_for_user(request, key_id)
     if request.method == "GET":
-        if request.htmx:
-            return render(request, f"{TEMPLATE}#delete-dialog", {"key": key})
-        return render(request, TEMPLATE, _context(request, dialog="delete", key=key))
+        return _ask_first(request, key, "delete")
     key.delete_by(by=Actor.from_request(request))
     deleted = _("Access key %(key)s is deleted.") % {"key": key.access_key_id}
     if request.htmx:
         return trigger_client_event(announce(HttpResponse(""), deleted), ACCESS_KEYS_CHANGED)
     messages.success(request, deleted)
     return redirect("access_keys")
+
+
+def _ask_first(request: HttpRequest, key: AccessKey, dialog: str) -> HttpResponse:
+    """The dialog that asks before `dialog` (disable, delete): the fragment for htmx, else the
+    page with it open."""
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#{dialog}-dialog", {"key": key})
+    return render(request, TEMPLATE, _context(request, dialog=dialog, key=key))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
@@ -91,7 +92,8 @@ class RefuseNulBytesMiddleware:
     or an audit event as a DataError, a 500), and Django would quietly turn bad UTF-8 into
     replacement characters and act on what is left.
     The registry token service's OAuth2 POST answers its form itself, with the JSON error
-    registry clients read (credentials/registry/oauth.py).
+    registry clients read (credentials/registry/oauth.py), and so does Huawei's API under /v2
+    and /v3, with its JSON 400 (credentials/api/dispatch.py runs `not_clean_text` itself).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -99,8 +101,10 @@ class RefuseNulBytesMiddleware:
         self.token_path = reverse("registry_token")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        answers_itself = request.method == "POST" and request.path_info == self.token_path
-        if not answers_itself and _not_clean_text(request):
+        answers_itself = (
+            request.method == "POST" and request.path_info == self.token_path
+        ) or API_PATH.match(request.path_info)
+        if not answers_itself and not_clean_text(request):
             return HttpResponseBadRequest(
                 "A request may not carry NUL characters or bytes that are not UTF-8.",
                 content_type="text/plain",
@@ -109,9 +113,11 @@ class RefuseNulBytesMiddleware:
 
 
 FORM = "application/x-www-form-urlencoded"
+# Huawei's API's prefixes (credentials/api/urls.py answers everything under them).
+API_PATH = re.compile(r"^/v[23](?:/|$)")
 
 
-def _not_clean_text(request: HttpRequest) -> bool:
+def not_clean_text(request: HttpRequest) -> bool:
     raw = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace")]
     if request.method == "POST" and request.content_type == FORM:
         raw.append(request.body)

@@ -244,3 +244,22 @@ def test_curl_gets_a_token_and_a_secret_over_http(
     )
     assert status == 401
     assert json.loads(body)["error_code"] == "SVCSTG.SWR.4010000"
+
+
+def test_iam_refuses_a_lone_surrogate_in_the_body_with_a_json_400(client: Client, db: None) -> None:
+    body = json.dumps(iam_body(password="\ud800"))  # ASCII: the escape stays in the text
+    assert "\\ud800" in body
+    swr_error(client.post("/v3/auth/tokens", body, content_type="application/json"), 400, "4001036")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-16", "application/x-www-form-urlencoded; charset=utf-16"],
+)
+def test_iam_refuses_a_body_in_another_charset_with_a_json_400(
+    client: Client, owner: User, content_type: str
+) -> None:
+    body = json.dumps(iam_body())  # the test client encodes it in the charset named
+    response = client.post("/v3/auth/tokens", body, content_type=content_type)
+    assert response["Content-Type"].startswith("application/json")
+    swr_error(response, 400, "4001036")

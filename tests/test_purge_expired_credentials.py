@@ -3,7 +3,8 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from credentials.models import Actor, AuditEvent, Registry, TemporaryCredential, User
@@ -30,3 +31,12 @@ def test_it_deletes_only_long_expired_temporary_credentials_and_keeps_their_even
     assert set(TemporaryCredential.objects.values_list("pk", flat=True)) == {recent.pk, live.pk}
     assert "Deleted 1 temporary credential(s)" in out.getvalue()
     assert AuditEvent.objects.filter(credential_username=old.username).exists()
+
+
+def test_negative_days_are_refused_and_nothing_is_deleted(owner: User, registry: Registry) -> None:
+    live, _ = mint_temporary(owner, registry)
+
+    with pytest.raises(CommandError, match="--days must be 0 or more"):
+        call_command("purge_expired_credentials", "--days", "-1", stdout=io.StringIO())
+
+    assert TemporaryCredential.objects.filter(pk=live.pk).exists()

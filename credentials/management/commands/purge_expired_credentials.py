@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from credentials.models import RefreshToken, TemporaryCredential
@@ -17,9 +17,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=7,
+            help="Keep temporary credentials expired less than this many days ago (default 7; "
+            "0 deletes every expired one).",
+        )
 
     def handle(self, *args: Any, days: int, **options: Any) -> None:
+        if days < 0:  # a cutoff in the future would delete credentials still valid
+            raise CommandError(
+                "--days must be 0 or more: a negative number would delete temporary "
+                "credentials that are still valid. Nothing was deleted."
+            )
         cutoff = timezone.now() - timedelta(days=days)
         deleted, _ = TemporaryCredential.objects.filter(expires_at__lt=cutoff).delete()
         self.stdout.write(

@@ -5,6 +5,7 @@ disabled when the policy asks, audited and mailed. Time is moved, never waited f
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -170,7 +171,10 @@ def test_a_refused_message_is_not_recorded_and_is_sent_by_a_later_run(
     make(bob, registry, "bobs", expires_at)
     time_machine.move_to(expires_at - timedelta(days=7), tick=False)
     mailbox.refused.add("bob@example.test")
-    assert "1 reminder(s) sent, 1 refused" in send()
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 reminder\\(s\\) not sent"):
+        call_command("send_credential_reminders", stdout=out)
+    assert "1 reminder(s) sent, 1 not sent" in out.getvalue()
     assert [m["To"] for m in mailbox.messages] == ["alice@example.test"]
     assert not CredentialReminder.objects.filter(credential__owner=bob).exists()
     mailbox.refused.clear()
@@ -368,3 +372,30 @@ def test_the_lifecycle_runs_a_constant_number_of_queries_per_batch(
     # The two full batches of `small` cost 2 * per_batch on top of what an empty run costs.
     assert small - 2 * per_batch == _queries_for(0, registry, batch, report, **fields)
     assert per_batch <= most_per_batch, per_batch
+
+
+def test_one_unsendable_reminder_fails_alone_and_the_run_says_so(
+    mailbox: Mailbox, alice: User, registry: Registry, frozen: datetime, time_machine, caplog
+) -> None:
+    """Old data: an address with a line break, saved before the admin refused one. Its
+    reminder cannot be composed; the other owners' reminders still go."""
+    broken = Registry.objects.create(region=registry.region, name="old", address="old.test")
+    bad_address = "old.test\r\nBcc: everyone@example.test"
+    Registry.objects.filter(pk=broken.pk).update(address=bad_address)
+    broken.refresh_from_db()
+    bob = make_user("bob", email="bob@example.test")
+    expires_at = NOW + timedelta(days=30)
+    make(alice, broken, "alices", expires_at)
+    make(bob, registry, "bobs", expires_at)
+    time_machine.move_to(expires_at - timedelta(days=7), tick=False)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 reminder\\(s\\) not sent"):
+        call_command("send_credential_reminders", stdout=out)
+
+    assert "1 reminder(s) sent, 1 not sent" in out.getvalue()
+    assert [m["To"] for m in mailbox.messages] == ["bob@example.test"]
+    assert list(CredentialReminder.objects.values_list("credential__owner", flat=True)) == [bob.pk]
+    assert "e-mail to a credential owner not sent" in caplog.text
+    assert "Bcc" not in caplog.text
+    assert "alice@example.test" not in caplog.text

@@ -136,3 +136,50 @@ def test_auditors_see_access_keys_and_refresh_tokens_and_no_secret_of_them(
         == 403
     )
     assert RefreshToken.objects.count() == 1
+
+
+ADDRESS_MESSAGES = {
+    "en": "Enter the address as host or host:port",
+    "zh-hans": "请按 host 或 host:port 的形式输入地址",
+}
+
+
+@pytest.mark.parametrize("language", sorted(ADDRESS_MESSAGES))
+@pytest.mark.parametrize(
+    "address",
+    [
+        "swr.example.test\r\nBcc: everyone@example.test",
+        "https://swr.example.test",
+        "swr.example.test/v2",
+        "swr example.test",
+        "swr.example.test:65536",
+        "swr.example.test:0",
+    ],
+)
+def test_the_admin_refuses_a_registry_address_that_is_not_host_and_port(
+    staff_user: User, region, address: str, language: str
+) -> None:
+    client = client_for(staff_user)
+    client.cookies["django_language"] = language
+    response = client.post(
+        reverse("admin:credentials_registry_add"),
+        {"region": region.pk, "name": "bad", "address": address, "project_name": ""},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    assert ADDRESS_MESSAGES[language] in response.content.decode()
+    assert not Registry.objects.filter(name="bad").exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["swr.example.test", "registry.local:5000", "192.0.2.10:5000", "[2001:db8::1]:443"]
+)
+def test_the_admin_saves_a_registry_address_that_is_host_and_port(
+    staff_user: User, region, address: str
+) -> None:
+    response = client_for(staff_user).post(
+        reverse("admin:credentials_registry_add"),
+        {"region": region.pk, "name": "good", "address": address, "project_name": ""},
+    )
+    assert response.status_code == 302
+    assert Registry.objects.get(name="good").address == address

@@ -104,7 +104,10 @@ def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:
     """Send over one connection; return the keys of the messages the server refused.
 
     Fails as a whole (raises) only when no connection can be opened, so the caller can undo
-    what it recorded; a message refused on its own is logged and its key returned.
+    what it recorded. A message that fails on its own (refused by the server, or one that
+    cannot be composed, such as a header holding a line break from old data) is logged, by its
+    key and the kind of failure only (no address, no header), and its key returned; the
+    others still go.
     """
     if not messages:
         return []
@@ -116,8 +119,12 @@ def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:
             message.connection = connection
             try:
                 message.send()
-            except (smtplib.SMTPException, OSError) as exc:
-                logger.warning("e-mail to a credential owner not sent: %s", exc)
+            except (smtplib.SMTPException, OSError, ValueError) as exc:  # BadHeaderError too
+                logger.warning(
+                    "e-mail to a credential owner not sent: %s (credential %s)",
+                    type(exc).__name__,
+                    key,
+                )
                 failed.append(key)
     finally:
         connection.close()

@@ -33,7 +33,11 @@ class Command(BaseCommand):
         except OSError as exc:  # no mail server answered: nothing of that batch was kept
             raise CommandError(f"Cannot send e-mail: {exc}. Nothing unsent was recorded.") from exc
         self.stdout.write(
-            f"{report.reminders_sent} reminder(s) sent, {report.reminders_failed} refused by the "
-            f"mail server (retried on the next run), {report.disabled} unused credential(s) "
-            "disabled."
+            f"{report.reminders_sent} reminder(s) sent, {report.reminders_failed} not sent "
+            f"(retried on the next run), {report.disabled} unused credential(s) disabled."
         )
+        if report.reminders_failed:  # every other reminder went; the exit status still says so
+            raise CommandError(
+                f"{report.reminders_failed} reminder(s) not sent: refused by the mail server or "
+                "not composable (see the log). Each is retried on the next run."
+            )

@@ -117,7 +117,9 @@ FORM = "application/x-www-form-urlencoded"
 API_PATH = re.compile(r"^/v[23](?:/|$)")
 
 
-def not_clean_text(request: HttpRequest) -> bool:
+def not_clean_text(request: HttpRequest, *, multipart: bool = True) -> bool:
+    """Whether the path, the query or a form body holds NUL or bad UTF-8; a multipart body is
+    parsed for it only when `multipart` (a caller that never parses one passes False)."""
     raw = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace")]
     if request.method == "POST" and request.content_type == FORM:
         raw.append(request.body)
@@ -130,7 +132,7 @@ def not_clean_text(request: HttpRequest) -> bool:
             return True
     if "\x00" in request.path_info:
         return True
-    if request.method == "POST" and request.content_type == "multipart/form-data":
+    if multipart and request.method == "POST" and request.content_type == "multipart/form-data":
         # Parsed by Django (bad UTF-8 already replaced); a NUL in a field is still refused.
         return any(
             "\x00" in key or any("\x00" in value for value in values if isinstance(value, str))

@@ -36,7 +36,12 @@ def operations(*, builtin_only: bool = False, **views: View) -> View:
 
     @csrf_exempt
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if builtin_only and not settings.SWR_BUILTIN_API:
+        if not_clean_text(request, multipart=False):  # the middleware leaves it to the API
+            # (which parses no multipart body: a junk one would raise here)
+            response = bad_request(
+                "A request may not carry NUL characters or bytes that are not UTF-8"
+            ).response()
+        elif builtin_only and not settings.SWR_BUILTIN_API:
             response = swr_error(
                 404, "4040000", "The built-in SWR API is off: SWR_API_URL names a real upstream"
             )
@@ -52,8 +57,6 @@ def operations(*, builtin_only: bool = False, **views: View) -> View:
 
 def _answer(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     try:
-        if not_clean_text(request):  # the console's middleware leaves the API to say it
-            raise bad_request("A request may not carry NUL characters or bytes that are not UTF-8")
         return view(request, *args, **kwargs)
     except ApiError as exc:
         return exc.response()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -11,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,52 @@ def test_the_auditors_group_may_view_every_credential_and_event_and_change_nothi
     ).exclude(codename__in=["view_user", "view_credentialreminder"])
     assert sorted(granted) == sorted(views.values_list("codename", flat=True))
     assert len(granted) == 7  # credentials of three kinds, access keys, events, registries, regions
+
+
+def test_0005_numbers_the_passwords_so_no_refresh_token_outlives_its_own(owner, registry) -> None:
+    from django.apps import apps
+
+    from credentials.models import LongTermCredential, RefreshToken
+    from tests.helpers import make_credential
+
+    step = importlib.import_module("credentials.migrations.0005_refresh_token_password_version")
+    now = timezone.now()
+    never, overlapping, ended = (make_credential(owner, registry, n) for n in "abc")
+    LongTermCredential.objects.filter(pk=overlapping.pk).update(
+        password_reset_at=now - timedelta(hours=1), previous_password_until=now + timedelta(hours=1)
+    )
+    LongTermCredential.objects.filter(pk=ended.pk).update(
+        password_reset_at=now - timedelta(hours=1)
+    )
+
+    def token(credential, age_hours: int) -> int:
+        return RefreshToken.objects.create(
+            digest=f"{credential.pk}-{age_hours}",
+            long_term=credential,
+            service=registry.address,
+            created_at=now - timedelta(hours=age_hours),
+            expires_at=now + timedelta(days=1),
+        ).pk
+
+    rows = {
+        "never reset": token(never, 2),
+        "before a reset in overlap": token(overlapping, 2),
+        "after that reset": token(overlapping, 0),
+        "before a reset whose overlap ended": token(ended, 2),
+        "after that one": token(ended, 0),
+    }
+    step.number_the_passwords(apps, connection.schema_editor())
+
+    versions = dict(RefreshToken.objects.values_list("pk", "password_version"))
+    assert {label: versions.get(pk, "deleted") for label, pk in rows.items()} == {
+        "never reset": 0,
+        "before a reset in overlap": 0,
+        "after that reset": 1,
+        "before a reset whose overlap ended": "deleted",
+        "after that one": 1,
+    }
+    assert dict(LongTermCredential.objects.values_list("name", "password_version")) == {
+        "a": 0,
+        "b": 1,
+        "c": 1,
+    }

@@ -4,6 +4,7 @@ what ends a token."""
 from __future__ import annotations
 
 import base64
+import csv
 import io
 from datetime import timedelta
 
@@ -12,10 +13,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import (
     Actor,
+    AuditEvent,
     LongTermCredential,
     RefreshToken,
     Registry,
@@ -26,6 +29,7 @@ from credentials.models import (
 from tests.helpers import apply_credential_change as apply_change
 from tests.helpers import assert_oauth_refused as assert_refused
 from tests.helpers import (
+    client_for,
     login_failures,
     mint_temporary,
     new_credential,
@@ -223,3 +227,66 @@ def test_a_refresh_token_from_before_a_password_reset_lasts_as_the_old_password_
     )
     assert_refused(post(client, refresh_grant(before, registry.address)))
     assert post(client, refresh_grant(after, registry.address)).status_code == 200
+
+
+# --- Refresh tokens bound to the password they were issued under (issue 23, item 1) ---------
+
+
+def reset_over_http(owner: User, cred: LongTermCredential) -> str:
+    """Reset Password as the console's button does; the new password from the CSV."""
+    url = reverse("reset_long_term", args=[cred.registry.public_id, cred.public_id])
+    response = client_for(owner).post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:300]
+    return list(csv.reader(io.StringIO(response.content.decode())))[1][2]
+
+
+def test_a_later_reset_does_not_revive_refresh_tokens_an_earlier_one_ended(
+    client: Client, credential, registry: Registry, owner: User, settings
+) -> None:
+    cred, password = credential
+    older = offline_token(client, cred, password, registry.address)
+    newer = offline_token(client, cred, password, registry.address)
+    settings.ROTATION_GRACE_HOURS = 0
+    second_password = reset_over_http(owner, cred)
+    assert_refused(post(client, refresh_grant(newer, registry.address)))
+    kept = offline_token(client, cred, second_password, registry.address)
+    settings.ROTATION_GRACE_HOURS = 24
+    reset_over_http(owner, cred)
+    # The second reset's overlap keeps the password it replaced, and that password's token…
+    assert post(client, refresh_grant(kept, registry.address)).status_code == 200
+    # …but nothing the first reset ended: the older token stays refused.
+    assert_refused(post(client, refresh_grant(older, registry.address)))
+    assert_refused(post(client, refresh_grant(newer, registry.address)))
+
+
+def test_a_reset_deletes_the_refresh_tokens_it_ends_and_says_how_many(
+    client: Client, credential, registry: Registry, owner: User, settings
+) -> None:
+    settings.ROTATION_GRACE_HOURS = 24
+    cred, password = credential
+    first = offline_token(client, cred, password, registry.address)
+    second_password = reset_over_http(owner, cred)
+    second = offline_token(client, cred, second_password, registry.address)
+    assert RefreshToken.objects.count() == 2  # the first lives while the overlap does
+    reset_over_http(owner, cred)
+    assert list(RefreshToken.objects.values_list("digest", flat=True)) == [digest_password(second)]
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.LONG_TERM_PASSWORD_RESET)
+    assert [e.detail.get("refresh_tokens_deleted") for e in events.order_by("id")] == [None, 1]
+    assert first not in repr(list(events.values()))
+
+
+def test_a_refresh_token_issued_with_the_old_password_ends_with_its_overlap(
+    client: Client, credential, registry: Registry, owner: User, settings
+) -> None:
+    settings.ROTATION_GRACE_HOURS = 24
+    cred, old_password = credential
+    reset_over_http(owner, cred)
+    during = offline_token(client, cred, old_password, registry.address)  # still accepted
+    assert post(client, refresh_grant(during, registry.address)).status_code == 200
+    LongTermCredential.objects.filter(pk=cred.pk).update(
+        previous_password_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert_refused(post(client, refresh_grant(during, registry.address)))
+    reason = login_failures().get().detail["reason"]
+    assert reason == "refresh token of a password replaced by Reset Password"
+    assert not RefreshToken.objects.exists()

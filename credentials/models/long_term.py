@@ -280,6 +280,11 @@ class LongTermCredential(models.Model):
     password_reset_at = models.DateTimeField(
         gettext_lazy("password reset at"), null=True, blank=True, editable=False
     )
+    # Raised by every Reset Password. A registry refresh token records the version it was
+    # issued under and is accepted for this one, or the one before while its overlap lasts.
+    password_version = models.PositiveIntegerField(
+        gettext_lazy("password version"), default=0, db_default=0, editable=False
+    )
 
     objects = LongTermCredentialQuerySet.as_manager()
 
@@ -384,7 +389,9 @@ class LongTermCredential(models.Model):
         ROTATION_GRACE_HOURS (0: it stops at once); only digests of both are kept.
 
         A second reset within the overlap ends the first one's old password: two at most.
-        ConsoleError when the credential has expired (a reset does not renew it).
+        The registry refresh tokens of every password no longer accepted are deleted (each
+        token is bound to the password version it was issued under), and the event says how
+        many. ConsoleError when the credential has expired (a reset does not renew it).
         """
         if self.is_expired:
             raise ConsoleError(expired_message())
@@ -392,8 +399,12 @@ class LongTermCredential(models.Model):
         now = timezone.now()
         grace = timedelta(hours=settings.ROTATION_GRACE_HOURS)
         with transaction.atomic():
+            # The row locked and read again: two resets at once each replace the other's.
+            locked = LongTermCredential.objects.select_for_update().filter(pk=self.pk)
+            replaced, version = locked.values_list("password_digest", "password_version").get()
+            self.password_version = version + 1
             if grace:
-                self.previous_password_digest = self.password_digest
+                self.previous_password_digest = replaced
                 self.previous_password_until = now + grace
             else:
                 self.previous_password_digest, self.previous_password_until = "", None
@@ -405,15 +416,20 @@ class LongTermCredential(models.Model):
                     "previous_password_digest",
                     "previous_password_until",
                     "password_reset_at",
+                    "password_version",
                 ]
             )
+            oldest_kept = self.password_version - (1 if grace else 0)
+            ended, _ = self.refresh_tokens.filter(password_version__lt=oldest_kept).delete()
             User.objects.credentials_changed(self.owner_id)
             until = self.previous_password_until
+            detail: dict[str, Any] = {
+                "previous_password_until": until.isoformat() if until else "ended at once"
+            }
+            if ended:
+                detail["refresh_tokens_deleted"] = ended
             AuditEvent.record(
-                AuditEvent.Action.LONG_TERM_PASSWORD_RESET,
-                by,
-                credential=self,
-                previous_password_until=until.isoformat() if until else "ended at once",
+                AuditEvent.Action.LONG_TERM_PASSWORD_RESET, by, credential=self, **detail
             )
         return password
 

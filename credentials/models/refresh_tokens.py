@@ -6,7 +6,10 @@ POST) gets a refresh token beside its access token, and later trades it for acce
 config.json instead of the password. Each is bound to the credential it was issued for and to
 the registry (service) that asked: it is refused the first time it is used after that
 credential is disabled, deleted or expired, or its owner deactivated or federated, and it is
-deleted then. Only a keyed digest is stored, as for passwords.
+deleted then. A long-term credential's token is bound to the password version it was issued
+under too: accepted for the current password, or for the one a reset replaced while that one's
+overlap lasts; a reset deletes the tokens of every older password (LongTermCredential.
+reset_password). Only a keyed digest is stored, as for passwords.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from credentials.timestamps import shown
 # What the token service records as the reason of a refused refresh token (audited).
 UNKNOWN = "unknown, expired or revoked refresh token"
 CREDENTIAL_REFUSED = "refresh token of a disabled, deleted or expired credential"
+REPLACED_BY_RESET = "refresh token of a password replaced by Reset Password"
 OTHER_SERVICE = "refresh token of another registry"
 
 
@@ -52,10 +56,13 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         *,
         service: str,
         long_term_id: int | None = None,
+        password_version: int | None = None,
         temporary_id: int | None = None,
         temporary_expires_at: datetime | None = None,
     ) -> str:
-        """A new refresh token for one credential at one registry; returned only here."""
+        """A new refresh token for one credential at one registry; returned only here. A
+        long-term credential's names the password version it was issued under (the one the
+        client logged in with: the current one, or the one a reset replaced)."""
         token = secrets.token_urlsafe(32)
         now = timezone.now()
         expires_at = now + timedelta(seconds=settings.REGISTRY_REFRESH_TOKEN_TTL)
@@ -64,6 +71,7 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         self.create(
             digest=digest_password(token),
             long_term_id=long_term_id,
+            password_version=password_version,
             temporary_id=temporary_id,
             service=service,
             created_at=now,
@@ -76,22 +84,27 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         (`last_used_recently`: the credential's Last Used is after `used_since`).
 
         One query, written out as the GET flow's is: the token with its credential and the
-        credential's owner. A token whose credential may no longer log in is deleted as it
-        is refused.
+        credential's owner. A token whose credential may no longer log in, or whose password
+        is no longer accepted, is deleted as it is refused.
         """
         now = timezone.now()
         found = fetch_one(_LOOKUP, [now, now, now, used_since, now, digest_password(token)])
         if found is None:
             return RefreshCheck(refusal=UNKNOWN)
         (pk, unexpired, bound_service, long_term_id, lt_username, owner_id, lt_usable,
-         used_recently, temp_username, temp_usable) = found  # fmt: skip
-        usable = lt_usable if long_term_id is not None else temp_usable
-        username = lt_username if long_term_id is not None else temp_username
-        if not usable or not unexpired:
+         password_accepted, used_recently, temp_username, temp_usable) = found  # fmt: skip
+        long_term = long_term_id is not None
+        usable = lt_usable if long_term else temp_usable
+        username = lt_username if long_term else temp_username
+        refusal = (
+            CREDENTIAL_REFUSED if not usable
+            else REPLACED_BY_RESET if long_term and not password_accepted
+            else UNKNOWN if not unexpired
+            else ""
+        )  # fmt: skip
+        if refusal:
             self.filter(pk=pk).delete()
-            return RefreshCheck(
-                refusal=CREDENTIAL_REFUSED if not usable else UNKNOWN, username=username
-            )
+            return RefreshCheck(refusal=refusal, username=username)
         if bound_service != service:
             return RefreshCheck(refusal=OTHER_SERVICE, username=username)
         return RefreshCheck(
@@ -128,6 +141,11 @@ class RefreshToken(models.Model):
     long_term = _bound_to(LongTermCredential, _("long term"))
     temporary = _bound_to(TemporaryCredential, _("temporary"))
     service = models.CharField(_("service"), max_length=255)
+    # A long-term credential's password version when the token was issued (empty for a
+    # temporary credential's, which has one password).
+    password_version = models.PositiveIntegerField(
+        _("password version"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
@@ -154,13 +172,16 @@ class RefreshToken(models.Model):
 
 
 # The refresh grant's one query (see RefreshTokenQuerySet.verify): table names from model
-# metadata, every value a parameter. The database compares the times against ours.
+# metadata, every value a parameter. The database compares the times against ours. A
+# long-term token's password is accepted when it is the current one, or the one before it
+# while that one's overlap lasts.
 _LOOKUP = f"""
     SELECT t.id, t.expires_at > %s, t.service,
            c.id, c.username, c.owner_id,
-           {login_allowed_sql("c", "o")}
-               AND (c.password_reset_at IS NULL OR t.created_at >= c.password_reset_at
-                    OR c.previous_password_until > %s),
+           {login_allowed_sql("c", "o")},
+           t.password_version = c.password_version
+               OR (t.password_version = c.password_version - 1
+                   AND c.previous_password_until > %s),
            c.last_used_at > %s,
            tc.username, tc.expires_at > %s AND tu.is_active
     FROM {RefreshToken._meta.db_table} t

@@ -40,6 +40,9 @@ class Principal:
     # A temporary credential's row and expiry (for the refresh tokens it may be issued).
     temporary_id: int | None = None
     temporary_expires_at: datetime | None = None
+    # A long-term credential's password version that was presented: the current one, or the
+    # one before it during a reset's overlap (a refresh token issued now is bound to it).
+    password_version: int | None = None
 
     def may_use(self, service: str) -> bool:
         """A long-term credential works at its registry; a temporary one at its project's."""
@@ -55,20 +58,20 @@ class Principal:
 # in the same statement, so a known username and an unknown one cost the same queries.
 # Expiry is compared the same way: a long-term credential is refused from its expires_at on
 # (our clock, as every write uses). After Reset Password the replaced password's digest comes
-# back too, only while its overlap lasts (NULL otherwise).
+# back too, only while its overlap lasts (NULL otherwise), and the password's version.
 _LOOKUP = f"""
     SELECT c.id, c.owner_id, c.password_digest,
            {login_allowed_sql("c", "u")},
            c.last_used_at > %s, r.address, '',
            CASE WHEN c.previous_password_until > %s THEN c.previous_password_digest END,
-           NULL, NULL
+           NULL, NULL, c.password_version
     FROM {LongTermCredential._meta.db_table} c
     JOIN {User._meta.db_table} u ON u.id = c.owner_id
     JOIN {Registry._meta.db_table} r ON r.id = c.registry_id
     WHERE c.username = %s
     UNION ALL
     SELECT NULL, t.user_id, t.password_digest, u.is_active, false, '', t.project_name, NULL,
-           t.id, t.expires_at
+           t.id, t.expires_at, NULL
     FROM {TemporaryCredential._meta.db_table} t
     JOIN {User._meta.db_table} u ON u.id = t.user_id
     WHERE t.username = %s AND t.expires_at > %s
@@ -92,11 +95,13 @@ def verify(username: str, password: str) -> Principal | None:
     digest = row[2] if row is not None else _NO_DIGEST
     matches = password_matches(password, digest)
     previous = row[7] if row is not None else None
+    replaced = False
     if not matches and previous is not None:  # the password a reset replaced, still in overlap
-        matches = password_matches(password, previous)
+        matches = replaced = password_matches(password, previous)
     if row is None or not matches:
         return None
-    pk, owner_id, _, allowed, used_recently, address, project, _, temporary_id, expires_at = row
+    (pk, owner_id, _, allowed, used_recently, address, project, _, temporary_id, expires_at,
+     version) = row  # fmt: skip
     if not allowed:
         return None
     if pk is None:
@@ -112,6 +117,7 @@ def verify(username: str, password: str) -> Principal | None:
         owner_id,
         last_used_recently=bool(used_recently),  # NULL when never used
         registry_address=address,
+        password_version=version - 1 if replaced else version,
     )
 
 
@@ -119,6 +125,7 @@ def issue_refresh_token(principal: Principal, service: str) -> str:
     return RefreshToken.objects.issue(
         service=service,
         long_term_id=principal.long_term_id,
+        password_version=principal.password_version,
         temporary_id=principal.temporary_id,
         temporary_expires_at=principal.temporary_expires_at,
     )

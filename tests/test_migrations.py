@@ -58,7 +58,9 @@ def test_the_auditors_group_may_view_every_credential_and_event_and_change_nothi
         content_type__app_label="credentials", codename__startswith="view_"
     ).exclude(codename__in=["view_user", "view_credentialreminder"])
     assert sorted(granted) == sorted(views.values_list("codename", flat=True))
-    assert len(granted) == 7  # credentials of three kinds, access keys, events, registries, regions
+    # credentials of three kinds, access keys, events, registries, regions, organizations and
+    # their permissions
+    assert len(granted) == 9
 
 
 def test_0005_numbers_the_passwords_so_no_refresh_token_outlives_its_own(owner, registry) -> None:

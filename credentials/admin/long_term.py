@@ -243,7 +243,7 @@ class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
             for credential in queryset.select_related("registry"):
                 action = credential.enable if enable else credential.disable
                 try:
-                    changed += action(by=by, reason=reason)
+                    changed += action(by=by, reason=reason, administrator=True)
                 except ConsoleError:  # expired: cannot be enabled again
                     refused += 1
             unchanged = queryset.count() - changed - refused

@@ -6,6 +6,7 @@ from `credentials.models`: every public name of the package is re-exported here.
 
 from __future__ import annotations
 
+from credentials.models.access import RepositoryAccess, credential_access, user_access
 from credentials.models.access_keys import AccessKey, AccessKeyQuerySet
 from credentials.models.audit import AuditEvent
 from credentials.models.base import (
@@ -19,12 +20,32 @@ from credentials.models.base import (
     password_matches,
 )
 from credentials.models.expiry import DEFAULT_EXPIRY, ExpiryRefused
+from credentials.models.limits import AdministratorDecisionBinds, NarrowingRefused
 from credentials.models.long_term import (
     FEDERATED_MESSAGE,
     FederatedRefused,
     LongTermCredential,
     LongTermCredentialQuerySet,
     duplicate_name_message,
+)
+from credentials.models.organizations import (
+    Organization,
+    OrganizationQuerySet,
+    grantee_group,
+    grantee_user,
+)
+from credentials.models.permissions import (
+    GranteeRefused,
+    LastManagerRefused,
+    LevelRefused,
+    NameRefused,
+    NotPermitted,
+    OrganizationExists,
+    OrganizationRefused,
+    Permission,
+    PermissionQuerySet,
+    acts_as_administrator,
+    is_registry_admin,
 )
 from credentials.models.refresh_tokens import RefreshCheck, RefreshToken, RefreshTokenQuerySet
 from credentials.models.registries import Region, Registry, project_id_for
@@ -43,27 +64,47 @@ __all__ = [
     "AccessKey",
     "AccessKeyQuerySet",
     "Actor",
+    "AdministratorDecisionBinds",
     "AuditEvent",
     "ConsoleError",
     "ConsoleUserManager",
     "CredentialReminder",
     "ExpiryRefused",
     "FederatedRefused",
+    "GranteeRefused",
+    "LastManagerRefused",
+    "LevelRefused",
     "LongTermCredential",
     "LongTermCredentialQuerySet",
+    "NameRefused",
+    "NarrowingRefused",
+    "NotPermitted",
+    "Organization",
+    "OrganizationExists",
+    "OrganizationQuerySet",
+    "OrganizationRefused",
+    "Permission",
+    "PermissionQuerySet",
     "RefreshCheck",
     "RefreshToken",
     "RefreshTokenQuerySet",
     "Region",
     "Registry",
+    "RepositoryAccess",
     "TemporaryCredential",
     "TemporaryCredentialQuerySet",
     "User",
+    "acts_as_administrator",
+    "credential_access",
     "digest_password",
     "duplicate_name_message",
     "generate_password",
     "generate_username",
+    "grantee_group",
+    "grantee_user",
     "insert_together",
+    "is_registry_admin",
     "password_matches",
     "project_id_for",
+    "user_access",
 ]

@@ -1,4 +1,5 @@
-"""The audit trail: append-only events about credentials and sign-ins."""
+"""The audit trail: append-only events about credentials, sign-ins, organizations and their
+permissions."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ class AuditEvent(models.Model):
         ACCESS_KEY_ENABLED = "access_key.enabled", _("Access key enabled")
         ACCESS_KEY_DELETED = "access_key.deleted", _("Access key deleted")
         API_REQUEST_REFUSED = "api.request_refused", _("API request refused")
+        ORGANIZATION_CREATED = "organization.created", _("Organization created")
+        ORGANIZATION_DELETED = "organization.deleted", _("Organization deleted")
+        PERMISSION_GRANTED = "permission.granted", _("Permission granted")
+        PERMISSION_CHANGED = "permission.changed", _("Permission changed")
+        PERMISSION_REVOKED = "permission.revoked", _("Permission revoked")
 
     class Channel(models.TextChoices):
         CONSOLE = "console", _("Console")

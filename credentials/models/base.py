@@ -1,5 +1,5 @@
 """What every part of the domain shares: names, generated secrets and their digests, the Actor
-that audit events record, ConsoleError, and insert_together."""
+that audit events record, ConsoleError, insert_together, and IndexedDatesQuerySet."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -118,3 +119,30 @@ def insert_together(*rows: models.Model) -> None:
         row.pk = pk
         row._state.adding = False
         row._state.db = connection.alias
+
+
+class IndexedDatesQuerySet(models.QuerySet):
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", **kwargs: Any) -> Any:
+        """Years and months from the first to the last row, read off the index (MIN/MAX).
+
+        The admin's date hierarchy asks for these; a DISTINCT over every row would scan
+        the table. Empty years or months in between are offered too.
+        """
+        if kind not in ("year", "month"):
+            return super().datetimes(field_name, kind, order, **kwargs)
+        bounds = self.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first, last = (timezone.localtime(bounds[key]) for key in ("first", "last"))
+        step_months = 12 if kind == "year" else 1
+        year, month = first.year, first.month if kind == "month" else 1
+        moments = []
+        while (year, month) <= (last.year, last.month):
+            moments.append(
+                first.replace(
+                    year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
+                )
+            )
+            month += step_months
+            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        return moments if order == "ASC" else moments[::-1]

@@ -5,8 +5,9 @@ within the LONG_TERM_MAX_DAYS policy, and the overlap of a reset password."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -20,6 +21,7 @@ from credentials.models.base import (
     NO_DEADLINE,
     Actor,
     ConsoleError,
+    IndexedDatesQuerySet,
     digest_password,
     generate_password,
     generate_username,
@@ -30,9 +32,13 @@ from credentials.models.expiry import (
     allowed_expiry,
     expired_message,
 )
+from credentials.models.limits import AdministratorDecision, NarrowedCredential, checked
 from credentials.models.registries import Registry
 from credentials.models.users import User
-from credentials.rules import NAME_MAX_LENGTH, name_problem
+from credentials.rules import ACCESS_INHERIT, NAME_MAX_LENGTH, name_problem
+
+if TYPE_CHECKING:
+    from credentials.models.organizations import Organization
 
 
 class FederatedRefused(ConsoleError):
@@ -50,32 +56,7 @@ def login_allowed_sql(credential: str, owner: str) -> str:
     )
 
 
-class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", **kwargs: Any) -> Any:
-        """Years and months from the first to the last row, read off the index (MIN/MAX).
-
-        The admin's date hierarchy asks for these; a DISTINCT over every row would scan
-        the table. Empty years or months in between are offered too.
-        """
-        if kind not in ("year", "month"):
-            return super().datetimes(field_name, kind, order, **kwargs)
-        bounds = self.aggregate(first=models.Min(field_name), last=models.Max(field_name))
-        if bounds["first"] is None:
-            return []
-        first, last = (timezone.localtime(bounds[key]) for key in ("first", "last"))
-        step_months = 12 if kind == "year" else 1
-        year, month = first.year, first.month if kind == "month" else 1
-        moments = []
-        while (year, month) <= (last.year, last.month):
-            moments.append(
-                first.replace(
-                    year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
-                )
-            )
-            month += step_months
-            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
-        return moments if order == "ASC" else moments[::-1]
-
+class LongTermCredentialQuerySet(IndexedDatesQuerySet["LongTermCredential"]):
     def for_user(self, user: User) -> LongTermCredentialQuerySet:
         return self.filter(owner=user)
 
@@ -110,6 +91,8 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         name: str,
         by: Actor,
         expires_at: datetime | DefaultExpiry | None = DEFAULT_EXPIRY,
+        access: str = ACCESS_INHERIT,
+        organizations: Iterable[Organization] = (),
     ) -> tuple[LongTermCredential, str]:
         """Create a credential and return it with its password, which exists only here.
 
@@ -119,7 +102,9 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
 
         Refuses federated owners (FederatedRefused), names that break SWR's rule
         (credentials.rules), duplicate names, owners at their limit and expiries the policy
-        does not allow with a ConsoleError, whoever calls. The owner's row is locked so
+        does not allow with a ConsoleError, whoever calls, and a bad narrowing (`access`
+        "inherit" or "pull", `organizations` of this registry; none: all) with
+        NarrowingRefused. The owner's row is locked so
         concurrent creates are serialised and both the unique name and the limit hold exactly.
         """
         refusal = self.refusal_for(owner)
@@ -128,6 +113,7 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
         problem = name_problem(name)
         if problem is not None:
             raise ConsoleError(problem)
+        narrowing = checked(registry, access, organizations)
         now = timezone.now()
         expires_at = allowed_expiry(expires_at, now)
         limit = settings.LONG_TERM_CREDENTIALS_PER_REGISTRY
@@ -154,9 +140,16 @@ class LongTermCredentialQuerySet(models.QuerySet["LongTermCredential"]):
                     password_digest=digest_password(password),
                     created_at=now,
                     expires_at=expires_at,
+                    **narrowing.fields,
                 )
+                narrowing.store(credential)
                 User.objects.credentials_changed(owner.pk)
-                AuditEvent.record(AuditEvent.Action.LONG_TERM_CREATED, by, credential=credential)
+                AuditEvent.record(
+                    AuditEvent.Action.LONG_TERM_CREATED,
+                    by,
+                    credential=credential,
+                    **narrowing.audited,
+                )
         except IntegrityError as exc:
             if not Registry.objects.filter(pk=registry.pk).exists():
                 # Deleted in the admin since this page's snapshot of registries was taken.
@@ -214,7 +207,7 @@ def duplicate_name_message(name: str) -> str:
     ) % {"name": name}
 
 
-class LongTermCredential(models.Model):
+class LongTermCredential(NarrowedCredential, AdministratorDecision, models.Model):
     public_id = models.UUIDField(
         gettext_lazy("public id"), default=uuid.uuid4, unique=True, editable=False
     )
@@ -356,33 +349,41 @@ class LongTermCredential(models.Model):
         until = self.previous_password_until
         return until is not None and until > timezone.now()
 
-    def _set_enabled(self, enabled: bool, by: Actor, action: str, reason: str) -> bool:
-        if self.is_enabled == enabled:
+    def _set_enabled(self, enabled: bool, by: Actor, action: str, reason: str, admin: bool) -> bool:
+        if not self.decision_changes(enabled, admin):
             return False
         if enabled and self.is_expired:
             raise ConsoleError(expired_message())
+        decided = self.decide(enabled, administrator=admin, reason=reason)  # or it refuses
         with transaction.atomic():
             self.is_enabled = enabled
             self.status_changed_at = timezone.now()
             self.status_changed_by = by.user
-            self.save(update_fields=["is_enabled", "status_changed_at", "status_changed_by"])
+            self.save(
+                update_fields=["is_enabled", "status_changed_at", "status_changed_by", *decided]
+            )
             if not enabled:  # Enable restores the password, not the registry refresh tokens
                 self.refresh_tokens.all().delete()
             User.objects.credentials_changed(self.owner_id)
-            AuditEvent.record(action, by, credential=self, reason=reason)
+            extra = {"by_administrator": True} if admin else {}
+            AuditEvent.record(action, by, credential=self, reason=reason, **extra)
         return True
 
-    def disable(self, *, by: Actor, reason: str = "") -> bool:
-        """Disable the credential (the token service refuses it from now on).
+    def disable(self, *, by: Actor, reason: str = "", administrator: bool = False) -> bool:
+        """Disable the credential (the token service refuses it from now on); `administrator`:
+        an administrator's decision, which its owner cannot undo (AdministratorDecision).
 
-        Returns False, recording nothing, when it was already disabled.
+        Returns False, recording nothing, when it already was (by an administrator, for one).
         """
-        return self._set_enabled(False, by, AuditEvent.Action.LONG_TERM_DISABLED, reason)
+        action = AuditEvent.Action.LONG_TERM_DISABLED
+        return self._set_enabled(False, by, action, reason, administrator)
 
-    def enable(self, *, by: Actor, reason: str = "") -> bool:
+    def enable(self, *, by: Actor, reason: str = "", administrator: bool = False) -> bool:
         """Enable the credential again. Returns False when it already was; ConsoleError when
-        it has expired."""
-        return self._set_enabled(True, by, AuditEvent.Action.LONG_TERM_ENABLED, reason)
+        it has expired; AdministratorDecisionBinds when an administrator disabled it and this
+        is not an `administrator`'s enable."""
+        action = AuditEvent.Action.LONG_TERM_ENABLED
+        return self._set_enabled(True, by, action, reason, administrator)
 
     def reset_password(self, *, by: Actor) -> str:
         """A new password, returned only here. The replaced one keeps working for

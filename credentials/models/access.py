@@ -1,0 +1,179 @@
+"""What a user, or one of their long-term credentials, may do on a list of repositories of one
+registry: one written-out query, for the token service at every token request.
+
+A repository `<org>/<path>`: the highest level among the user's own grants and their groups'
+on that organization (organization-wide) and on that repository; Manage for a registry
+administrator, who alone may use repositories outside any organization (a name of one
+segment, or whose organization does not exist). A long-term credential gets that ∩ its
+narrowing (Pull only caps it at Read; a list of organizations leaves the others out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group
+
+from credentials.models.long_term import LongTermCredential
+from credentials.models.organizations import Organization
+from credentials.models.permissions import Permission
+from credentials.models.registries import Registry
+from credentials.models.sql import fetch_all
+from credentials.models.users import User
+from credentials.rules import (
+    ACCESS_PULL,
+    LEVEL_ACTIONS,
+    MANAGE,
+    READ,
+    REGISTRY_ADMINISTRATORS,
+    split_repository,
+)
+
+
+@dataclass(frozen=True)
+class RepositoryAccess:
+    """The answer for each repository asked about."""
+
+    # Each repository name asked about → the level there (0: none), narrowing applied.
+    levels: dict[str, int] = field(default_factory=dict)
+    # The user is a registry administrator (superuser or "Registry Administrators").
+    administrator: bool = False
+    # May list the registry's catalog: an administrator, through a credential that is not
+    # narrowed to some organizations (Pull only still lists).
+    catalog: bool = False
+
+    def actions(self, repository: str) -> frozenset[str]:
+        """What may be done on `repository`: a subset of pull, push, delete."""
+        return LEVEL_ACTIONS[self.levels.get(repository, 0)]
+
+
+_NO_ACCESS = RepositoryAccess()
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "org": Organization._meta.db_table,
+        "grant": Permission._meta.db_table,
+        "user": User._meta.db_table,
+        "user_groups": User.groups.through._meta.db_table,
+        "group": Group._meta.db_table,
+        "credential": LongTermCredential._meta.db_table,
+        "narrowed": LongTermCredential.organizations.through._meta.db_table,
+    }
+
+
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
+    """The statement: `who` is a one-row source of (owner_id, registry_id). Each branch of the
+    UNION is served by one index: the organizations by organization_name_per_registry, the
+    user's grants by permission_per_user, their groups' by permission_per_group."""
+    t = _tables()
+    orgs, repos = _marks(organizations), _marks(paths + 1)  # the "" of organization-wide grants
+    branches = []
+    if organizations:
+        branches += [
+            f"""SELECT 'grant', o.name, p.repository, p.level
+            FROM ({who}) c
+            JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
+            JOIN {t["grant"]} p ON p.organization_id = o.id AND p.user_id = c.owner_id
+                 AND p.repository IN ({repos})""",
+            f"""SELECT 'grant', o.name, p.repository, p.level
+            FROM ({who}) c
+            JOIN {t["user_groups"]} ug ON ug.user_id = c.owner_id
+            JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
+            JOIN {t["grant"]} p ON p.organization_id = o.id AND p.group_id = ug.group_id
+                 AND p.repository IN ({repos})""",
+        ]
+    branches.append(
+        f"""SELECT 'admin', NULL, NULL, {MANAGE}
+        FROM ({who}) c JOIN {t["user"]} u ON u.id = c.owner_id
+        WHERE u.is_active AND (u.is_superuser OR EXISTS (
+            SELECT 1 FROM {t["user_groups"]} ug JOIN {t["group"]} g ON g.id = ug.group_id
+            WHERE ug.user_id = u.id AND g.name = %s))"""
+    )
+    if credential:
+        branches.append(
+            f"""SELECT 'access', c.access, NULL,
+                CASE WHEN c.all_organizations THEN 1 ELSE 0 END
+            FROM {t["credential"]} c WHERE c.id = %s"""
+        )
+        if organizations:
+            branches.append(
+                f"""SELECT 'narrowed', o.name, NULL, NULL
+                FROM {t["narrowed"]} n JOIN {t["org"]} o ON o.id = n.organization_id
+                WHERE n.longtermcredential_id = %s AND o.name IN ({orgs})"""
+            )
+    return "\nUNION ALL\n".join(branches)  # noqa: S608 - names from model metadata
+
+
+def _lookup(
+    who: str, who_params: list[object], repositories: Iterable[str], credential_id: int | None
+) -> RepositoryAccess:
+    names = list(dict.fromkeys(repositories))
+    split = {name: split_repository(name) for name in names}
+    organizations = sorted({parts[0] for parts in split.values() if parts})
+    paths = sorted({parts[1] for parts in split.values() if parts})
+    params: list[object] = []
+    if organizations:
+        grant_params = [*who_params, *organizations, "", *paths]
+        params += grant_params + grant_params
+    params += [*who_params, REGISTRY_ADMINISTRATORS]
+    if credential_id is not None:
+        params.append(credential_id)
+        if organizations:
+            params += [credential_id, *organizations]
+    sql = _query(who, len(organizations), len(paths), credential_id is not None)
+    grants: dict[tuple[str, str], int] = {}
+    administrator, access, everywhere, narrowed = False, None, True, set()
+    for kind, name, repository, level in fetch_all(sql, params):
+        if kind == "grant":
+            key = (name, repository)
+            grants[key] = max(grants.get(key, 0), level)
+        elif kind == "admin":
+            administrator = True
+        elif kind == "access":
+            access, everywhere = name, bool(level)
+        else:
+            narrowed.add(name)
+    if credential_id is not None and access is None:
+        return _NO_ACCESS  # deleted meanwhile
+    levels = {}
+    for name in names:
+        parts = split[name]
+        level = MANAGE if administrator else 0
+        if parts is not None:
+            org, path = parts
+            level = max(level, grants.get((org, ""), 0), grants.get((org, path), 0))
+        if not everywhere and (parts is None or parts[0] not in narrowed):
+            level = 0
+        if access == ACCESS_PULL:
+            level = min(level, READ)
+        levels[name] = level
+    return RepositoryAccess(levels, administrator, administrator and everywhere)
+
+
+def user_access(
+    user: User | int, registry: Registry | int, repositories: Iterable[str]
+) -> RepositoryAccess:
+    """What `user` may do on each of `repositories` (full names: `team-a/app`) in `registry`,
+    with their own permissions (a temporary credential's, a console session's). One query."""
+    user_id = user if isinstance(user, int) else user.pk
+    registry_id = registry if isinstance(registry, int) else registry.pk
+    return _lookup("SELECT %s AS owner_id, %s AS registry_id", [user_id, registry_id],
+                   repositories, None)  # fmt: skip
+
+
+def credential_access(
+    credential: LongTermCredential | int, repositories: Iterable[str]
+) -> RepositoryAccess:
+    """What long-term credential `credential` (or its id) may do on each of `repositories` of
+    its registry: its owner's permissions ∩ its narrowing. One query, whose every branch finds
+    the owner and registry from the credential's row; nothing for a deleted credential."""
+    credential_id = credential if isinstance(credential, int) else credential.pk
+    table = LongTermCredential._meta.db_table
+    who = f"SELECT owner_id, registry_id FROM {table} WHERE id = %s"  # noqa: S608
+    return _lookup(who, [credential_id], repositories, credential_id)

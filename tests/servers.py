@@ -158,9 +158,10 @@ def pg_ctl(action: str) -> None:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """A throwaway Debian redis-server on a free port with its own directory, stopped and
-    removed afterwards. Yields its CACHE_URL."""
+def redis_server(port: int | None = None, password: str = "") -> Iterator[str]:
+    """A throwaway Debian redis-server on `port` (a free one by default) with its own
+    directory, requiring `password` if one is given, stopped and removed afterwards. Yields
+    its CACHE_URL."""
     import shutil
     import tempfile
 
@@ -169,7 +170,7 @@ def redis_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is needed (Debian: apt-get install redis-server)")
-    port = free_port()
+    port = port or free_port()
     directory = Path(tempfile.mkdtemp(prefix="swrconsole-redis-"))
     log = directory / "redis.log"
     process = subprocess.Popen(
@@ -187,11 +188,14 @@ def redis_server() -> Iterator[str]:
             "no",
             "--logfile",
             str(log),
+            *(["--requirepass", password] if password else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
-    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+    client = redis.Redis(
+        host="127.0.0.1", port=port, password=password or None, socket_connect_timeout=1
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -204,7 +208,7 @@ def redis_server() -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"redis-server did not answer:\n{log.read_text(errors='replace')}")
                 time.sleep(0.05)  # readiness polling of a starting process, bounded above
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}/0"
     finally:
         client.close()
         stop(process)

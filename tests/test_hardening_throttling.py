@@ -12,7 +12,6 @@ from django.core.cache import cache, caches
 from django.test import Client, override_settings
 
 from credentials.models import AuditEvent, LongTermCredential, User
-from credentials.security import cache as resilient
 from tests.helpers import PASSWORD, ask, basic, iam_body, login_failures
 from tests.servers import free_port, redis_server
 
@@ -33,6 +32,10 @@ def redis_cache(location: str) -> dict:
         "default": {
             "BACKEND": "credentials.security.cache.ResilientRedisCache",
             "LOCATION": location,
+            # Not 1 s: on a loaded test machine a slower answer would start an outage, and the
+            # counts made in Redis would not be seen for RETRY_SECONDS (a flake, not a finding;
+            # outages are tested in tests/test_hardening_redis_outages.py).
+            "OPTIONS": {"socket_timeout": 10},
         },
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
@@ -158,7 +161,8 @@ def test_a_throttled_address_writes_one_registry_event_per_window(
     assert events.filter(detail__throttled=True).count() == 1
 
 
-# --- Finding 9 (in-process part): a Redis outage ------------------------------------------
+# --- Finding 9 (in-process part): a Redis outage (every state, and the way back to Redis:
+# tests/test_hardening_redis_outages.py) ---------------------------------------------------
 
 
 def closed_port_url() -> str:
@@ -184,24 +188,3 @@ def test_a_redis_outage_neither_opens_the_gates_nor_takes_the_console_down(
         assert Client().get("/healthz").status_code == 200
         # Counted in this process, Redis left alone until RETRY_SECONDS have passed.
         assert caches["default"].redis_up is False
-
-
-def test_after_an_outage_the_counters_go_back_to_redis(
-    redis_url: str, credential: tuple[LongTermCredential, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import redis
-
-    cred, _ = credential
-    with override_settings(CACHES=redis_cache(redis_url)):
-        backend = caches["default"]
-        assert isinstance(backend, resilient.ResilientRedisCache)
-        backend._down_until = time.monotonic() + resilient.RETRY_SECONDS  # as after a failure
-        registry_login(cred, "wrong", ATTACKER_AT)
-        keys_during = redis.Redis.from_url(redis_url).dbsize()
-        later = time.monotonic() + resilient.RETRY_SECONDS + 1
-        monkeypatch.setattr(time, "monotonic", lambda: later)
-        registry_login(cred, "wrong", ATTACKER_AT)
-        keys_after = redis.Redis.from_url(redis_url).dbsize()
-        cache.clear()
-    assert keys_during == 0  # counted in memory while Redis was taken for down
-    assert keys_after > 0  # back in Redis once the retry time passed

@@ -13,7 +13,8 @@ console uses, and nothing else:
 - an AK/SK-signed list: the SDK-HMAC-SHA256 check (the key's one lookup with its user, the
   secret's decryption, the canonical request and its HMAC), then the caller's credentials in
   the registry (count and first page) as JSON (no dispatch, no parameter checks, no catalog);
-- an AK/SK-signed create_secret: the same check, then a temporary credential stored with its
+- an AK/SK-signed create_secret: the same check and the signature's one use (a write is
+  accepted once: one add to the shared cache), then a temporary credential stored with its
   audit event, answered as plain text (no rate limit, no JSON, no headers);
 - a cached page: a signed-in GET answered with a page of the tab's size from the process's
   page cache (what the long-term tab does when nothing changed: its key's parts — the list's
@@ -33,6 +34,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -110,7 +112,8 @@ def signed_list(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 def signed_create_secret(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     user = _signed_by(request)
     registry = registry_cache.registry(registry_id)
-    if user is None or registry is None:
+    signature = request.headers.get("Authorization", "")[-64:]
+    if user is None or registry is None or not cache.add(f"floor:{signature}", True, 1800):
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
     credential, password = TemporaryCredential.objects.issue(
         registry=registry, by=Actor(user=user, channel="api"), kind="image"

@@ -1,5 +1,6 @@
 """What bench/http_bench.py drives wrk with: a case (one request replayed, its server's CPU
-time per request), a signed case (re-signed with an access key before each measurement), and
+time per request), a signed case (re-signed with an access key before each measurement; a
+write signed anew for every request, since the console accepts each signed write once), and
 the table's rows. Needs no Django."""
 
 from __future__ import annotations
@@ -9,11 +10,23 @@ import re
 import secrets
 import statistics
 import subprocess
+from itertools import count
 from pathlib import Path
+from urllib.parse import urlsplit
+
+THREADS = 2
 
 
 def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "15s"]
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "15s",
+    ]
     if script:
         command += ["-s", str(script)]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -52,6 +65,30 @@ def lua(path: Path, method: str, headers: dict[str, str], body: str = "") -> Pat
     if body:
         lines.append(f'wrk.body = "{body}"')
     lines += [f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def lua_each(path: Path, method: str, url: str, signed: list[dict[str, str]], body: str) -> Path:
+    """A script sending each of the `signed` requests once, the threads taking turns; past the
+    last it starts again (then the console refuses them as replays, and wrk's run fails)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = ["local signed = {"]
+    for headers in signed:
+        fields = ", ".join(f'["{key}"] = "{value}"' for key, value in headers.items())
+        lines.append(f'  wrk.format("{method}", "{target}", {{{fields}}}, "{body}"),')
+    lines += [
+        "}",
+        "local threads = 0",
+        "function setup(thread) thread:set('id', threads); threads = threads + 1 end",
+        "local sent = 0",
+        "function request()",
+        f"  local index = (sent * {THREADS} + id) % #signed + 1",
+        "  sent = sent + 1",
+        "  return signed[index]",
+        "end",
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -125,19 +162,37 @@ class Signing:
 
 class SignedCase(Case):
     """A request signed with an access key; signed again before each measurement, so its
-    X-Sdk-Date stays within the console's 15-minute window however long the run."""
+    X-Sdk-Date stays within the console's 15-minute window however long the run. A write
+    (any method but GET) is accepted once per signature, so each one wrk sends is signed on its
+    own, told apart by a numbered header (the SDK signs every header it sends): enough for
+    WRITES_PER_SECOND each second measured."""
+
+    WRITES_PER_SECOND = 4000
 
     def __init__(self, signer: Signing, *args: object, **kwargs: object) -> None:
         self.signer = signer
+        self.numbers = count()
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.unsigned = dict(self.headers)
         self.work = self.script.parent
         self.sign()
 
-    def sign(self) -> None:
-        self.headers = self.signer.headers(self.method, self.url, self.unsigned)
-        self.script = lua(
-            self.work / f"{secrets.token_hex(4)}.lua", self.method, self.headers, self.body
+    def sign(self, seconds: int = 0) -> None:
+        if self.method == "GET":
+            self.headers = self.signer.headers(self.method, self.url, self.unsigned)
+            self.script = lua(
+                self.work / f"{secrets.token_hex(4)}.lua", self.method, self.headers, self.body
+            )
+            return
+        signed = [
+            self.signer.headers(
+                self.method, self.url, {**self.unsigned, "X-Bench-Request": str(next(self.numbers))}
+            )
+            for _ in range(1 + seconds * self.WRITES_PER_SECOND)
+        ]
+        self.headers = signed.pop()  # for check()
+        self.script = lua_each(
+            self.work / f"{secrets.token_hex(4)}.lua", self.method, self.url, signed, self.body
         )
 
     def check(self) -> None:
@@ -145,7 +200,7 @@ class SignedCase(Case):
         super().check()
 
     def measure(self, seconds: int, connections: int) -> dict[str, float]:
-        self.sign()
+        self.sign(seconds)
         return super().measure(seconds, connections)
 
 

@@ -4,11 +4,15 @@ own example is run as written by test_readme_examples.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
 from huaweicloudsdkiam.v3 import IamClient
 from huaweicloudsdkswr.v2 import SwrClient
 
@@ -48,6 +52,44 @@ def iam_client(console_url: str, ak: str, sk: str, project_id: str) -> IamClient
     return _client(IamClient, console_url, ak, sk, project_id, None)
 
 
+def signing_anew(client: SwrClient, ago: timedelta = timedelta(minutes=5)) -> None:
+    """Have `client` date its next signatures `ago` in the past (within the console's window):
+    a write identical to one sent in the same second carries the same signature, a replay the
+    console refuses; dated otherwise, it is signed anew."""
+    client.preset_headers = {"X-Sdk-Date": (datetime.now(UTC) - ago).strftime("%Y%m%dT%H%M%SZ")}
+
+
 def tampering(change: Callable[[Any], None]) -> HttpHandler:
     """An HttpHandler that changes each request after the SDK signed it, before it is sent."""
     return HttpHandler().add_request_handler(lambda request, **kwargs: change(request))
+
+
+def sign(
+    access_key_id: str,
+    secret_key: str,
+    method: str,
+    path: str,
+    *,
+    query: list[tuple[str, Any]] | None = None,
+    headers: dict[str, str | None] | None = None,
+    body: bytes = b"",
+    at: datetime | None = None,
+    host: str = "testserver",
+) -> SdkRequest:
+    """The request as the SDK's own Signer signs it for `host` (Django's test client's by
+    default), dated `at` (else now); its `uri` carries the query as the SDK sends it. The SDK
+    sends Content-Type: application/json unless `headers` maps it to None."""
+    wanted = {"Content-Type": "application/json", **(headers or {})}
+    header_params = {name: value for name, value in wanted.items() if value is not None}
+    if at is not None:
+        header_params["X-Sdk-Date"] = at.strftime("%Y%m%dT%H%M%SZ")
+    request = SdkRequest(
+        method=method,
+        schema="http",
+        host=host,
+        resource_path=quote(path),
+        query_params=query or [],
+        header_params=header_params,
+        body=body,
+    )
+    return Signer(BasicCredentials(access_key_id, secret_key)).sign(request)

@@ -1,5 +1,6 @@
 """The limits hold across processes: two gunicorn workers, and two gunicorn instances, sharing
-one throwaway redis-server (issue 14, finding 9)."""
+one throwaway redis-server (issue 14, finding 9); so does the memory of signed writes already
+received (issue 23, item 5)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import redis
 import requests
 
-from credentials.models import AuditEvent, LongTermCredential
-from tests.helpers import PASSWORD, basic, iam_body
+from credentials.models import AuditEvent, LongTermCredential, Registry, TemporaryCredential, User
+from tests.helpers import PASSWORD, basic, iam_body, new_access_key
+from tests.huawei_sdk import sign
 from tests.servers import Gunicorn, gunicorn, redis_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -115,3 +117,28 @@ def test_the_limits_hold_across_two_gunicorn_instances(
         for server in (first, second):
             assert registry_login(server.url, cred, password) == 401
             assert iam_sign_in(server.url, PASSWORD) == 401
+
+
+def test_a_signed_write_replayed_to_another_instance_is_refused(
+    redis_url: str, token_keys: tuple[str, str], owner: User, registry: Registry
+) -> None:
+    access_key, secret_key = new_access_key(owner)
+    settings = limits(redis_url, token_keys, WEB_CONCURRENCY="1")
+    with gunicorn("replay-a", **settings) as first, gunicorn("replay-b", **settings) as second:
+        path = f"/v2/{registry.project_id}/instances/{registry.public_id}/temp-credential"
+        signed = sign(
+            access_key.access_key_id, secret_key, "POST", path, host=first.url.split("//")[1]
+        )
+
+        def send(server: Gunicorn) -> requests.Response:
+            headers = {**signed.header_params, **HEADERS}
+            return requests.post(f"{server.url}{signed.uri}", headers=headers, timeout=30)
+
+        assert send(first).status_code == 201
+        replayed = send(second)
+        assert replayed.status_code == 401
+        assert "already received" in replayed.json()["error_msg"]
+    assert TemporaryCredential.objects.count() == 1
+    # Kept in Redis until the date check would refuse it: 15 minutes after X-Sdk-Date.
+    (kept,) = redis.Redis.from_url(redis_url).keys("*api-signature:*")
+    assert 14 * 60 < redis.Redis.from_url(redis_url).ttl(kept) <= 15 * 60 + 2

@@ -5,15 +5,23 @@ access key ID has been refused API_AUTH_FAILURES_PER_* times, further refusals f
 still answered but no longer written to the trail, so a flood of bad requests cannot flood the
 trail. Correctly signed requests are never held back by this: the limit cannot be turned
 against a key's owner.
+
+A signed write (any method but GET, HEAD, OPTIONS) is accepted once: its signature is kept in
+the shared cache (Redis when configured, so every replica sees it) until its X-Sdk-Date plus
+the allowed skew, the whole time the same request would pass the date check, and the same
+signature again is refused. See docs/DECISIONS.md.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -24,6 +32,11 @@ from credentials.models import AccessKey, Actor, AuditEvent, User, project_id_fo
 from credentials.security import throttling
 
 API = "api"
+# Methods that change nothing (RFC 9110 §9.2.1): a signed one may come again within its window.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REPLAYED = (
+    "This signed request was already received: each signed write is accepted once; sign it again"
+)
 
 
 def project_name_for(project_id: str) -> str | None:
@@ -62,6 +75,7 @@ def _by_signature(request: HttpRequest) -> Caller:
     try:
         authorization = signing.parse_authorization(request.headers["Authorization"])
         access_key_id = authorization.access_key_id
+        signing.check_coverage(request, authorization)
         max_skew = timedelta(minutes=settings.API_SIGNATURE_MAX_SKEW_MINUTES)
         moment = signing.signed_at(request, timezone.now(), max_skew)
         key = AccessKey.objects.for_signature(access_key_id)
@@ -70,19 +84,35 @@ def _by_signature(request: HttpRequest) -> Caller:
             raise signing.SignatureError("Unknown access key")
         signing.verify(request, authorization, secret_key, moment)
     except signing.SignatureError as exc:
-        raise _refused(request, str(exc), access_key_id) from exc
+        told = str(exc) if isinstance(exc, signing.CoverageError) else None
+        raise _refused(request, str(exc), access_key_id, told) from exc
     # Checked after the signature, so a refusal says nothing about a key to whoever lacks it.
     user = key.user
     if not key.is_enabled:
         raise _refused(request, "access key disabled", access_key_id)
     if not user.is_active or user.is_federated:
         raise _refused(request, "access key's user inactive or federated", access_key_id)
+    if request.method not in SAFE_METHODS and not _first_use(authorization, moment, max_skew):
+        raise _refused(request, "signature already used (replay)", access_key_id, REPLAYED)
     wanted = request.headers.get("X-Project-Id", "")
     project = project_name_for(wanted) if wanted else settings.SWR_DEFAULT_REGION
     return Caller(user=user, project=project or "", access_key=key)
 
 
-def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiError:
+def _first_use(authorization: signing.Authorization, moment: datetime, max_skew: timedelta) -> bool:
+    """Whether the signature is new, remembering it until the date check would refuse it.
+
+    cache.add is atomic (SET NX in Redis): of two copies racing, one wins. Kept as a digest."""
+    until = moment + max_skew - timezone.now()
+    key = "api-signature:" + hashlib.sha256(authorization.signature.encode()).hexdigest()
+    return cache.add(key, True, timeout=max(1, math.ceil(until.total_seconds()) + 1))
+
+
+def _refused(
+    request: HttpRequest, reason: str, access_key_id: str = "", told: str | None = None
+) -> ApiError:
+    """ApiError(401), audited; `told` is the message for the caller (else the generic one)."""
+
     def record(**detail: Any) -> None:
         AuditEvent.record(
             AuditEvent.Action.API_REQUEST_REFUSED,
@@ -100,4 +130,4 @@ def _refused(request: HttpRequest, reason: str, access_key_id: str = "") -> ApiE
     else:
         record()
         throttling.count_failure(request, "api-auth", access_key_id)
-    return unauthorized()
+    return unauthorized(told) if told else unauthorized()

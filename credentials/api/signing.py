@@ -24,6 +24,12 @@ EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 # Headers a signature must cover: without the date a captured request could be replayed with
 # a fresh one; without the host, sent to another console sharing the key.
 REQUIRED_SIGNED_HEADERS = frozenset({"host", "x-sdk-date"})
+# Headers that change what a request means: when one is sent, the signature must cover it, or
+# a captured request could be sent again naming another project, validating another token, or
+# with its body read as another type. (The SDK signs every header it sends.) Content-Type only
+# when there is a body: with none it changes nothing, and some servers (Django's runserver)
+# add a default one to every request.
+MEANINGFUL_HEADERS = ("X-Project-Id", "X-Subject-Token", "Content-Type")
 
 _AUTHORIZATION = re.compile(
     r"SDK-HMAC-SHA256\s+Access=(?P<access>[^,\s]+),\s*"
@@ -33,6 +39,11 @@ _AUTHORIZATION = re.compile(
 
 class SignatureError(Exception):
     """The request's signature cannot be checked or does not hold; the message says why."""
+
+
+class CoverageError(SignatureError):
+    """The signature leaves part of the request's meaning uncovered. The message says nothing
+    about any key (it is checked before the key is looked up), so the caller is told it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,23 @@ def parse_authorization(value: str) -> Authorization:
     if missing:
         raise SignatureError(f"SignedHeaders must include {', '.join(sorted(missing))}")
     return Authorization(match["access"][:128], headers, match["signature"].lower())
+
+
+def check_coverage(request: HttpRequest, authorization: Authorization) -> None:
+    """SignatureError unless the signature covers everything that gives the request its
+    meaning: each meaningful header it carries, and each query parameter once (Django reads a
+    repeated one's last value, while the signature sorts them all and cannot tell which)."""
+    for name in MEANINGFUL_HEADERS:
+        sent = request.headers.get(name)
+        if name == "Content-Type" and not request.body:
+            continue
+        if sent and name.lower() not in authorization.signed_headers:
+            raise CoverageError(f"{name} must be signed: add it to SignedHeaders")
+    names = [
+        key for key, _ in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    ]
+    if len(names) != len(set(names)):
+        raise CoverageError("A signed request may not repeat a query parameter")
 
 
 def signed_at(request: HttpRequest, now: datetime, max_skew: timedelta) -> datetime:

@@ -19,12 +19,15 @@ from django.utils.http import urlencode
 
 from credentials.models import (
     Actor,
+    AdministratorDecisionBinds,
     AuditEvent,
+    ConsoleError,
     LongTermCredential,
     Registry,
     User,
 )
-from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential
+from credentials.timestamps import shown
+from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential, op_url
 
 CREDENTIALS = "admin:credentials_longtermcredential_changelist"
 EVENTS = "admin:credentials_auditevent_changelist"
@@ -172,6 +175,57 @@ def test_bulk_disable_asks_for_a_reason_and_records_one_event_each(
         AuditEvent.objects.filter(action="long_term.enabled", detail__reason="False alarm").count()
         == 2
     )
+
+
+def test_an_administrators_disabling_binds_its_owner_until_an_administrator_enables_it(
+    staff_user: User, owner: User, owner_client: Client, registry: Registry
+) -> None:
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    admin_client = client_for(staff_user)
+    bulk(admin_client, "disable_selected", [credential], "Key leaked")
+    credential.refresh_from_db()
+    assert (credential.disabled_by_administrator, credential.status_reason) == (True, "Key leaked")
+    assert AuditEvent.objects.get(action="long_term.disabled").detail == {
+        "reason": "Key leaked",
+        "by_administrator": True,
+    }
+
+    refused = owner_client.post(op_url("enable", credential), headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    told = (
+        f"An administrator (sam) disabled this credential on {shown(credential.status_changed_at)}"
+    )
+    assert told in refused.content.decode()
+    assert "giving the reason “Key leaked”. Only an administrator can enable it" in (
+        refused.content.decode()
+    )
+    with translation.override("zh-hans"), pytest.raises(ConsoleError) as chinese:
+        credential.enable(by=Actor(user=owner))
+    assert "停用此凭证，原因：“Key leaked”。只有管理员可以重新启用。" in str(chinese.value)
+    credential.refresh_from_db()
+    assert not credential.is_enabled
+    assert not AuditEvent.objects.filter(action="long_term.enabled").exists()
+
+    bulk(admin_client, "enable_selected", [credential], "Rotated")
+    credential.refresh_from_db()
+    assert credential.is_enabled
+    assert not credential.disabled_by_administrator
+    # The owner's own decisions are theirs again.
+    assert credential.disable(by=Actor(user=owner))
+    assert credential.enable(by=Actor(user=owner))
+
+
+def test_an_administrator_disabling_a_credential_its_owner_disabled_makes_it_binding(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    credential.disable(by=Actor(user=owner))
+    bulk(client_for(staff_user), "disable_selected", [credential], "Under review")
+    credential.refresh_from_db()
+    assert credential.disabled_by_administrator
+    assert credential.status_changed_by == staff_user
+    with pytest.raises(AdministratorDecisionBinds):
+        credential.enable(by=Actor(user=owner))
 
 
 def test_deleting_in_the_admin_is_audited(

@@ -143,13 +143,23 @@ class AdministratorDecision(models.Model):
         """The owner's explanation: who disabled it, when, why; only an administrator can
         enable it again."""
         by, when = self.status_changed_by, self.status_changed_at
-        text = gettext(
-            "An administrator (%(user)s) disabled this credential on %(when)s. Only an "
-            "administrator can enable it again."
-        ) % {
+        values = {
             "user": by.get_username() if by is not None else gettext("deleted user"),
             "when": shown(when) if when is not None else "",
+            "reason": self.status_reason,
         }
         if self.status_reason:
-            text += " " + gettext("Reason: %(reason)s") % {"reason": self.status_reason}
-        return text
+            return (
+                gettext(
+                    "An administrator (%(user)s) disabled this credential on %(when)s, giving the "
+                    "reason “%(reason)s”. Only an administrator can enable it again."
+                )
+                % values
+            )
+        return (
+            gettext(
+                "An administrator (%(user)s) disabled this credential on %(when)s. Only an "
+                "administrator can enable it again."
+            )
+            % values
+        )

@@ -1,5 +1,6 @@
 """Sign-ins to the console (pages, admin and the built-in IAM API) go to the audit trail;
-a sign-out ends every session of the account."""
+a sign-out ends every session of the account; what deleting a user or a group removes with
+it (credentials, permission grants) is audited."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import contextvars
 from dataclasses import replace
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials.models import Actor, AuditEvent, User
+from credentials.models import Actor, AuditEvent, Permission, User
 from credentials.security import throttling
 
 
@@ -104,5 +106,31 @@ def audit_credentials_deleted_with_their_user(sender: Any, instance: User, **kwa
         AuditEvent.build(AuditEvent.Action.TEMPORARY_DELETED, actor, credential=c, reason=reason)
         for c in instance.temporary_credentials.filter(expires_at__gt=timezone.now())
     ]
+    events += _grants_removed(instance.organization_permissions.all(), actor, "user", instance)
     if events:
         AuditEvent.objects.bulk_create(events)
+
+
+@receiver(pre_delete, sender=Group)
+def audit_grants_removed_with_their_group(sender: Any, instance: Group, **kwargs: Any) -> None:
+    """Deleting a group removes its permission grants (a cascade): each one audited."""
+    actor = deleting_actor.get() or Actor(user=None, username="")
+    events = _grants_removed(instance.organization_permissions.all(), actor, "group", instance)
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def _grants_removed(
+    grants: QuerySet[Permission], actor: Actor, kind: str, grantee: User | Group
+) -> list[AuditEvent]:
+    reason = f"the {kind} {grantee} was deleted"
+    return [
+        AuditEvent.build(
+            AuditEvent.Action.PERMISSION_REVOKED,
+            actor,
+            registry=grant.organization.registry,
+            reason=reason,
+            **grant.audited(grant.level, 0),
+        )
+        for grant in grants.select_related("organization__registry", "user", "group")
+    ]

@@ -447,3 +447,21 @@ def test_fifty_racing_grants_on_one_user_end_as_one_row_with_every_change_audite
     # Every grant that found another level recorded its change; the others, nothing.
     moved = sum(1 for grant_row, old in outcomes if old != grant_row.level)
     assert len(changes) == moved
+
+
+def test_deleting_a_user_or_a_group_audits_each_grant_removed_with_it(
+    team_a: Organization, owner: User, other_user: User, devs: Group
+) -> None:
+    team_a.grant(level=EDIT, by=by(owner), user=other_user, repository="app")
+    team_a.grant(level=READ, by=by(owner), group=devs)
+    other_user.delete()
+    devs.delete()
+    assert trail()[-2:] == [
+        ("permission.revoked", "bob", "team-a/app", EDIT, 0),
+        ("permission.revoked", "group:devs", "team-a", READ, 0),
+    ]
+    reasons = AuditEvent.objects.filter(action="permission.revoked").values_list(
+        "detail__reason", flat=True
+    )
+    assert sorted(reasons) == ["the group devs was deleted", "the user bob was deleted"]
+    assert Permission.objects.count() == 1

@@ -1,7 +1,8 @@
 """A real Redis put into each way it fails: stopped, hung, out of memory, read-only (issue 23,
 items 2 and 3). Every sign-in and token request is still answered, never with a 500; one
-address gets the limit once per process, whichever thread serves it; the outage is logged once,
-without the Redis password; the counters go back to Redis once it takes writes again."""
+address gets the limit once per process, whichever thread serves it (in this process, and in a
+threaded gunicorn with requests in flight together); the outage is logged once, without the
+Redis password; the counters go back to Redis once it takes writes again."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 
 import pytest
 import redis
+import requests
 from django.core.cache import caches
 from django.db import connections
 from django.test import Client, override_settings
@@ -23,7 +26,7 @@ from django.test import Client, override_settings
 from credentials.models import AuditEvent, LongTermCredential, User
 from credentials.security import cache as resilient
 from tests.helpers import PASSWORD, ask, basic, iam_body
-from tests.servers import free_port, redis_server
+from tests.servers import free_port, gunicorn, redis_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("token_keys")]
 
@@ -278,3 +281,57 @@ def test_after_a_redis_outage_the_counters_go_back_to_redis_once_it_takes_writes
     assert len(lines) == 2
     assert ERRORS[state] in lines[0]
     assert "answers again" in lines[1]
+
+
+# --- A threaded gunicorn: requests in flight together ----------------------------------------
+
+GUNICORN_THREADS = 4
+# A new connection each time (spread over the threads), HTTPS as the proxy says.
+HEADERS = {"Connection": "close", "X-Forwarded-Proto": "https"}
+
+
+def over_http(url: str, credential: LongTermCredential, door: str, password: str) -> int:
+    if door == "registry":
+        return requests.get(
+            f"{url}/service/token",
+            params={"service": credential.registry.address},
+            headers={"Authorization": basic(credential.username, password), **HEADERS},
+            timeout=30,
+        ).status_code
+    body = iam_body("alice", password)
+    return requests.post(
+        f"{url}/v3/auth/tokens", json=body, headers=HEADERS, timeout=30
+    ).status_code
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_during_a_redis_outage_a_threaded_gunicorn_checks_the_limit_and_at_most_its_threads_more(
+    state: str,
+    failing_redis: FailingRedis,
+    token_keys: tuple[str, str],
+    credential: tuple[LongTermCredential, str],
+) -> None:
+    cred, password = credential
+    key, cert = token_keys
+    limit = 10  # the default per username and address
+    settings = {
+        "CACHE_URL": failing_redis.url,
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": str(GUNICORN_THREADS),
+        "REGISTRY_LOGIN_FAILURES_PER_USERNAME": f"{limit}/d",
+        "SIGN_IN_FAILURES_PER_USERNAME": f"{limit}/d",
+        "REGISTRY_TOKEN_KEY_FILE": key,
+        "REGISTRY_TOKEN_CERT_FILE": cert,
+    }
+    with gunicorn("redis-outage", **settings) as server:
+        failing_redis.fail(state)
+        doors = ["registry", "iam"] * (8 * GUNICORN_THREADS * limit // 2)
+        with ThreadPoolExecutor(2 * GUNICORN_THREADS) as pool:
+            statuses = list(pool.map(lambda d: over_http(server.url, cred, d, "wrong"), doors))
+        assert set(statuses) == {401}  # never a 500
+        assert over_http(server.url, cred, "registry", password) == 401
+        assert over_http(server.url, cred, "iam", PASSWORD) == 401
+    # The documented bound, for one process: its limit, and at most the requests already in
+    # flight when the limit was reached (one per other thread), not the limit once per thread.
+    for guesses in checked():
+        assert limit <= guesses <= limit + GUNICORN_THREADS - 1

@@ -129,6 +129,15 @@ def access_choices() -> list[tuple[str, str]]:
     return [(access, access_label(access)) for access in ACCESSES]
 
 
+def narrowed_level(level: int, access: str | None, *, organization_included: bool) -> int:
+    """A long-term credential's level where its owner has `level`: 0 in an organization
+    outside those it is narrowed to (`organization_included` False), at most Read when its
+    access is Pull only. The token service and the console's My Permissions both apply it."""
+    if not organization_included:
+        return 0
+    return min(level, READ) if access == ACCESS_PULL else level
+
+
 def organization_name_problem(value: str) -> str | None:
     """Why `value` breaks SWR's organization name rule, in the active language; None when it
     is a good name. Checked piece by piece so the message names the rule that failed."""

@@ -22,11 +22,10 @@ from credentials.models.registries import Registry
 from credentials.models.sql import fetch_all
 from credentials.models.users import User
 from credentials.rules import (
-    ACCESS_PULL,
     LEVEL_ACTIONS,
     MANAGE,
-    READ,
     REGISTRY_ADMINISTRATORS,
+    narrowed_level,
     split_repository,
 )
 
@@ -148,11 +147,8 @@ def _lookup(
         if parts is not None:
             org, path = parts
             level = max(level, grants.get((org, ""), 0), grants.get((org, path), 0))
-        if not everywhere and (parts is None or parts[0] not in narrowed):
-            level = 0
-        if access == ACCESS_PULL:
-            level = min(level, READ)
-        levels[name] = level
+        included = everywhere or (parts is not None and parts[0] in narrowed)
+        levels[name] = narrowed_level(level, access, organization_included=included)
     return RepositoryAccess(levels, administrator, administrator and everywhere)
 
 

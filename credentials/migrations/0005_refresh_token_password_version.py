@@ -12,10 +12,15 @@ from django.utils import timezone
 
 
 def number_the_passwords(apps, schema_editor):
+    # Through the migrating connection (prepare_database migrates as the owner role): the
+    # default one, the runtime role's, would wait on the tables this transaction altered.
+    using = schema_editor.connection.alias
     LongTermCredential = apps.get_model("credentials", "LongTermCredential")
     RefreshToken = apps.get_model("credentials", "RefreshToken")
-    LongTermCredential.objects.filter(password_reset_at__isnull=False).update(password_version=1)
-    long_term = RefreshToken.objects.filter(long_term__isnull=False)
+    LongTermCredential.objects.using(using).filter(password_reset_at__isnull=False).update(
+        password_version=1
+    )
+    long_term = RefreshToken.objects.using(using).filter(long_term__isnull=False)
     long_term.update(password_version=0)
     reset = long_term.filter(long_term__password_reset_at__isnull=False)
     reset.filter(created_at__gte=F("long_term__password_reset_at")).update(password_version=1)

@@ -18,16 +18,19 @@ AUDITORS = "Auditors"
 
 
 def create_groups(apps, schema_editor):
+    # Through the migrating connection (prepare_database migrates as the owner role): the
+    # default one, the runtime role's, would wait on auth_group, locked by this transaction.
+    using = schema_editor.connection.alias
     for app_config in apps.get_app_configs():  # permissions are normally created after migrate
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
-    Group.objects.get_or_create(name=REGISTRY_ADMINISTRATORS)
-    auditors = Group.objects.filter(name=AUDITORS).first()
+    Group.objects.using(using).get_or_create(name=REGISTRY_ADMINISTRATORS)
+    auditors = Group.objects.using(using).filter(name=AUDITORS).first()
     if auditors is not None:
         auditors.permissions.add(
-            *apps.get_model("auth", "Permission").objects.filter(
+            *apps.get_model("auth", "Permission").objects.using(using).filter(
                 content_type__app_label="credentials",
                 codename__in=["view_organization", "view_permission"],
             )

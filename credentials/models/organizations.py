@@ -363,7 +363,8 @@ def grantee_user(*, user_id: str | int | None = None, username: str = "") -> Use
     IAM API gives) when it has one, else by username. GranteeRefused when there is none."""
     if user_id not in (None, ""):
         key = str(user_id)
-        found = User.objects.filter(pk=int(key), is_active=True).first() if key.isdigit() else None
+        known = key.isascii() and key.isdigit()  # isdigit() alone lets "²" by, which int() refuses
+        found = User.objects.filter(pk=int(key), is_active=True).first() if known else None
     else:
         key = username
         found = User.objects.filter(username=username, is_active=True).first()

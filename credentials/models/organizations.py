@@ -178,6 +178,12 @@ class Organization(models.Model):
             raise NotPermitted(not_permitted_message(self.name))
         return False
 
+    def require_manage(self, by: Actor, repository: str = "") -> None:
+        """Refuse (NotPermitted) an actor who may not change permissions here, before an entry
+        point looks at what it was asked to change (so an unknown grantee in the request tells
+        a Read holder nothing); the actions check it again under their lock."""
+        self._require_manage(by, repository)
+
     # --- Domain actions -----------------------------------------------------------------------
 
     def grant(

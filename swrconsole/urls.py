@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials.console.views import access_keys, frame, long_term, registries, temporary
+from credentials.console.views import (
+    access_keys,
+    frame,
+    long_term,
+    my_permissions,
+    organization_users,
+    organizations,
+    registries,
+    temporary,
+)
 from credentials.registry import views as token_service
 
 # One long-term credential, below registries/<registry>/access-credentials/long-term/<id>/.
@@ -22,6 +31,28 @@ access_credentials = [
     path("long-term/<uuid:credential_id>/", include(one_long_term)),
     path("temporary/", temporary.temporary_tab, name="temporary_tab"),
     path("temporary/generate/", temporary.generate_temporary, name="generate_temporary"),
+]
+
+# One organization, below registries/<registry>/organizations/<id>/: its page's two tabs, its
+# grants' dialogs (Add Permission, Modify, Remove) and Delete.
+one_organization = [
+    path("", organization_users.organization, name="organization"),
+    path("users/", organization_users.organization_users, name="organization_users"),
+    path(
+        "repositories/",
+        organization_users.organization_repositories,
+        name="organization_repositories",
+    ),
+    path("permissions/add/", organization_users.add_permission, name="add_permission"),
+    path("permissions/modify/", organization_users.change_permission, name="change_permission"),
+    path("permissions/remove/", organization_users.remove_permission, name="remove_permission"),
+    path("delete/", organizations.delete_organization, name="delete_organization"),
+]
+
+registry_organizations = [
+    path("", organizations.organizations, name="organizations"),
+    path("create/", organizations.create_organization, name="create_organization"),
+    path("<uuid:organization_id>/", include(one_organization)),
 ]
 
 one_access_key = [
@@ -44,6 +75,12 @@ urlpatterns = [
     path("service/token", token_service.token, name="registry_token"),
     path("registries/<uuid:registry_id>/", registries.registry_overview, name="registry_overview"),
     path("registries/<uuid:registry_id>/access-credentials/", include(access_credentials)),
+    path("registries/<uuid:registry_id>/organizations/", include(registry_organizations)),
+    path(
+        "registries/<uuid:registry_id>/my-permissions/",
+        my_permissions.my_permissions,
+        name="my_permissions",
+    ),
     path("my-credentials/", access_keys.my_credentials, name="my_credentials"),
     path("my-credentials/access-keys/", include(my_access_keys)),
     path("accounts/login/", frame.ConsoleLoginView.as_view(), name="login"),

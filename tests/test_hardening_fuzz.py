@@ -20,6 +20,8 @@ from credentials.models import (
     AccessKey,
     Actor,
     LongTermCredential,
+    Organization,
+    Permission,
     Region,
     Registry,
     TemporaryCredential,
@@ -45,6 +47,7 @@ ACTIONS_WITHOUT_INPUT = {
     "create_access_key",
     "delete_access_key",
     "delete_long_term",
+    "delete_organization",
 }
 
 BIG = "x" * 100_000
@@ -140,10 +143,16 @@ def world(owner: User, staff_user: User, registry: Registry) -> dict[str, str]:
         owner=owner, registry=registry, name="ci", by=Actor(owner)
     )
     key, _ = AccessKey.objects.create_for(user=owner, by=Actor(owner))
+    organization = Organization.objects.create_for(
+        registry=registry, name="team-a", by=Actor(owner)
+    )
     return {
         "registry_id": str(registry.public_id),
         "credential_id": str(credential.public_id),
         "key_id": str(key.public_id),
+        "organization_id": str(organization.public_id),
+        "namespace": organization.name,
+        "repository": "app",
         "project_id": registry.project_id,
         "instance_id": "fuzz-instance",
         "object_id": str(credential.pk),
@@ -157,7 +166,16 @@ def world(owner: User, staff_user: User, registry: Registry) -> dict[str, str]:
 def stored() -> tuple[int, ...]:
     return tuple(
         model.objects.count()
-        for model in (User, Region, Registry, LongTermCredential, TemporaryCredential, AccessKey)
+        for model in (
+            User,
+            Region,
+            Registry,
+            LongTermCredential,
+            TemporaryCredential,
+            AccessKey,
+            Organization,
+            Permission,
+        )
     )
 
 

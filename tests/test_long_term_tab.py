@@ -21,6 +21,7 @@ def test_it_lists_the_users_credentials_with_their_columns(
     assert [re.sub(r"<[^>]+>", "", header) for header in headers] == [
         "Credential Name",
         "Username",
+        "Access",
         "Status",
         "Created",
         "Expires",

@@ -12,7 +12,16 @@ from credentials.models import Registry
 
 @pytest.mark.parametrize(
     "url_name",
-    ["home", "registry_overview", "access_credentials", "long_term_tab", "temporary_tab"],
+    [
+        "home",
+        "registry_overview",
+        "access_credentials",
+        "long_term_tab",
+        "temporary_tab",
+        "organizations",
+        "create_organization",
+        "my_permissions",
+    ],
 )
 def test_every_console_page_requires_sign_in(
     client: Client, registry: Registry, url_name: str

@@ -1,4 +1,5 @@
-"""What the long-term tab's list shows: search by name, a status filter, a sort and a page.
+"""What the long-term tab's list shows: search by name, a status filter, a sort and a page
+(and Search, the same without filter and sort, for the organizations' lists).
 
 The parameters come from the query string (and the hidden fields of the row forms, so a
 no-JavaScript Disable returns to the same list). Anything unknown falls back to the default:
@@ -8,7 +9,7 @@ through the `credential_tab_order` index (at most LONG_TERM_CREDENTIALS_PER_REGI
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,16 +126,59 @@ class ListQuery:
 
     def page_links(self, page: Page) -> dict[str, Any]:
         """Previous, numbered (elided past a few) and Next links that keep the search and sort."""
-        numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-        return {
-            "page_links": [
-                {
-                    "number": number,
-                    "url": self.url(page=number),
-                    "ellipsis": number == page.paginator.ELLIPSIS,
-                }
-                for number in numbers
-            ],
-            "previous_url": self.url(page=page.number - 1) if page.has_previous() else "",
-            "next_url": self.url(page=page.number + 1) if page.has_next() else "",
+        return page_links(page, self.url)
+
+
+def page_links(page: Page, url: Callable[..., str]) -> dict[str, Any]:
+    """Previous, numbered (elided past a few) and Next links of `page`; `url(page=n)` is the
+    query string of page n with the rest of the list's parameters."""
+    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return {
+        "page_links": [
+            {
+                "number": number,
+                "url": url(page=number),
+                "ellipsis": number == page.paginator.ELLIPSIS,
+            }
+            for number in numbers
+        ],
+        "previous_url": url(page=page.number - 1) if page.has_previous() else "",
+        "next_url": url(page=page.number + 1) if page.has_next() else "",
+    }
+
+
+@dataclass(frozen=True)
+class Search:
+    """A simpler list's parameters: a search by name and a page (the organizations, an
+    organization's grants). Anything unknown falls back to the default, as in ListQuery."""
+
+    q: str = ""
+    page: int = 1
+
+    @property
+    def max_length(self) -> int:
+        return SEARCH_MAX_LENGTH
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Search:
+        page = str(params.get("page", ""))
+        return cls(
+            q=str(params.get("q", "")).strip()[:SEARCH_MAX_LENGTH],
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        )
+
+    def url(self, **changes: Any) -> str:
+        """The query string ("?…", or "" for the default list) after `changes` (a new search
+        starts at page 1)."""
+        if "q" in changes:
+            changes.setdefault("page", 1)
+        wanted = replace(self, **changes)
+        params = {
+            name: str(getattr(wanted, name))
+            for name in ("q", "page")
+            if getattr(wanted, name) != getattr(Search(), name)
         }
+        return "?" + urlencode(params) if params else ""
+
+    def page_links(self, page: Page) -> dict[str, Any]:
+        return page_links(page, self.url)

@@ -10,9 +10,18 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from credentials.models import DEFAULT_EXPIRY
+from credentials.models import DEFAULT_EXPIRY, Organization
 from credentials.models.expiry import DefaultExpiry
-from credentials.rules import NAME_MAX_LENGTH, VALIDITY_DAYS, name_problem
+from credentials.rules import (
+    ACCESS_INHERIT,
+    NAME_MAX_LENGTH,
+    ORGANIZATION_NAME_MAX_LENGTH,
+    REPOSITORY_NAME_MAX_LENGTH,
+    VALIDITY_DAYS,
+    access_choices,
+    name_problem,
+    organization_name_problem,
+)
 
 
 def validate_credential_name(value: str) -> None:
@@ -53,8 +62,44 @@ class CreateLongTermCredentialForm(forms.Form):
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # What the credential may do: its owner's permissions, or at most pull with them
+    # (credentials/models/limits.py); left out, the owner's.
+    access = forms.ChoiceField(
+        label=_("Access"),
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the accesses offered.")},
+    )
+    scope = forms.ChoiceField(
+        label=_("Organizations"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            ("all", _("All organizations")),
+            ("chosen", _("Only the organizations I choose")),
+        ],
+        error_messages={"invalid_choice": _("Choose All or the organizations you want.")},
+    )
+    organizations = forms.ModelMultipleChoiceField(
+        label=_("Organizations"),
+        queryset=Organization.objects.none(),
+        to_field_name="name",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("Choose organizations from the list."),
+            "invalid_pk_value": _("Choose organizations from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        access = self.fields["access"]
+        access.choices = access_choices()  # type: ignore[attr-defined]
+        access.initial = ACCESS_INHERIT
+        self.fields["scope"].initial = "all"
+        if organizations is not None:  # those of the registry where the owner holds one
+            self.fields["organizations"].queryset = organizations  # type: ignore[attr-defined]
         self.max_days: int | None = settings.LONG_TERM_MAX_DAYS
         days = [day for day in VALIDITY_DAYS if not self.max_days or day <= self.max_days]
         if self.max_days and self.max_days not in days:
@@ -85,6 +130,9 @@ class CreateLongTermCredentialForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        chosen = data.get("scope") == "chosen"
+        if chosen and not data.get("organizations") and "organizations" not in self.errors:
+            self.add_error("organizations", _("Choose at least one organization, or choose All."))
         if data.get("validity") != "date":
             return data
         expires_on = data.get("expires_on")
@@ -101,6 +149,14 @@ class CreateLongTermCredentialForm(forms.Form):
                 % {"days": _days(self.max_days), "date": self.latest_date(today).isoformat()},
             )
         return data
+
+    def narrowing(self) -> dict[str, Any]:
+        """The chosen access and organizations for LongTermCredential.objects.create_for."""
+        chosen = self.cleaned_data.get("scope") == "chosen"
+        return {
+            "access": self.cleaned_data.get("access") or ACCESS_INHERIT,
+            "organizations": list(self.cleaned_data.get("organizations") or ()) if chosen else [],
+        }
 
     def expires_at(self, now: datetime) -> datetime | DefaultExpiry | None:
         """The chosen expiry (None: Never) for LongTermCredential.objects.create_for."""
@@ -122,3 +178,78 @@ class GenerateTemporaryCredentialForm(forms.Form):
     # "Image" and "Chart" as Huawei's Chinese console says them: 镜像 and Chart.
     KIND_CHOICES = [("image", gettext_lazy("Image")), ("chart", gettext_lazy("Chart"))]
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="image", widget=forms.RadioSelect)
+
+
+# --- Organizations and their permissions ------------------------------------------------------
+
+
+def validate_organization_name(value: str) -> None:
+    """SWR's organization name rule (credentials.rules), its message naming what failed."""
+    problem = organization_name_problem(value)
+    if problem is not None:
+        raise forms.ValidationError(problem)
+
+
+class CreateOrganizationForm(forms.Form):
+    name = forms.CharField(
+        label=_("Organization Name"),
+        strip=False,
+        max_length=None,
+        error_messages={"required": _("Enter an organization name.")},
+        validators=[validate_organization_name],
+        help_text=format_lazy(
+            gettext_lazy(
+                "1–{limit} characters. Starts with a lowercase letter and ends with a letter or "
+                "digit; lowercase letters, digits, “.”, “_” (at most two in a row) and “-”, "
+                "never two separators next to one another."
+            ),
+            limit=ORGANIZATION_NAME_MAX_LENGTH,
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "maxlength": ORGANIZATION_NAME_MAX_LENGTH}
+        ),
+    )
+
+
+GRANTEE_KINDS = [("user", gettext_lazy("User")), ("group", gettext_lazy("Group"))]
+
+
+class PermissionForm(forms.Form):
+    """Who (a user or a group, by name), where (the organization, or one repository in it)
+    and the level. The level is passed on as sent: the domain refuses anything but 1, 3 or 7
+    with its own message (LevelRefused), as it refuses an unknown grantee or repository
+    (GranteeRefused, NameRefused)."""
+
+    kind = forms.ChoiceField(
+        label=_("Grant to"),
+        choices=GRANTEE_KINDS,
+        initial="user",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose User or Group."),
+            "invalid_choice": _("Choose User or Group."),
+        },
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        error_messages={
+            "required": _("Enter the name of a user or a group."),
+            "max_length": _("A user or group name has at most %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    repository = forms.CharField(
+        label=_("Repository"),
+        required=False,
+        strip=False,
+        max_length=REPOSITORY_NAME_MAX_LENGTH,
+        error_messages={
+            "max_length": _("A repository name has at most %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    level = forms.CharField(
+        label=_("Permission"),
+        error_messages={"required": _("Choose Read, Edit or Manage.")},
+    )

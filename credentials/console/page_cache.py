@@ -80,6 +80,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "per_minute": (),
     "row_error": (),  # only in the row answered to a refused Enable, never cached
     "grace_hours": (),  # Reset Password's dialog
+    "can_narrow": (),  # the create dialog's Organizations choice
     "secret_manifest": (),
 }
 

@@ -266,6 +266,10 @@ class Organization(models.Model):
                 for grant in grants
             )
             self.permissions.all().delete()
+            # The long-term tab shows each credential's organizations: their owners' cached
+            # pages must not name this one any more (console/page_cache.py).
+            narrowed = self.narrowed_credentials.values_list("owner_id", flat=True)
+            User.objects.credentials_changed(*set(narrowed))
             AuditEvent.record(
                 AuditEvent.Action.ORGANIZATION_DELETED,
                 by,

@@ -44,10 +44,21 @@
     });
   }
 
+  // The create dialog's list of organizations matters only with "Only the organizations I
+  // choose" (without a script it stays shown, and is used only with that choice).
+  function syncScope(root) {
+    root.querySelectorAll("[data-scope]").forEach(function (fieldset) {
+      var list = fieldset.querySelector("[data-scope-list]");
+      var chosen = fieldset.querySelector("input[name=scope]:checked");
+      if (list) list.hidden = !chosen || chosen.value !== "chosen";
+    });
+  }
+
   document.addEventListener("htmx:load", function (event) {
     showDialogs(event.detail.elt);
     localiseTimes(event.detail.elt.parentNode || document);
     syncValidity(event.detail.elt.parentNode || document);
+    syncScope(event.detail.elt.parentNode || document);
   });
 
   // A message the server sends with an htmx answer (HX-Trigger "consoleMessage"): shown in
@@ -99,13 +110,15 @@
           : open.querySelector("[autofocus], button, a[href], input, select"));
     }
     if (elt.closest("dialog")) return messageOrHeading();  // a dialog's action is done
-    if (elt.closest(".tabs")) return document.querySelector("#access-tabs .tabs [aria-current=page]");
+    if (elt.closest(".tabs")) return document.querySelector("#main .tabs [aria-current=page]");
     var row = elt.closest("tr[id]");
     if (row) return document.querySelector("#" + row.id + " .operations button") || messageOrHeading();
     if (elt.closest(".generate-form")) {
       return document.querySelector("#temporary-result [role=alert], #temporary-result h2");
     }
-    if (elt.closest(".pagination")) return document.querySelector("#credential-table .list-summary");
+    if (elt.closest(".pagination")) {
+      return document.querySelector("#main .list-summary") || document.querySelector("#grant-table");
+    }
     if (elt.closest("th")) return document.querySelector("#credential-table th[aria-sort] a");
     return null;  // typing in the search box goes on where it was
   }
@@ -203,6 +216,7 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-validity]")) syncValidity(event.target.form);
+    if (event.target.matches("[data-scope] input[name=scope]")) syncScope(event.target.form);
   });
 
   // The language switch returns to the page as it is now (tabs change the URL without a load).

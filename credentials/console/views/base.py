@@ -1,6 +1,7 @@
 """What every console view shares: the request type htmx fills in, the one lookup of a
-registry by its URL id (404 when there is none), the region the header remembers, the
-announcement an htmx answer makes, and the Access Credentials page's template."""
+registry by its URL id (404 when there is none) and of an organization in it, the region the
+header remembers, the announcement an htmx answer makes, and the Access Credentials page's
+template."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django_htmx.middleware import HtmxDetails
 from credentials import registry_cache
 from credentials.console.context_processors import REGION_SESSION_KEY
 from credentials.console.downloads import CsvLink, csv_response, no_store
-from credentials.models import Registry
+from credentials.models import Organization, Registry
 
 # Both tabs of Access Credentials are this one template and its partials.
 ACCESS_TEMPLATE = "credentials/access_credentials.html"
@@ -33,6 +34,18 @@ def get_registry(registry_id: uuid.UUID) -> Registry:
     found = registry_cache.registry(registry_id)
     if found is None:
         raise Http404("No such registry.")
+    return found
+
+
+def get_organization(
+    request: HttpRequest, registry: Registry, organization_id: uuid.UUID
+) -> Organization:
+    """The organization of `registry` the signed-in user sees, with `level` (their
+    organization-wide level: Manage for a registry administrator, 0 with grants on some of its
+    repositories only); anyone else's, or another registry's, is a 404."""
+    found = Organization.objects.lookup(request.user, registry, organization_id)
+    if found is None:
+        raise Http404("No such organization.")
     return found
 
 

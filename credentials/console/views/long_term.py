@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,6 +42,8 @@ from credentials.models import (
     ConsoleError,
     ExpiryRefused,
     LongTermCredential,
+    NarrowingRefused,
+    Organization,
     Registry,
 )
 
@@ -79,8 +82,13 @@ def _own_credential(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 def _long_term_context(request: HtmxHttpRequest, registry: Registry) -> dict[str, Any]:
     credentials = LongTermCredential.objects.for_user(request.user).in_registry(registry)
     query = ListQuery.from_params(request.GET)
-    shown = query.apply(credentials)
+    # Each row says who disabled it (an administrator's decision binds) and what it reaches.
+    shown = query.apply(credentials).select_related("status_changed_by")
     page = Paginator(shown, settings.LONG_TERM_PAGE_SIZE).get_page(query.page)
+    page.object_list = list(page.object_list)
+    # The organizations of those narrowed to some: one query more, and only when there are.
+    narrowed = [row for row in page.object_list if not row.all_organizations]
+    prefetch_related_objects(narrowed, "organizations")
     return {
         "registry": registry,
         "section": "access-credentials",
@@ -174,9 +182,17 @@ def create_long_term(request: HtmxHttpRequest, registry_id: uuid.UUID) -> HttpRe
         return _create_refused(request, registry, refusal, status=403)
 
     if request.method == "GET":
-        return _dialog(request, registry, "create", form=CreateLongTermCredentialForm())
+        return _dialog(request, registry, "create", **_create_form(request, registry))
 
     return _create(request, registry)
+
+
+def _create_form(request: HtmxHttpRequest, registry: Registry, data: Any = None) -> dict[str, Any]:
+    """The create dialog's form, whose Organizations offers those of `registry` where the user
+    holds a permission (every one for a registry administrator)."""
+    choices = Organization.objects.for_user(request.user, registry).order_by("name")
+    form = CreateLongTermCredentialForm(data, organizations=choices)
+    return {"form": form, "can_narrow": choices.exists()}
 
 
 def _act_for_page(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
@@ -211,9 +227,10 @@ def _reset_sent_again(request: HttpRequest, credential: LongTermCredential) -> b
 
 
 def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
-    form = CreateLongTermCredentialForm(request.POST)
+    dialog = _create_form(request, registry, request.POST)
+    form = dialog["form"]
     if not form.is_valid():
-        return _create_refused(request, registry, form=form)
+        return _create_refused(request, registry, **dialog)
     try:
         credential, password = LongTermCredential.objects.create_for(
             owner=request.user,
@@ -221,10 +238,12 @@ def _create(request: HtmxHttpRequest, registry: Registry) -> HttpResponse:
             name=form.cleaned_data["name"],
             by=Actor.from_request(request),
             expires_at=form.expires_at(timezone.now()),
+            **form.narrowing(),
         )
     except ConsoleError as exc:
-        form.add_error("validity" if isinstance(exc, ExpiryRefused) else "name", str(exc))
-        return _create_refused(request, registry, form=form)
+        field = {ExpiryRefused: "validity", NarrowingRefused: "organizations"}.get(type(exc))
+        form.add_error(field or "name", str(exc))
+        return _create_refused(request, registry, **dialog)
     logger.info("long-term credential created: %s", credential.public_id)
     return _password_answer(
         request,
@@ -272,6 +291,7 @@ def _create_refused(
     refusal: str = "",
     *,
     form: CreateLongTermCredentialForm | None = None,
+    can_narrow: bool = False,
     status: int = 422,
 ) -> HttpResponse:
     """The dialog again, with what was wrong; nothing was created."""
@@ -279,7 +299,14 @@ def _create_refused(
     partial = "create-form" if request.method == "POST" else ""
     form = form or CreateLongTermCredentialForm()
     return _dialog(
-        request, registry, "create", partial=partial, status=status, form=form, refusal=refusal
+        request,
+        registry,
+        "create",
+        partial=partial,
+        status=status,
+        form=form,
+        refusal=refusal,
+        can_narrow=can_narrow,
     )
 
 

@@ -77,10 +77,11 @@ def generate(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def token(request: HttpRequest) -> HttpResponse:
     credentials = basic._basic_credentials(request)
-    principal = principals.verify(*credentials) if credentials else None
+    service = request.GET.get("service", "")
+    principal = principals.verify(*credentials, service) if credentials else None
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = tokens.issue_token(principal.username, request.GET.get("service", ""), [])
+    issued = tokens.issue_token(principal.username, service, [])
     return HttpResponse(issued["token"], content_type="text/plain")
 
 
@@ -138,10 +139,11 @@ def cached_page(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def token_post(request: HttpRequest) -> HttpResponse:
     form = request.POST
-    principal = principals.verify(form.get("username", ""), form.get("password", ""))
+    service = form.get("service", "")
+    principal = principals.verify(form.get("username", ""), form.get("password", ""), service)
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = tokens.issue_token(principal.username, form.get("service", ""), [])
+    issued = tokens.issue_token(principal.username, service, [])
     return HttpResponse(issued["access_token"], content_type="text/plain")
 
 

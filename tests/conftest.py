@@ -3,6 +3,7 @@ and a registry in the default region."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -177,39 +178,74 @@ def auditor(db: None) -> User:
     return user
 
 
-@pytest.fixture
-def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
-    """Debian's docker-registry with token auth, the live console as its realm."""
+@contextlib.contextmanager
+def _serving_docker_registry(
+    directory: Path, realm: str, certificate: str
+) -> Iterator[RunningRegistry]:
+    """Debian's docker-registry with token auth (`realm`, trusting `certificate`), its storage
+    and log in `directory`, until the block ends."""
     binary = program("docker-registry")
     address = f"127.0.0.1:{free_port()}"
-    config = tmp_path / "registry.yml"
+    config = directory / "registry.yml"
     config.write_text(
         json.dumps(  # YAML is a superset of JSON
             {
                 "version": 0.1,
                 "log": {"level": "warn"},
-                "storage": {"filesystem": {"rootdirectory": str(tmp_path / "storage")}},
+                "storage": {"filesystem": {"rootdirectory": str(directory / "storage")}},
                 "http": {"addr": address, "secret": secrets.token_hex(16)},
                 "auth": {
                     "token": {
-                        "realm": f"{live_server.url}/service/token",
+                        "realm": realm,
                         "service": address,
                         "issuer": "swrconsole",
-                        "rootcertbundle": token_keys[1],
+                        "rootcertbundle": certificate,
                     }
                 },
             }
         )
     )
-    log = (tmp_path / "registry.log").open("w")
+    log = (directory / "registry.log").open("w")
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until_answering(process, f"http://{address}/v2/", 401, tmp_path / "registry.log")
-        yield RunningRegistry(address=address, workdir=tmp_path)
+        wait_until_answering(process, f"http://{address}/v2/", 401, directory / "registry.log")
+        yield RunningRegistry(address=address, workdir=directory)
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
+    """Debian's docker-registry with token auth, the live console as its realm."""
+    with _serving_docker_registry(
+        tmp_path, f"{live_server.url}/service/token", token_keys[1]
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def module_docker_registry(
+    live_server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningRegistry, tuple[str, str]]]:
+    """One docker-registry for a whole test module, and the token key pair it trusts (a
+    module's tests leave their images in it: each names its own repositories)."""
+    directory = tmp_path_factory.mktemp("module-registry")
+    key, cert = str(directory / "token.key"), str(directory / "token.crt")
+    call_command("create_registry_token_keys", key=key, cert=cert, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with _serving_docker_registry(directory, f"{live_server.url}/service/token", cert) as running:
+        yield running, (key, cert)
+
+
+@pytest.fixture
+def module_registry_in_console(module_docker_registry, settings) -> Registry:
+    """The module's running registry as the console knows it, the console signing with the
+    key pair it trusts."""
+    running, (key, cert) = module_docker_registry
+    settings.REGISTRY_TOKEN_KEY_FILE, settings.REGISTRY_TOKEN_CERT_FILE = key, cert
+    region = Region.objects.create(name="cn-north-4")
+    return Registry.objects.create(region=region, name="local", address=running.address)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import jwt
 from cryptography import x509
+from django.contrib.auth.models import Group
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
@@ -25,6 +26,7 @@ from credentials.models import (
     Actor,
     AuditEvent,
     LongTermCredential,
+    Organization,
     RefreshToken,
     Registry,
     TemporaryCredential,
@@ -67,6 +69,26 @@ def new_credential(
 def make_credential(owner: User, registry: Registry, name: str) -> LongTermCredential:
     """A long-term credential of `owner` (its password unused)."""
     return new_credential(owner, registry, name)[0]
+
+
+def permit(
+    registry: Registry,
+    where: str,
+    level: int,
+    *,
+    user: User | None = None,
+    group: Group | None = None,
+) -> Organization:
+    """Give `user` or `group` `level` (credentials.rules.READ, EDIT, MANAGE) on `where` of
+    `registry` — an organization (`team-a`) or a repository in it (`team-a/app`) — as the
+    operator's `manage.py grant_permissions` does, the organization created if missing."""
+    name, _, repository = where.partition("/")
+    operator = Actor(user=None, username="tests", channel=AuditEvent.Channel.SYSTEM)
+    organization = Organization.objects.filter(registry=registry, name=name).first()
+    if organization is None:
+        organization = Organization.objects.create_for(registry=registry, name=name, by=operator)
+    organization.grant(level=level, by=operator, user=user, group=group, repository=repository)
+    return organization
 
 
 def mint_temporary(user: User, registry: Registry) -> tuple[TemporaryCredential, str]:

@@ -159,6 +159,16 @@ def assert_unauthorized(result: subprocess.CompletedProcess[str]) -> None:
     ), result.stderr
 
 
+def assert_denied(result: subprocess.CompletedProcess[str]) -> None:
+    """Refused by the registry for want of permission (the token service issued a token that
+    grants nothing there), not for bad credentials (assert_unauthorized): containers/image
+    tools say "requested access to the resource is denied", containerd the registry's
+    "insufficient_scope"."""
+    assert result.returncode != 0, result.stdout
+    error = result.stderr.lower()
+    assert "denied" in error or "insufficient_scope" in error, result.stderr
+
+
 def containers_login(authfile: Path, username: str, host: str, *password: str) -> list[str]:
     """`login`'s arguments as the containers/image tools (skopeo, podman, buildah) take them,
     with an authfile of their own; `password` is how the password is given."""

@@ -12,9 +12,11 @@ import pytest
 import requests
 
 from credentials.models import Registry, User
-from tests.helpers import client_for
+from credentials.rules import EDIT
+from tests.helpers import client_for, permit
 from tests.registry import (
     Containerd,
+    assert_denied,
     assert_ok,
     assert_unauthorized,
     create_long_term,
@@ -23,6 +25,12 @@ from tests.registry import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _owner_may_push_in_team(registry_in_console: Registry, owner: User) -> None:
+    """The owner holds Edit on organization `team`, where these tests push."""
+    permit(registry_in_console, "team", EDIT, user=owner)
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +116,18 @@ def test_a_temporary_credential_pushes_and_pulls(
 
     containerd.push_and_pull(reference, username, password)
     containerd.remove(reference)
+
+
+def test_ctr_pushes_in_its_owners_organization_and_is_denied_in_another(
+    containerd: Containerd, registry_in_console: Registry, owner: User, tmp_path: Path
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "k8s-node")
+    allowed = f"{registry_in_console.address}/team/ctr-edit:latest"
+    containerd.new_image(allowed, tmp_path)
+    forbidden = f"{registry_in_console.address}/team-b/ctr-edit:latest"
+    assert_ok(containerd.ctr("images", "tag", allowed, forbidden))
+
+    assert_ok(containerd.push(allowed, username, password))
+    assert_denied(containerd.push(forbidden, username, password))
+    containerd.remove(allowed)
+    containerd.remove(forbidden)

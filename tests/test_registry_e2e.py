@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import Registry, TemporaryCredential, User
-from tests.helpers import client_for, new_access_key
+from credentials.rules import EDIT
+from tests.helpers import client_for, new_access_key, permit
 from tests.registry import (
     RunningRegistry,
     Skopeo,
@@ -34,6 +35,12 @@ from tests.registry import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _owner_may_push_in_team(registry_in_console: Registry, owner: User) -> None:
+    """The owner holds Edit on organization `team`, where these tests push."""
+    permit(registry_in_console, "team", EDIT, user=owner)
 
 
 def test_a_long_term_credential_logs_in_pushes_pulls_and_stops_when_refused(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from credentials.models import (
@@ -14,6 +15,7 @@ from credentials.models import (
     Registry,
     User,
 )
+from credentials.rules import EDIT, REGISTRY_ADMINISTRATORS
 from tests.helpers import apply_credential_change as apply_change
 from tests.helpers import (
     ask,
@@ -22,6 +24,7 @@ from tests.helpers import (
     mint_temporary,
     new_credential,
     password_grant,
+    permit,
     refresh_grant,
 )
 from tests.helpers import assert_oauth_refused as assert_refused
@@ -42,6 +45,7 @@ def client() -> Client:
 
 @pytest.fixture
 def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
+    permit(registry, "team", EDIT, user=owner)  # the owner may pull and push in `team`
     return new_credential(owner, registry, "node")
 
 
@@ -79,6 +83,8 @@ def test_several_scopes_in_one_field_are_each_granted(
     client: Client, credential, registry: Registry, token_keys
 ) -> None:
     cred, password = credential
+    # Repositories outside any organization: a registry administrator's.
+    cred.owner.groups.add(Group.objects.get_or_create(name=REGISTRY_ADMINISTRATORS)[0])
     scope = "repository:a:pull repository:b:push registry:catalog:*"
     body = post(client, password_grant(cred, password, registry.address, scope=scope)).json()
     assert body["scope"] == "repository:a:pull,push repository:b:pull,push"

@@ -8,10 +8,23 @@ from pathlib import Path
 import pytest
 
 from credentials.models import Registry, User
-from tests.helpers import client_for
-from tests.registry import Oras, create_long_term, generate_temporary, operate
+from credentials.rules import EDIT
+from tests.helpers import client_for, login_failures, permit
+from tests.registry import (
+    Oras,
+    build_helm_chart,
+    create_long_term,
+    generate_temporary,
+    operate,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _owner_may_push_in_team(registry_in_console: Registry, owner: User) -> None:
+    """The owner holds Edit on organization `charts`, where these tests push."""
+    permit(registry_in_console, "charts", EDIT, user=owner)
 
 
 def test_a_long_term_credential_pushes_and_pulls_a_chart_until_disabled(
@@ -41,3 +54,18 @@ def test_a_temporary_chart_credential_pushes_and_pulls_a_chart(
     host = registry_in_console.address
     oras = Oras(host, username, password, tmp_path / "docker-config.json")
     oras.push_and_pull_chart(f"{host}/charts/temp:0.1.0", tmp_path)
+
+
+def test_the_oras_sdk_pushes_in_its_owners_organization_and_is_denied_in_another(
+    registry_in_console: Registry, owner: User, tmp_path: Path
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "charts")
+    host = registry_in_console.address
+    oras = Oras(host, username, password, tmp_path / "docker-config.json")
+    package = build_helm_chart(tmp_path / "chart", name="edit")
+    oras.push_chart(f"{host}/charts/edit:0.1.0", package)
+    # The registry refuses the repository the token grants nothing on; the console issued
+    # that token (no refused login), so the credential itself was good.
+    with pytest.raises(ValueError, match=r"UNAUTHORIZED.*'Name': 'team-b/edit'"):
+        oras.push_chart(f"{host}/team-b/edit:0.1.0", package)
+    assert not login_failures().exists()

@@ -10,13 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 
 from credentials.models import Registry, User
-from tests.helpers import client_for
+from credentials.rules import EDIT, REGISTRY_ADMINISTRATORS
+from tests.helpers import client_for, permit
 from tests.registry import (
     Podman,
+    assert_denied,
     assert_ok,
     assert_unauthorized,
+    build_oci_image,
     create_long_term,
     generate_temporary,
     operate,
@@ -25,6 +29,12 @@ from tests.registry import (
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TOOLS = ["podman", "buildah"]
+
+
+@pytest.fixture(autouse=True)
+def _owner_may_push_in_team(registry_in_console: Registry, owner: User) -> None:
+    """The owner holds Edit on organization `team`, where these tests push."""
+    permit(registry_in_console, "team", EDIT, user=owner)
 
 
 @pytest.fixture
@@ -82,6 +92,8 @@ def test_podman_search_lists_the_registry_only_when_the_catalog_is_allowed(
     workdir: Path,
     settings,
 ) -> None:
+    # The catalog lists every organization's images: only a registry administrator's.
+    owner.groups.add(Group.objects.get_or_create(name=REGISTRY_ADMINISTRATORS)[0])
     username, password = create_long_term(client_for(owner), registry_in_console, "search")
     client = Podman("podman", workdir)
     host = registry_in_console.address
@@ -97,3 +109,18 @@ def test_podman_search_lists_the_registry_only_when_the_catalog_is_allowed(
     found = client.run(*search)
     assert_ok(found)
     assert f"{host}/team/findme" in found.stdout
+
+
+def test_podman_pushes_in_its_owners_organization_and_is_denied_in_another(
+    registry_in_console: Registry, owner: User, workdir: Path
+) -> None:
+    username, password = create_long_term(client_for(owner), registry_in_console, "builder")
+    client = Podman("podman", workdir)
+    host = registry_in_console.address
+    layout = workdir / "image"
+    build_oci_image(layout)
+    client.import_image(layout, f"{host}/team/app:v1")
+    assert_ok(client.run("tag", f"{host}/team/app:v1", f"{host}/team-b/app:v1"))
+    assert_ok(client.login(host, username, password))
+    assert_ok(client.push(f"{host}/team/app:v1"))
+    assert_denied(client.push(f"{host}/team-b/app:v1"))

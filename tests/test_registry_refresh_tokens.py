@@ -26,6 +26,7 @@ from credentials.models import (
     User,
     digest_password,
 )
+from credentials.rules import EDIT
 from tests.helpers import apply_credential_change as apply_change
 from tests.helpers import assert_oauth_refused as assert_refused
 from tests.helpers import (
@@ -34,6 +35,7 @@ from tests.helpers import (
     mint_temporary,
     new_credential,
     password_grant,
+    permit,
     refresh_grant,
 )
 from tests.helpers import oauth_post as post
@@ -50,6 +52,7 @@ def client() -> Client:
 
 @pytest.fixture
 def credential(owner: User, registry: Registry) -> tuple[LongTermCredential, str]:
+    permit(registry, "team", EDIT, user=owner)  # the owner may pull and push in `team`
     return new_credential(owner, registry, "node")
 
 

@@ -9,6 +9,7 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,9 +22,26 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
-from tests.helpers import ask, basic, login_failures, mint_temporary
+from credentials.rules import EDIT, REGISTRY_ADMINISTRATORS
+from tests.helpers import ask, basic, login_failures, mint_temporary, permit
 
-pytestmark = pytest.mark.usefixtures("token_keys")
+pytestmark = pytest.mark.usefixtures("token_keys", "permitted")
+
+
+@pytest.fixture
+def permitted(owner: User, registry: Registry) -> None:
+    """The owner may pull and push in organizations `team` and `ns` (tests/test_registry_
+    permissions.py has what a token grants where they may not)."""
+    permit(registry, "team", EDIT, user=owner)
+    permit(registry, "ns", EDIT, user=owner)
+
+
+@pytest.fixture
+def administrator(owner: User) -> User:
+    """The owner as a registry administrator: Manage everywhere, repositories outside any
+    organization (`a`, `b`) included."""
+    owner.groups.add(Group.objects.get_or_create(name=REGISTRY_ADMINISTRATORS)[0])
+    return owner
 
 
 @pytest.fixture
@@ -78,7 +96,7 @@ def test_a_login_without_scope_gets_a_token_with_no_access(
 
 
 def test_only_the_intersection_of_asked_and_allowed_is_granted(
-    client: Client, auth: str, registry: Registry, token_keys, settings
+    administrator: User, client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
     response = ask(
         client,
@@ -332,7 +350,7 @@ def test_a_pull_request_gets_what_the_credential_may_do_on_that_repository(
 
 
 def test_delete_is_granted_only_when_asked_and_allowed(
-    client: Client, auth: str, registry: Registry, token_keys, settings
+    administrator: User, client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
     settings.REGISTRY_TOKEN_ACTIONS = ["pull", "push", "delete"]
     asked = ask(client, auth, registry.address, "repository:a:delete", "repository:b:pull")
@@ -343,7 +361,7 @@ def test_delete_is_granted_only_when_asked_and_allowed(
 
 
 def test_the_catalog_is_granted_only_when_the_setting_allows_it(
-    client: Client, auth: str, registry: Registry, token_keys, settings
+    administrator: User, client: Client, auth: str, registry: Registry, token_keys, settings
 ) -> None:
     off = ask(client, auth, registry.address, "registry:catalog:*")
     assert decode(off, token_keys, registry.address)["access"] == []

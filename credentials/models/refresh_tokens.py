@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.models.base import digest_password
 from credentials.models.long_term import LongTermCredential, login_allowed_sql
+from credentials.models.registries import Registry
 from credentials.models.sql import fetch_one
 from credentials.models.temporary import TemporaryCredential
 from credentials.models.users import User
@@ -46,8 +47,12 @@ class RefreshCheck:
     refusal: str = ""
     username: str = ""
     long_term_id: int | None = None
+    # The credential's owner (a temporary credential's user): whose permissions it carries.
     owner_id: int | None = None
     last_used_recently: bool = False
+    # The registry the token is bound to, where the credential may act: a long-term
+    # credential's own; a temporary one's while that registry is of its project (else None).
+    registry_id: int | None = None
 
 
 class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
@@ -92,7 +97,8 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
         if found is None:
             return RefreshCheck(refusal=UNKNOWN)
         (pk, unexpired, bound_service, long_term_id, lt_username, owner_id, lt_usable,
-         password_accepted, used_recently, temp_username, temp_usable) = found  # fmt: skip
+         password_accepted, used_recently, temp_username, temp_usable,
+         registry_id) = found  # fmt: skip
         long_term = long_term_id is not None
         usable = lt_usable if long_term else temp_usable
         username = lt_username if long_term else temp_username
@@ -112,6 +118,7 @@ class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
             long_term_id=long_term_id,
             owner_id=owner_id,
             last_used_recently=bool(used_recently),  # NULL when never used
+            registry_id=registry_id,
         )
 
     def expired(self, before: datetime) -> RefreshTokenQuerySet:
@@ -174,20 +181,25 @@ class RefreshToken(models.Model):
 # The refresh grant's one query (see RefreshTokenQuerySet.verify): table names from model
 # metadata, every value a parameter. The database compares the times against ours. A
 # long-term token's password is accepted when it is the current one, or the one before it
-# while that one's overlap lasts.
+# while that one's overlap lasts. The owner and registry say whose permissions the token
+# service grants, and where (a temporary credential's registry: the bound one while it is of
+# the credential's project).
 _LOOKUP = f"""
     SELECT t.id, t.expires_at > %s, t.service,
-           c.id, c.username, c.owner_id,
+           c.id, c.username, COALESCE(c.owner_id, tc.user_id),
            {login_allowed_sql("c", "o")},
            t.password_version = c.password_version
                OR (t.password_version = c.password_version - 1
                    AND c.previous_password_until > %s),
            c.last_used_at > %s,
-           tc.username, tc.expires_at > %s AND tu.is_active
+           tc.username, tc.expires_at > %s AND tu.is_active,
+           COALESCE(c.registry_id, r.id)
     FROM {RefreshToken._meta.db_table} t
     LEFT JOIN {LongTermCredential._meta.db_table} c ON c.id = t.long_term_id
     LEFT JOIN {User._meta.db_table} o ON o.id = c.owner_id
     LEFT JOIN {TemporaryCredential._meta.db_table} tc ON tc.id = t.temporary_id
     LEFT JOIN {User._meta.db_table} tu ON tu.id = tc.user_id
+    LEFT JOIN {Registry._meta.db_table} r
+         ON r.address = t.service AND r.project_name = tc.project_name
     WHERE t.digest = %s
 """  # noqa: S608

@@ -47,15 +47,15 @@ def token_get(request: HttpRequest) -> HttpResponse:
     if len(credentials[0]) > MAX_CREDENTIAL_LENGTH or len(credentials[1]) > MAX_CREDENTIAL_LENGTH:
         return _refuse(request, username, service, "credentials too long")
 
-    principal = verify(*credentials)
+    principal = verify(*credentials, service)
     if principal is None:
         return _refuse(request, username, service, "wrong, disabled or expired credential")
-    if not service or not principal.may_use(service):
+    if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
 
     remember_success(request, verdict, username)
     touch_last_used(principal)
-    access = granted_access(request.GET.getlist("scope"))
+    access = granted_access(principal, request.GET.getlist("scope"))
     body = issue_token(principal.username, service, access)
     if request.GET.get("offline_token") == "true":  # docker login asks for one
         body["refresh_token"] = issue_refresh_token(principal, service)

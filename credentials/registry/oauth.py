@@ -115,10 +115,10 @@ def _password_grant(
     verdict = attempts.throttle_verdict(request, username, service)
     if verdict.throttled:
         return _unauthorized()
-    principal = principals.verify(username, password)
+    principal = principals.verify(username, password, service)
     if principal is None:
         return _refuse(request, username, service, "wrong, disabled or expired credential")
-    if not principal.may_use(service):
+    if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
     attempts.remember_success(request, verdict, username)
     return _grant(principal, service, scopes, offline)
@@ -140,6 +140,7 @@ def _refresh_grant(
         check.long_term_id,
         check.owner_id,
         last_used_recently=check.last_used_recently,
+        registry_id=check.registry_id,
     )
     attempts.remember_success(request, verdict, "")
     return _grant(principal, service, scopes, offline=False)
@@ -147,12 +148,15 @@ def _refresh_grant(
 
 def _grant(principal: Principal, service: str, scopes: list[str], offline: bool) -> HttpResponse:
     principals.touch_last_used(principal)
-    access = granted_access(scopes)
+    access = granted_access(principal, scopes)
     issued = issue_token(principal.username, service, access)
     body: dict[str, Any] = {
         "access_token": issued["access_token"],
+        # What was granted (RFC 6749 5.1): a resource granted nothing is not named.
         "scope": " ".join(
-            f"{item['type']}:{item['name']}:{','.join(item['actions'])}" for item in access
+            f"{item['type']}:{item['name']}:{','.join(item['actions'])}"
+            for item in access
+            if item["actions"]
         ),
         "expires_in": issued["expires_in"],
         "issued_at": issued["issued_at"],

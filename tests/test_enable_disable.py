@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from credentials.models import AuditEvent, Registry, User
+from credentials.models import Actor, AuditEvent, Registry, User
+from credentials.timestamps import shown
 from tests.helpers import make_credential, op_url, tab_url
 
 
@@ -106,3 +109,58 @@ def test_confirming_in_the_dialog_with_htmx_answers_the_row_and_closes_the_dialo
     assert json.loads(response["HX-Trigger"])["consoleMessage"]["text"] == (
         "Credential “ci-bot” is disabled."
     )
+
+
+# --- An administrator's decision binds ------------------------------------------------------
+
+
+def _disabled_by_an_administrator(owner: User, staff_user: User, registry: Registry):
+    credential = make_credential(owner, registry, "ci-bot")
+    credential.disable(
+        by=Actor(user=staff_user), reason="leaked in a build log", administrator=True
+    )
+    return credential
+
+
+def test_a_credential_an_administrator_disabled_says_who_when_and_why_and_offers_no_enable(
+    owner_client: Client, owner: User, staff_user: User, registry: Registry
+) -> None:
+    credential = _disabled_by_an_administrator(owner, staff_user, registry)
+    page = owner_client.get(tab_url(registry)).content.decode()
+    row = page[page.index(f'id="credential-{credential.public_id}"') :]
+    row = row[: row.index("</tr>")]
+    when = shown(credential.status_changed_at)
+    assert f"An administrator (sam) disabled this credential on {when}" in row
+    assert "“leaked in a build log”" in row
+    assert "Only an administrator can enable it again." in row
+    assert ">Enable</button>" not in row
+    assert ">Delete</a>" in row  # its owner may still delete it
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Only an administrator can enable it again."),
+        ("zh-hans", "只有管理员可以重新启用。"),
+    ],
+)
+def test_the_owners_enable_is_refused_with_the_reason_in_both_languages(
+    owner_client: Client,
+    owner: User,
+    staff_user: User,
+    registry: Registry,
+    language: str,
+    message: str,
+) -> None:
+    credential = _disabled_by_an_administrator(owner, staff_user, registry)
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = owner_client.post(op_url("enable", credential), headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert message in response.content.decode()  # in the row
+    assert message in json.loads(response["HX-Trigger"])["consoleMessage"]["text"]
+    page = owner_client.post(op_url("enable", credential), follow=True).content.decode()
+    assert message in page  # without JavaScript: the list, the message above it
+    credential.refresh_from_db()
+    assert not credential.is_enabled
+    assert credential.disabled_by_administrator
+    assert not AuditEvent.objects.filter(action="long_term.enabled").exists()

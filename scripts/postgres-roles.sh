@@ -12,5 +12,5 @@ CREATE ROLE swrconsole LOGIN PASSWORD :'runtime_password';
 ALTER DATABASE :"database" OWNER TO swrconsole_owner;
 ALTER SCHEMA public OWNER TO swrconsole_owner;
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE :"database" TO swrconsole;
+GRANT CONNECT ON DATABASE :"database" TO swrconsole;
 SQL

@@ -1,6 +1,7 @@
 """A least-privilege database (issue 14, finding 5): prepare_database runs as the owner role;
 the console serves as a runtime role that can INSERT and SELECT audit events but cannot UPDATE,
-DELETE, TRUNCATE, ALTER, DROP, disable triggers or replace the trigger's function."""
+DELETE, TRUNCATE, ALTER, DROP, disable triggers or replace the trigger's function; nor create a
+temporary table, nor date an event itself (issue 23, item 4)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -141,6 +143,8 @@ def test_the_runtime_role_inserts_and_reads_audit_events(deployment: Deployment)
         "AS $$ BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql",
         "DROP FUNCTION credentials_auditevent_chain()",
         "CREATE TABLE shadow (id int)",
+        # A temporary table named like the trail would shadow it in any unqualified lookup.
+        f"CREATE TEMPORARY TABLE {AUDIT} (LIKE public.{AUDIT})",
     ],
 )
 def test_the_runtime_role_cannot_change_the_trail(deployment: Deployment, statement: str) -> None:
@@ -153,6 +157,69 @@ def test_the_runtime_role_cannot_change_the_trail(deployment: Deployment, statem
     # The database's privileges refuse it, not the append-only trigger (which the owner could
     # switch off): "permission denied" or "must be owner".
     assert "permission denied" in message or "must be owner" in message, message
+
+
+def test_no_role_may_create_temporary_tables_through_public(deployment: Deployment) -> None:
+    # PostgreSQL grants PUBLIC (every role) TEMPORARY on a new database; prepare_database
+    # takes it back, so the runtime role holds it neither itself nor through PUBLIC.
+    with deployment.connect(deployment.owner_url) as owner:
+        public, runtime = owner.execute(
+            "SELECT count(*) FILTER (WHERE a.grantee = 0), "
+            "has_database_privilege(%s, current_database(), 'TEMPORARY') "
+            "FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a "
+            "WHERE d.datname = current_database() AND a.privilege_type = 'TEMPORARY'",
+            [deployment.runtime_role],
+        ).fetchone()
+    assert (public, runtime) == (0, False)
+
+
+def test_prepare_database_refuses_a_runtime_role_that_can_still_create_temporary_tables(
+    deployment: Deployment,
+) -> None:
+    helper = f"swr_temp_{secrets.token_hex(4)}"
+    with _superuser_on(deployment) as admin:
+        admin.execute(f'CREATE ROLE "{helper}" NOLOGIN')
+        admin.execute(f'GRANT TEMPORARY ON DATABASE "{deployment.name}" TO "{helper}"')
+        admin.execute(f'GRANT "{helper}" TO "{deployment.runtime_role}"')
+    try:
+        result = manage("prepare_database", "--wait", "30", env=_env(deployment), timeout=600)
+    finally:
+        with _superuser_on(deployment) as admin:
+            admin.execute(f'REVOKE "{helper}" FROM "{deployment.runtime_role}"')
+            admin.execute(f'REVOKE ALL ON DATABASE "{deployment.name}" FROM "{helper}"')
+            admin.execute(f'DROP ROLE "{helper}"')
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f'The runtime role "{deployment.runtime_role}" can still create temporary tables in '
+        f'the database "{deployment.name}"'
+    ) in result.stderr
+
+
+def test_a_backdated_insert_by_the_runtime_role_is_dated_by_the_database(
+    deployment: Deployment,
+) -> None:
+    with deployment.connect(deployment.runtime_url) as runtime:
+        created_at, started = runtime.execute(
+            f"INSERT INTO {AUDIT} (created_at, action, channel, actor_username, user_agent, "
+            "registry_address, credential_name, credential_username, detail, prev_hash, hash) "
+            "VALUES ('2001-02-03T04:05:06Z', 'console.sign_in', 'console', 'backdated', '', "
+            "'', '', '', '{}', '', '') RETURNING created_at, now()"
+        ).fetchone()
+    assert started <= created_at < started + timedelta(minutes=1)
+    env = {k: v for k, v in _env(deployment).items() if k != "DATABASE_OWNER_URL"}
+    check = manage("verify_audit_trail", env=env)
+    assert check.returncode == 0, check.stderr
+
+
+def _superuser_on(deployed: Deployment) -> psycopg.Connection:
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        dbname=deployed.name,
+        user=settings["USER"] or "postgres",
+        autocommit=True,
+    )
 
 
 def test_tables_a_later_migration_creates_are_granted_automatically(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -93,30 +94,39 @@ def insert_together(*rows: models.Model) -> None:
             for row in rows:
                 row.save(force_insert=True)
         return
-    # Table and column names come from model metadata; every value is a parameter.
+    # Table and column names come from model metadata; every value is a parameter, or DEFAULT
+    # for a field the database fills in (db_default), read back like every db_returning field.
     quote = connection.ops.quote_name
-    clauses, params = [], []
+    clauses, params, returned = [], [], []
     for index, row in enumerate(rows):
         meta = row._meta
         fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-        columns = ", ".join(quote(field.column) for field in fields)
-        values = ", ".join(["%s"] * len(fields))
+        values = []
+        for field in fields:
+            value = field.pre_save(row, True)
+            if isinstance(value, DatabaseDefault):
+                values.append("DEFAULT")
+            else:
+                values.append("%s")
+                params.append(field.get_db_prep_save(value, connection))
+        returning = [meta.pk, *(field for field in meta.db_returning_fields if field != meta.pk)]
+        returned.append(returning)
         clauses.append(
-            f"row{index} AS (INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES ({values}) RETURNING {quote(meta.pk.column)})"
+            f"row{index} AS (INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(values)}) "
+            f"RETURNING {', '.join(quote(field.column) for field in returning)})"
         )
-        params += [
-            field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields
-        ]
-    keys = ", ".join(
-        f"(SELECT {quote(row._meta.pk.column)} FROM row{index})"  # noqa: S608
-        for index, row in enumerate(rows)
+    columns = ", ".join(
+        f"(SELECT {quote(field.column)} FROM row{index})"  # noqa: S608
+        for index, returning in enumerate(returned)
+        for field in returning
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(clauses)} SELECT {keys}", params)
-        created = cursor.fetchone()
-    for row, pk in zip(rows, created, strict=True):
-        row.pk = pk
+        cursor.execute(f"WITH {', '.join(clauses)} SELECT {columns}", params)
+        created = iter(cursor.fetchone())
+    for row, returning in zip(rows, returned, strict=True):
+        for field in returning:
+            setattr(row, field.attname, next(created))
         row._state.adding = False
         row._state.db = connection.alias
 

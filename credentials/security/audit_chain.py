@@ -4,21 +4,38 @@ its own content, so a missing, altered or reordered event shows (verify_audit_tr
 PostgreSQL computes the chain as each event is inserted (a BEFORE INSERT trigger, migration
 0011), whoever inserts it, however (the ORM, insert_together's one statement, bulk_create):
 the trigger takes a transaction-level advisory lock, so two events inserted at once are
-chained one after the other, never both after the same event. The verification recomputes
-every hash here, in Python, from the stored columns, so a replaced trigger function cannot
-vouch for itself. Only a chain *head* recorded outside the database (--expect-head) also
-shows a trail that was cut short or rebuilt whole by someone holding the owner's keys.
+chained one after the other, never both after the same event. It also dates the event by the
+database's clock once it holds the chain's tail, whatever time the INSERT named, so times never
+run backwards along the chain. Its function runs with a fixed search_path and names the trail
+by its schema: a temporary table called like the trail cannot stand in for it.
+
+The verification recomputes every hash here, in Python, from the stored columns, so a replaced
+trigger function cannot vouch for itself; it counts the table against the chain (an event at no
+chain position, or at one the walk never reaches, shows) and checks the times. Only a chain
+*head* recorded outside the database (--expect-head) also shows a trail that was cut short or
+rebuilt whole by someone holding the owner's keys.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 
 TABLE = "credentials_auditevent"
+# The schema the migrations create the trail in (db_roles grants in the same one).
+SCHEMA = "public"
+QUALIFIED = f"{SCHEMA}.{TABLE}"
+# What the trail's functions resolve unqualified names through: PostgreSQL's own catalog, then
+# the session's temporary schema, last (where it would otherwise come first for tables).
+SEARCH_PATH = "pg_catalog, pg_temp"
+# The event the migration that gave the dating to the database wrote after the events already
+# there (which their writers dated, not always in chain order): times are checked from it on.
+DATABASE_CLOCK = "audit.database_clock"
 # pg_advisory_xact_lock key of the chain's tail: any constant, the same in every process.
 CHAIN_LOCK = 7_201_912
 
@@ -40,26 +57,32 @@ def chain_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode()).hexdigest()
 
 
-TRIGGER = f"""
-CREATE OR REPLACE FUNCTION credentials_auditevent_chain() RETURNS trigger AS $$
+FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {SCHEMA}.credentials_auditevent_chain() RETURNS trigger
+LANGUAGE plpgsql SET search_path = {SEARCH_PATH} AS $$
 DECLARE
     last_seq bigint;
     last_hash text;
 BEGIN
     PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
-    SELECT e.chain_seq, e.hash INTO last_seq, last_hash FROM {TABLE} e
+    SELECT e.chain_seq, e.hash INTO last_seq, last_hash FROM {QUALIFIED} e
         WHERE e.chain_seq IS NOT NULL ORDER BY e.chain_seq DESC LIMIT 1;
+    -- Read once the tail is ours (not now(), the transaction's start): never before the
+    -- event this one follows. The caller's value, if any, is not kept.
+    NEW.created_at := clock_timestamp();
     NEW.chain_seq := coalesce(last_seq, 0) + 1;
     NEW.prev_hash := coalesce(last_hash, '');
     NEW.hash := encode(sha256(convert_to(NEW.prev_hash || {canonical("NEW")}, 'UTF8')), 'hex');
     RETURN NEW;
 END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER credentials_auditevent_chain
-    BEFORE INSERT ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION credentials_auditevent_chain();
+$$;
 """  # noqa: S608 - names and SQL text from this module, no values
+
+TRIGGER = f"""{FUNCTION}
+CREATE TRIGGER credentials_auditevent_chain
+    BEFORE INSERT ON {QUALIFIED}
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.credentials_auditevent_chain();
+"""
 
 # Chains the events that exist when the chain is introduced, in the order of their ids.
 BACKFILL = f"""
@@ -82,8 +105,8 @@ ALTER TABLE {TABLE} ENABLE TRIGGER credentials_auditevent_append_only;
 """  # noqa: S608 - names and SQL text from this module, no values
 
 DROP = f"""
-DROP TRIGGER IF EXISTS credentials_auditevent_chain ON {TABLE};
-DROP FUNCTION IF EXISTS credentials_auditevent_chain();
+DROP TRIGGER IF EXISTS credentials_auditevent_chain ON {QUALIFIED};
+DROP FUNCTION IF EXISTS {SCHEMA}.credentials_auditevent_chain();
 """
 
 
@@ -97,9 +120,16 @@ class Report:
 
 def verify(batch_size: int = 10_000, expect_head: tuple[int, str] | None = None) -> Report:
     """Walk the chain in order, `batch_size` events at a time (constant memory), and name the
-    first event that is missing, altered or out of order."""
-    count, seq, previous = 0, 0, ""
-    for row_seq, event_id, prev_hash, stored, content in _rows(batch_size):
+    first event that is missing, altered, out of order, dated before the one it follows, or
+    outside the chain; all of it in one snapshot of the table."""
+    with _snapshot():
+        return _verify(batch_size, expect_head)
+
+
+def _verify(batch_size: int, expect_head: tuple[int, str] | None) -> Report:
+    dated_from = _dated_by_the_database_from()
+    count, seq, previous, last_time = 0, 0, "", None
+    for row_seq, event_id, prev_hash, stored, content, created_at in _rows(batch_size):
         count += 1
         if row_seq != seq + 1:
             return Report(count - 1, seq, previous, _gap(seq, row_seq, event_id))
@@ -119,22 +149,71 @@ def verify(batch_size: int = 10_000, expect_head: tuple[int, str] | None = None)
                 f"event {event_id} (chain position {row_seq}) was altered: its content no "
                 "longer matches its hash",
             )
+        if row_seq >= dated_from:
+            if last_time is not None and created_at < last_time:
+                return Report(
+                    count - 1, seq, previous, _backwards(event_id, row_seq, created_at, last_time)
+                )
+            last_time = created_at
         seq, previous = row_seq, stored
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(id) FROM {TABLE} WHERE chain_seq IS NULL")  # noqa: S608
-        outside = cursor.fetchone()[0]
-    if outside is not None:
-        return Report(
-            count,
-            seq,
-            previous,
-            f"event {outside} is outside the chain (inserted while its trigger was disabled)",
-        )
-    if expect_head is not None:
+    problem = _outside(count)
+    if not problem and expect_head is not None:
         problem = _check_head(*expect_head)
-        if problem:
-            return Report(count, seq, previous, problem)
-    return Report(count, seq, previous)
+    return Report(count, seq, previous, problem)
+
+
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """A read-only, repeatable-read transaction: the walk's batches and the count see the same
+    rows while events keep being added (a caller already in a transaction keeps its own)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _dated_by_the_database_from() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min(chain_seq) FROM {QUALIFIED} WHERE action = %s",  # noqa: S608
+            [DATABASE_CLOCK],
+        )
+        return cursor.fetchone()[0] or 1
+
+
+def _backwards(event_id: int, row_seq: int, created_at: datetime, before: datetime) -> str:
+    return (
+        f"event {event_id} (chain position {row_seq}) is dated before the event before it "
+        f"({created_at.isoformat()} < {before.isoformat()}): time runs backwards, so its time "
+        "was not the database's"
+    )
+
+
+def _outside(chained: int) -> str:
+    """Every event of the table is on the chain the walk followed, or the first that is not."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {QUALIFIED}")  # noqa: S608
+        total = cursor.fetchone()[0]
+        if total == chained:
+            return ""
+        cursor.execute(
+            f"SELECT id, chain_seq FROM {QUALIFIED} "  # noqa: S608
+            "WHERE chain_seq IS NULL OR chain_seq < 1 ORDER BY id LIMIT 1"
+        )
+        found = cursor.fetchone()
+    where = f"the table holds {total} events, the chain {chained}"
+    if found is None:
+        return where
+    event_id, chain_seq = found
+    why = (
+        "inserted while its trigger was disabled"
+        if chain_seq is None
+        else f"chain position {chain_seq}"
+    )
+    return f"{where}: event {event_id} is outside the chain ({why})"
 
 
 def _gap(seq: int, row_seq: int, event_id: int) -> str:
@@ -149,7 +228,7 @@ def _gap(seq: int, row_seq: int, event_id: int) -> str:
 def _check_head(head_seq: int, head_hash: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT hash FROM {TABLE} WHERE chain_seq = %s",  # noqa: S608
+            f"SELECT hash FROM {QUALIFIED} WHERE chain_seq = %s",  # noqa: S608
             [head_seq],
         )
         found = cursor.fetchone()
@@ -162,11 +241,11 @@ def _check_head(head_seq: int, head_hash: str) -> str:
     return ""
 
 
-def _rows(batch_size: int) -> Iterator[tuple[int, int, str, str, str]]:
+def _rows(batch_size: int) -> Iterator[tuple[int, int, str, str, str, datetime]]:
     after = 0
     query = (
-        f"SELECT e.chain_seq, e.id, e.prev_hash, e.hash, {canonical('e')} "  # noqa: S608
-        f"FROM {TABLE} e WHERE e.chain_seq > %s ORDER BY e.chain_seq LIMIT %s"
+        f"SELECT e.chain_seq, e.id, e.prev_hash, e.hash, {canonical('e')}, "  # noqa: S608
+        f"e.created_at FROM {QUALIFIED} e WHERE e.chain_seq > %s ORDER BY e.chain_seq LIMIT %s"
     )
     while True:
         with connection.cursor() as cursor:

@@ -47,6 +47,9 @@ class Command(BaseCommand):
             call_command("migrate", database=alias, interactive=False, verbosity=1)
             if postgres and separate:
                 db_roles.grant_runtime(owner, runtime_role)
+                left = db_roles.temporary_privilege_left(owner, runtime_role)
+                if left:
+                    raise CommandError(left)
             call_command("bootstrap")
             call_command("create_registry_token_keys")
         finally:

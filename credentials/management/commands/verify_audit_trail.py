@@ -11,8 +11,10 @@ from credentials.security import audit_chain
 class Command(BaseCommand):
     help = (
         "Check the audit trail's hash chain and name the first missing, altered or reordered "
-        "event. Prints the chain's head: record it somewhere outside the database and pass it "
-        "back with --expect-head to also catch a trail cut short or rebuilt whole."
+        "event, the first dated before the event it follows, or one the chain does not reach "
+        "(the table's count against the chain's length). Prints the chain's head: record it "
+        "somewhere outside the database and pass it back with --expect-head to also catch a "
+        "trail cut short or rebuilt whole."
     )
 
     def add_arguments(self, parser: Any) -> None:

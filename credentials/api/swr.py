@@ -38,12 +38,7 @@ def _login_command(request: HttpRequest) -> JsonResponse:
     asked = request.GET.get("projectname")
     if asked and caller.access_key is None and asked != caller.project:
         raise ApiError(403, "4030170", f"The token is not scoped to project {asked}")
-    project = asked or caller.project
-    registries = [
-        r for r in registry_cache.current().registries.values() if r.project_name == project
-    ]
-    if not registries:
-        raise ApiError(400, "4001025", f"No registry belongs to project {project}")
+    registries = project_registries(asked or caller.project)
     credential, password = mint_temporary(request, caller, registries[0])
     auth = login_formats.basic_auth(credential.username, password)
     response = JsonResponse(
@@ -54,6 +49,18 @@ def _login_command(request: HttpRequest) -> JsonResponse:
     )
     response["X-Swr-Expireat"] = utc_iso(credential.expires_at, microseconds=True)
     return response
+
+
+def project_registries(project: str) -> list[Registry]:
+    """The registries of SWR project `project`, first by name first: the one a login command
+    logs in to, and the one whose organizations /v2/manage/namespaces manages (api/namespaces.py).
+    ApiError(400) when the project has none."""
+    registries = [
+        r for r in registry_cache.current().registries.values() if r.project_name == project
+    ]
+    if not registries:
+        raise ApiError(400, "4001025", f"No registry belongs to project {project}")
+    return registries
 
 
 def mint_temporary(

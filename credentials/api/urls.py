@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from credentials.api import enterprise, errors, iam, swr
+from credentials.api import enterprise, errors, iam, namespace_auth, namespaces, swr
 from credentials.api.dispatch import operations
 
 INSTANCE = "v2/<str:project_id>/instances/<str:instance_id>"
+NAMESPACE = "v2/manage/namespaces/<str:namespace>"
 
 urlpatterns = [
     path(
@@ -44,6 +45,37 @@ urlpatterns = [
         f"{INSTANCE}/temp-credential",
         operations(builtin_only=True, POST=enterprise.create_temporary),
         name="api_create_temporary",
+    ),
+    path(
+        "v2/manage/namespaces",
+        operations(POST=namespaces.create_namespace, GET=namespaces.list_namespaces),
+        name="api_namespaces",
+    ),
+    path(
+        NAMESPACE,
+        operations(GET=namespaces.show_namespace, DELETE=namespaces.delete_namespaces),
+        name="api_namespace",
+    ),
+    path(
+        f"{NAMESPACE}/access",
+        operations(
+            POST=namespace_auth.create_namespace_auth,
+            GET=namespace_auth.show_namespace_auth,
+            PATCH=namespace_auth.update_namespace_auth,
+            DELETE=namespace_auth.delete_namespace_auth,
+        ),
+        name="api_namespace_auth",
+    ),
+    # {repository} writes its "/" as "$" (Huawei's rule); a plain "/" is taken as well.
+    path(
+        f"{NAMESPACE}/repos/<path:repository>/access",
+        operations(
+            POST=namespace_auth.create_user_repository_auth,
+            GET=namespace_auth.show_user_repository_auth,
+            PATCH=namespace_auth.update_user_repository_auth,
+            DELETE=namespace_auth.delete_user_repository_auth,
+        ),
+        name="api_user_repository_auth",
     ),
     # Anything else under the API's prefixes: Huawei's JSON 404, never the console's page.
     re_path(

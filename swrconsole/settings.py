@@ -315,12 +315,13 @@ REGISTRY_TOKEN_CERT_FILE = env.str(
 )
 REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="swrconsole")
 REGISTRY_TOKEN_TTL = env.int("REGISTRY_TOKEN_TTL", default=300)
-# What a credential may do on its registry's repositories ("pull" alone for read-only).
+# The most a token grants on a repository, within what the credential's owner may do there
+# ("pull" alone for a read-only registry).
 REGISTRY_TOKEN_ACTIONS = env.choices(
     "REGISTRY_TOKEN_ACTIONS", ("pull", "push", "delete"), default=["pull", "push"]
 )
-# Whether a token may list every repository of the registry (`registry:catalog:*`, used by
-# `podman search`); off: see docs/DECISIONS.md, "Scopes".
+# Whether a registry administrator's token may list every repository of the registry
+# (`registry:catalog:*`, used by `podman search`); off: see docs/DECISIONS.md, "Scopes".
 REGISTRY_TOKEN_CATALOG = env.bool("REGISTRY_TOKEN_CATALOG", default=False)
 # How long a registry refresh token (offline access: docker login, containerd) may be used:
 # a week; it ends sooner with its credential (see docs/DECISIONS.md, "Refresh tokens").

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.usefixtures("token_keys", "permitted")
 
 @pytest.fixture
 def permitted(owner: User, registry: Registry) -> None:
-    """The owner may pull and push in organizations `team` and `ns` (tests/test_registry_
-    permissions.py has what a token grants where they may not)."""
+    """The owner may pull and push in organizations `team` and `ns` (what a token grants
+    where they may not: tests/test_registry_token_permissions.py)."""
     permit(registry, "team", EDIT, user=owner)
     permit(registry, "ns", EDIT, user=owner)
 

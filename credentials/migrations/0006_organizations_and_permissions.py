@@ -18,24 +18,23 @@ AUDITORS = "Auditors"
 
 
 def create_groups(apps, schema_editor):
-    # Through the migrating connection (prepare_database migrates as the owner role): the
-    # default one, the runtime role's, would wait on auth_group, locked by this transaction.
-    using = schema_editor.connection.alias
+    # On the migrating connection (the owner's, under prepare_database): another would wait
+    # for this migration's locks (the new foreign keys lock auth_group) and never see its tables.
+    db = schema_editor.connection.alias
     for app_config in apps.get_app_configs():  # permissions are normally created after migrate
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0, using=using)
+        create_permissions(app_config, apps=apps, verbosity=0, using=db)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
-    Group.objects.using(using).get_or_create(name=REGISTRY_ADMINISTRATORS)
-    auditors = Group.objects.using(using).filter(name=AUDITORS).first()
+    Group.objects.using(db).get_or_create(name=REGISTRY_ADMINISTRATORS)
+    auditors = Group.objects.using(db).filter(name=AUDITORS).first()
     if auditors is not None:
         auditors.permissions.add(
-            *apps.get_model("auth", "Permission").objects.using(using).filter(
+            *apps.get_model("auth", "Permission").objects.using(db).filter(
                 content_type__app_label="credentials",
                 codename__in=["view_organization", "view_permission"],
             )
         )
-
 
 class Migration(migrations.Migration):
 

@@ -91,9 +91,10 @@ class RefuseNulBytesMiddleware:
     No legitimate client sends either. PostgreSQL text cannot store NUL (it would reach a query
     or an audit event as a DataError, a 500), and Django would quietly turn bad UTF-8 into
     replacement characters and act on what is left.
-    The registry token service's OAuth2 POST answers its form itself, with the JSON error
-    registry clients read (credentials/registry/oauth.py), and so does Huawei's API under /v2
-    and /v3, with its JSON 400 (credentials/api/dispatch.py runs `not_clean_text` itself).
+    The registry token service answers its query and form itself, with the JSON errors
+    registry clients read (credentials/registry/basic.py runs `not_clean_text` itself, oauth.py
+    checks each field), and so does Huawei's API under /v2 and /v3, with its JSON 400
+    (credentials/api/dispatch.py runs `not_clean_text` itself).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -101,9 +102,7 @@ class RefuseNulBytesMiddleware:
         self.token_path = reverse("registry_token")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        answers_itself = (
-            request.method == "POST" and request.path_info == self.token_path
-        ) or API_PATH.match(request.path_info)
+        answers_itself = request.path_info == self.token_path or API_PATH.match(request.path_info)
         if not answers_itself and not_clean_text(request):
             return HttpResponseBadRequest(
                 "A request may not carry NUL characters or bytes that are not UTF-8.",

@@ -102,4 +102,5 @@ urlpatterns = [
     path("i18n/setlang/", frame.set_language, name="set_language"),
 ]
 
+handler400 = "credentials.errors.bad_request"
 handler500 = "credentials.errors.server_error"

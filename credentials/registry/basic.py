@@ -8,6 +8,7 @@ import binascii
 
 from django.http import HttpRequest, HttpResponse
 
+from credentials.middleware import not_clean_text
 from credentials.registry.attempts import record_failure, remember_success, throttle_verdict
 from credentials.registry.principals import (
     MAX_CREDENTIAL_LENGTH,
@@ -16,7 +17,12 @@ from credentials.registry.principals import (
     verify,
 )
 from credentials.registry.scopes import granted_access
-from credentials.registry.tokens import WWW_AUTHENTICATE, issue_token, token_response
+from credentials.registry.tokens import (
+    WWW_AUTHENTICATE,
+    issue_token,
+    registry_error,
+    token_response,
+)
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -36,6 +42,10 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 def token_get(request: HttpRequest) -> HttpResponse:
     """The GET flow: HTTP Basic credentials, `service` and `scope` in the query string."""
+    if not_clean_text(request):  # the middleware leaves this URL to the token service
+        return registry_error(
+            400, "BAD_REQUEST", "A request may not carry NUL characters or bytes that are not UTF-8"
+        )
     service = request.GET.get("service", "")
     credentials = _basic_credentials(request)
     username = credentials[0][:MAX_CREDENTIAL_LENGTH] if credentials else ""
@@ -64,9 +74,7 @@ def token_get(request: HttpRequest) -> HttpResponse:
 
 def _unauthorized() -> HttpResponse:
     # The same answer for every failure, so a username cannot be told from a password.
-    response = token_response(
-        {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, status=401
-    )
+    response = registry_error(401, "UNAUTHORIZED", "authentication required")
     response["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
@@ -21,7 +21,12 @@ from credentials.models import RefreshToken
 from credentials.registry import attempts, principals
 from credentials.registry.principals import MAX_CREDENTIAL_LENGTH, Principal
 from credentials.registry.scopes import granted_access
-from credentials.registry.tokens import WWW_AUTHENTICATE, issue_token, token_response
+from credentials.registry.tokens import (
+    WWW_AUTHENTICATE,
+    issue_token,
+    oauth_error,
+    token_response,
+)
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # A real request is a few hundred bytes; this leaves room for a long list of scopes and
@@ -86,6 +91,8 @@ def _form(request: HttpRequest) -> QueryDict:
         return request.POST
     except (RequestDataTooBig, TooManyFieldsSent) as exc:
         raise InvalidRequest("The body is too large.") from exc
+    except BadRequest as exc:  # Django reads a form in UTF-8 only
+        raise InvalidRequest(f"The body must be {FORM_CONTENT_TYPE} in UTF-8.") from exc
 
 
 def _field(form: QueryDict, name: str, *, required: bool = True) -> str:
@@ -179,4 +186,4 @@ def _unauthorized() -> HttpResponse:
 
 
 def _error(status: int, code: str, description: str) -> HttpResponse:
-    return token_response({"error": code, "error_description": description}, status=status)
+    return oauth_error(status, code, description)

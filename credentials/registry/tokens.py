@@ -43,6 +43,18 @@ def issue_token(subject: str, service: str, access: list[dict]) -> dict[str, Any
     }
 
 
+def registry_error(status: int, code: str, message: str) -> JsonResponse:
+    """An error of the GET flow (and of any method but POST), in the registry's own shape:
+    Distribution's `errors` list, which docker and the other registry clients read. Codes are
+    Harbor's where Distribution has none (`BAD_REQUEST`, `METHOD_NOT_ALLOWED`)."""
+    return token_response({"errors": [{"code": code, "message": message}]}, status=status)
+
+
+def oauth_error(status: int, code: str, description: str) -> JsonResponse:
+    """An error of the OAuth2 POST flow, in RFC 6749's shape (5.2)."""
+    return token_response({"error": code, "error_description": description}, status=status)
+
+
 def token_response(body: dict[str, Any], status: int = 200) -> JsonResponse:
     # As RFC 6749 (5.1) asks of any answer that carries a token: never stored by a cache.
     response = JsonResponse(body, status=status)

@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import statistics
+import time
+from collections import deque
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -18,8 +24,19 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from credentials.registry import attempts
 from credentials.registry import principals as registry_auth
-from tests.helpers import PASSWORD, ask, basic, client_for, iam_body, mint_temporary, new_credential
+from tests.helpers import (
+    PASSWORD,
+    ask,
+    basic,
+    client_for,
+    iam_body,
+    mint_temporary,
+    new_credential,
+    oauth_post,
+    password_grant,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
 
@@ -170,6 +187,93 @@ def test_known_and_unknown_usernames_cost_the_same_queries_and_one_digest_compar
             assert registry_auth.verify(username, "wrong", registry.address) is None
         costs[label] = (len(queries), len(compares))
     assert costs == {"long-term": (1, 1), "temporary": (1, 1), "unknown": (1, 1)}
+
+
+def refusal_medians(client: Client, known: str, service: str, round_: int) -> dict[str, float]:
+    """Median milliseconds of 300 refusals of `known` (wrong passwords) and of 300 of new
+    unknown usernames, interleaved, each first in turn so that load on the machine hits both
+    alike; 20 of each first to warm up."""
+    durations: dict[str, list[float]] = {"known": [], "unknown": []}
+    for i in range(-20, 300):
+        for kind in ("known", "unknown") if i % 2 else ("unknown", "known"):
+            username = known if kind == "known" else f"cn-north-4@UNKNOWN{round_:03d}{i + 20:010d}"
+            started = time.perf_counter()
+            response = ask(client, basic(username, f"wrong-{i}"), service)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 401
+            if i >= 0:
+                durations[kind].append(elapsed * 1000)
+    return {kind: statistics.median(values) for kind, values in durations.items()}
+
+
+@contextlib.contextmanager
+def priority_raised() -> Iterator[None]:
+    """This process ahead of the machine's other work while it measures, where the system
+    allows it (root, CAP_SYS_NICE): on a busy machine the scheduler otherwise adds whole
+    ticks to requests at random, and delays a request that used more CPU more."""
+    try:
+        os.nice(-10)
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.nice(10)
+
+
+def test_known_and_unknown_usernames_cost_the_same_time_median_of_300_each(
+    owner: User, registry: Registry, settings
+) -> None:
+    """As the issue measured it: one known username with wrong passwords, and a new unknown
+    username each time, all from one address (its own limit raised so that every request is
+    answered). Past its own limit the known username is refused unchecked, while each new
+    unknown one is still checked and audited: no refusal may answer sooner for that (nor for
+    a username that exists). A busy machine blurs any median of 300 by about as much as the
+    bound: up to five rounds are taken, and one must hold."""
+    settings.REGISTRY_LOGIN_FAILURES_PER_IP = "10000/5m"
+    known, _ = new_credential(owner, registry, "ci")
+    client = Client()
+    measured = []
+    with priority_raised():
+        for round_ in range(5):
+            medians = refusal_medians(client, known.username, registry.address, round_)
+            measured.append(medians)
+            print(f"medians of 300 (ms): {medians}")  # shown with -s
+            if abs(medians["known"] - medians["unknown"]) <= 0.5:
+                break
+    assert abs(medians["known"] - medians["unknown"]) <= 0.5, measured
+
+
+def test_every_refusal_of_the_token_service_waits_and_a_grant_does_not(
+    owner: User, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cred, password = new_credential(owner, registry, "ci")
+    took: list[float] = []
+    monkeypatch.setattr(attempts, "refusal_wait", lambda seconds: took.append(seconds) or 0.0)
+    client = Client()
+    assert ask(client, basic(cred.username, "wrong"), registry.address).status_code == 401
+    assert ask(client, None, registry.address).status_code == 401  # no credentials at all
+    refused = oauth_post(client, password_grant(cred, "wrong", registry.address))
+    assert refused.status_code == 401
+    assert len(took) == 3
+    assert ask(client, basic(cred.username, password), registry.address).status_code == 200
+    assert oauth_post(client, {"grant_type": "password"}).status_code == 400  # malformed
+    assert len(took) == 3
+
+
+def test_a_refusal_waits_out_the_slowest_recent_one_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(attempts, "_recent_refusals", deque(maxlen=attempts.RECENT_REFUSALS))
+    assert attempts.refusal_wait(0.002) == pytest.approx(0.008)  # up to the 10 ms floor
+    assert attempts.refusal_wait(0.030) == 0  # the slowest so far waits for nothing…
+    assert attempts.refusal_wait(0.001) == pytest.approx(0.029)  # …and the next wait for it
+    for _ in range(attempts.RECENT_REFUSALS - 2):
+        attempts.refusal_wait(0.001)
+    assert attempts.refusal_wait(0.001) == pytest.approx(0.009)  # the 32nd after forgets it
+    assert attempts.refusal_wait(5.0) == 0
+    assert attempts.refusal_wait(0.001) == pytest.approx(0.249)  # a stall waited out to 0.25 s
 
 
 def test_the_one_lookup_still_finds_both_kinds(owner: User, registry: Registry) -> None:

@@ -1,9 +1,13 @@
 """Login attempts, in both flows: the throttle's verdict, a success remembered for its
-address, a failure counted and audited (one registry_login_failed event)."""
+address, a failure counted and audited (one registry_login_failed event), and the least time
+any refusal takes."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +17,38 @@ from credentials.models import Actor, AuditEvent, Registry
 from credentials.security import throttling
 
 logger = logging.getLogger(__name__)
+
+# Every refusal takes as long as the slowest of the last RECENT_REFUSALS in this process, and
+# at least REFUSAL_MIN_SECONDS (OpenSSH pads failed authentication the same way). A refusal
+# that is checked and audited costs a few milliseconds, one refused unchecked (its limit
+# reached) a fraction of that: unpadded, the difference told an attacker which usernames had
+# been refused before (the issue measured a known username 2–3 ms faster than new unknown
+# ones). Following the slowest recent refusal keeps that hidden when a busy machine stretches
+# the checked ones past any fixed floor. REFUSAL_MAX_SECONDS bounds how long a stalled
+# database can make the next refusals wait.
+REFUSAL_MIN_SECONDS = 0.010
+REFUSAL_MAX_SECONDS = 0.25
+RECENT_REFUSALS = 32
+_recent_refusals: deque[float] = deque(maxlen=RECENT_REFUSALS)
+_recent_lock = threading.Lock()
+
+
+def answer_no_sooner(started: float) -> None:
+    """Wait until the refusal begun at `started` (a time.perf_counter()) has taken as long as
+    the slowest recent one (refusal_wait)."""
+    wait = refusal_wait(time.perf_counter() - started)
+    if wait > 0:
+        time.sleep(wait)
+
+
+def refusal_wait(took: float) -> float:
+    """How much longer a refusal whose work `took` seconds waits: up to the slowest of the
+    recent ones (this one included), at least REFUSAL_MIN_SECONDS, at most
+    REFUSAL_MAX_SECONDS."""
+    with _recent_lock:
+        _recent_refusals.append(took)
+        slowest = max(_recent_refusals)
+    return max(0.0, min(REFUSAL_MAX_SECONDS, max(REFUSAL_MIN_SECONDS, slowest)) - took)
 
 
 def throttle_verdict(request: HttpRequest, username: str, service: str) -> throttling.Verdict:

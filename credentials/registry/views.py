@@ -3,19 +3,27 @@ the method (GET: `basic`, POST: `oauth`)."""
 
 from __future__ import annotations
 
+import time
+
 from csp.decorators import csp_exempt
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from credentials.registry import basic, oauth
+from credentials.registry import attempts, basic, oauth
 
 
 @csrf_exempt  # a token endpoint for registry clients: no session, no cookie, nothing to forge
 @csp_exempt()  # JSON for registry clients: no page to protect
 def token(request: HttpRequest) -> HttpResponse:
-    """The Basic GET flow and the OAuth2 POST flow at one URL."""
+    """The Basic GET flow and the OAuth2 POST flow at one URL; every refusal (401) takes the
+    same least time, whatever was checked (attempts.answer_no_sooner)."""
+    started = time.perf_counter()
     if request.method == "GET":
-        return basic.token_get(request)
-    if request.method == "POST":
-        return oauth.token_post(request)
-    return HttpResponseNotAllowed(["GET", "POST"])
+        response = basic.token_get(request)
+    elif request.method == "POST":
+        response = oauth.token_post(request)
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if response.status_code == 401:
+        attempts.answer_no_sooner(started)
+    return response

@@ -396,3 +396,11 @@ def test_migrate_says_nothing_of_permissions_when_every_user_holds_one(
     call_command("migrate", stdout=out)
     assert "No migrations to apply." in out.getvalue()
     assert "permission" not in out.getvalue()
+
+
+def test_an_organization_named_like_a_uuid_is_found_by_its_name(
+    owner: User, registry: Registry
+) -> None:
+    name = "deadbeef-dead-beef-dead-beefdeadbeef"
+    organization = create(registry, name, owner)
+    assert Organization.objects.lookup(owner, registry, name) == organization

@@ -6,6 +6,7 @@ API, the admin, manage.py grant_permissions."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from django.contrib.auth.models import Group
@@ -81,10 +82,9 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
         """The organization of `registry` named `key` (or whose public id it is) that `user`
         sees, with `level`; None for another registry's, one they do not see, or none.
         Every entry point that acts on one organization finds it here and answers 404 on None."""
-        try:
-            match = Q(public_id=uuid.UUID(str(key)))
-        except ValueError:
-            match = Q(name=str(key))
+        match = Q(name=str(key))
+        with contextlib.suppress(ValueError):  # a name may look like a UUID ("deadbeef-…")
+            match |= Q(public_id=uuid.UUID(str(key)))
         return self.for_user(user, registry).filter(match).first()
 
     def create_for(self, *, registry: Registry, name: str, by: Actor) -> Organization:

@@ -64,7 +64,12 @@ def test_it_lists_where_i_hold_a_permission_with_its_level_actions_and_whose_gra
     assert rows(html, "Where you hold a permission") == [
         ["team-a", "Manage", "pull, push, delete", "you (Manage)"],
         ["team-b", "Read", "pull", "group “devs” (Read)"],
-        ["team-b/app", "Edit", "pull, push", "you (Edit)"],
+        [
+            "team-b/app",
+            "Edit",
+            "pull, push",
+            "you (Edit), group “devs” (Read, on the whole organization)",
+        ],
     ]
     assert "team-c" not in html
 

@@ -40,8 +40,9 @@ class Place:
     organization: str
     repository: str
     level: int
-    # The grants that apply exactly here: (who, their level), e.g. ("you", "Edit").
-    grants: tuple[tuple[str, str], ...] = ()
+    # The grants that apply here: (who, their level, whether it is the organization's) —
+    # ("you", "Edit", False); a repository also has its organization's.
+    grants: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def where(self) -> str:
@@ -96,10 +97,10 @@ def _places(user: User, registry: Registry) -> tuple[Place, ...]:
         .select_related("organization", "group")
         .order_by("organization__name", "repository", "-level", "id")
     )
-    through: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    through: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
     for grant in grants:
         key = (grant.organization.name, grant.repository)
-        through.setdefault(key, []).append((_who(grant), level_label(grant.level)))
+        through.setdefault(key, []).append((_who(grant), level_label(grant.level), False))
     organization_levels = {
         org.name: org.level for org in Organization.objects.for_user(user, registry).only("name")
     }
@@ -107,7 +108,11 @@ def _places(user: User, registry: Registry) -> tuple[Place, ...]:
     repository_levels = user_access(user, registry, repositories).levels if repositories else {}
     places = []
     for (org, repo), who in through.items():
-        level = repository_levels.get(f"{org}/{repo}", 0) if repo else organization_levels[org]
+        if repo:
+            level = repository_levels.get(f"{org}/{repo}", 0)
+            who = who + [(name, label, True) for name, label, _ in through.get((org, ""), [])]
+        else:
+            level = organization_levels[org]
         places.append(Place(org, repo, level, tuple(who)))
     return tuple(places)
 

@@ -1,4 +1,5 @@
-"""Every console page (sign-in, home, overview, both tabs, change password, access keys) in
+"""Every console page (sign-in, home, overview, both tabs and the create dialog, change password,
+access keys, organizations, an organization's two tabs, My Permissions) in
 English and Chinese at 360, 390 and 1440 px: axe finds nothing above minor, every target is at
 least 24×24 px (WCAG 2.5.8), status words, operations and headers sit on one line, tabbing
 lands only on controls one can see, nothing scrolls sideways, and the Access Keys table becomes
@@ -9,11 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from credentials.models import AccessKey, Actor, Registry, User
+from credentials.models import AccessKey, Actor, Organization, Registry, User
+from credentials.rules import ACCESS_PULL, EDIT, READ
 from tests.browser.helpers import axe_violations, screenshot, watch_for_errors
 from tests.helpers import PASSWORD, new_credential
 
@@ -141,15 +144,39 @@ class Inspection:
 
 
 @pytest.fixture
-def console_data(settings, owner: User, registry: Registry) -> Registry:
-    """Enough to show every part of the pages: credentials enabled and disabled, one expiring
-    this week (the banner), two pages of them, and access keys enabled and disabled."""
+def console_data(
+    settings, owner: User, other_user: User, staff_user: User, registry: Registry
+) -> Registry:
+    """Enough to show every part of the pages: credentials enabled and disabled (one by an
+    administrator, with a reason), one expiring this week (the banner), two pages of them, some
+    narrowed, access keys enabled and disabled, and organizations where the owner holds
+    Manage, Read through a group and Edit on one repository."""
     settings.LONG_TERM_PAGE_SIZE = 3
+    team = Organization.objects.create_for(registry=registry, name="team-a", by=Actor(user=owner))
+    platform = Organization.objects.create_for(
+        registry=registry, name="platform.tools_internal-images", by=Actor(user=other_user)
+    )
+    developers = Group.objects.create(name="developers of the platform team")
+    owner.groups.add(developers)
+    platform.grant(level=READ, by=Actor(user=other_user), group=developers)
+    platform.grant(level=EDIT, by=Actor(user=other_user), user=owner, repository="base/python")
+    team.grant(level=READ, by=Actor(user=owner), group=developers, repository="app")
+    team.grant(level=EDIT, by=Actor(user=owner), user=other_user)
     new_credential(owner, registry, "ci-bot", expires_at=timezone.now() + timedelta(days=3))
-    new_credential(owner, registry, "release-pipeline-production", expires_at=None)
+    new_credential(
+        owner,
+        registry,
+        "release-pipeline-production",
+        expires_at=None,
+        access=ACCESS_PULL,
+        organizations=[team, platform],
+    )
     stopped, _ = new_credential(owner, registry, "nightly", expires_at=None)
     stopped.disable(by=Actor(user=owner))
-    new_credential(owner, registry, "mirror", expires_at=None)
+    mirror, _ = new_credential(owner, registry, "mirror", expires_at=None)
+    mirror.disable(
+        by=Actor(user=staff_user), reason="Leaked in a public build log", administrator=True
+    )
     AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
     key, _ = AccessKey.objects.create_for(user=owner, by=Actor(user=owner))
     key.disable(by=Actor(user=owner))
@@ -190,12 +217,27 @@ def test_every_console_page_passes_axe_targets_words_and_tab_order(
         inspection.inspect("overview")
         page.goto(reverse("long_term_tab", args=[registry_id]))
         inspection.inspect("long-term")
+        page.goto(reverse("create_long_term", args=[registry_id]))
+        inspection.inspect("long-term-create")
         page.goto(reverse("temporary_tab", args=[registry_id]))
         page.locator(".generate-form button[type=submit]").click()
         expect(page.locator("#temporary-command")).to_be_visible()
         inspection.inspect("temporary")
         page.goto(reverse("password_change"))
         inspection.inspect("change-password")
+        page.goto(reverse("organizations", args=[registry_id]))
+        inspection.inspect("organizations")
+        team = Organization.objects.get(name="team-a")
+        page.goto(reverse("organization_users", args=[registry_id, team.public_id]))
+        inspection.inspect("organization-users")
+        page.goto(reverse("organization_repositories", args=[registry_id, team.public_id]))
+        inspection.inspect("organization-repositories")
+        page.goto(
+            reverse("add_permission", args=[registry_id, team.public_id]) + "?tab=repositories"
+        )
+        inspection.inspect("add-permission")
+        page.goto(reverse("my_permissions", args=[registry_id]))
+        inspection.inspect("my-permissions")
         page.goto(reverse("access_keys"))
         inspection.inspect("access-keys")
         if width < 720:  # a phone: each key a card, each cell under its column's name

@@ -266,8 +266,7 @@ def add_permission(
     repository = data["repository"] if tab == "repositories" else ""
     try:
         # Who holds no Manage here learns nothing of other users' names: refused first.
-        if not _may_change(request, organization, repository):
-            raise NotPermitted(_not_permitted(organization))
+        organization.require_manage(Actor.from_request(request), repository)
         grantee = (
             {"group": grantee_group(data["name"])}
             if data["kind"] == "group"

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from credentials.models import Actor, AuditEvent, Registry, User
+from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from credentials.models.long_term import LongTermCredentialQuerySet
 from credentials.timestamps import shown
 from tests.helpers import make_credential, op_url, tab_url
 
@@ -163,4 +164,41 @@ def test_the_owners_enable_is_refused_with_the_reason_in_both_languages(
     credential.refresh_from_db()
     assert not credential.is_enabled
     assert credential.disabled_by_administrator
+    assert not AuditEvent.objects.filter(action="long_term.enabled").exists()
+
+
+@pytest.mark.parametrize("operation", ["disable", "enable"])
+def test_an_administrators_disabling_made_while_the_owners_request_was_on_its_way_still_binds(
+    owner_client: Client,
+    owner: User,
+    staff_user: User,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    operation: str,
+) -> None:
+    """The owner's Disable or Enable read the credential; an administrator's disabling
+    committed before it wrote (a racing request): the owner's write must not erase it."""
+    credential = make_credential(owner, registry, "ci-bot")
+    if operation == "enable":  # the owner had disabled it, and enables it again
+        credential.disable(by=Actor(user=owner))
+    owned = LongTermCredentialQuerySet.owned
+
+    def the_administrator_decides_meanwhile(self, *args, **kwargs):
+        found = owned(self, *args, **kwargs)
+        LongTermCredential.objects.get(pk=found.pk).disable(
+            by=Actor(user=staff_user), reason="leaked in a build log", administrator=True
+        )
+        return found
+
+    monkeypatch.setattr(LongTermCredentialQuerySet, "owned", the_administrator_decides_meanwhile)
+    owner_client.post(op_url(operation, credential))
+    monkeypatch.undo()
+
+    credential.refresh_from_db()
+    assert (credential.is_enabled, credential.disabled_by_administrator) == (False, True)
+    assert credential.status_changed_by == staff_user
+    assert credential.status_reason == "leaked in a build log"
+    assert owner_client.post(op_url("enable", credential)).status_code == 302
+    credential.refresh_from_db()
+    assert not credential.is_enabled  # the owner's Enable afterwards is refused too
     assert not AuditEvent.objects.filter(action="long_term.enabled").exists()

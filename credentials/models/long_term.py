@@ -350,18 +350,23 @@ class LongTermCredential(NarrowedCredential, AdministratorDecision, models.Model
         return until is not None and until > timezone.now()
 
     def _set_enabled(self, enabled: bool, by: Actor, action: str, reason: str, admin: bool) -> bool:
-        if not self.decision_changes(enabled, admin):
-            return False
-        if enabled and self.is_expired:
-            raise ConsoleError(expired_message())
-        decided = self.decide(enabled, administrator=admin, reason=reason)  # or it refuses
         with transaction.atomic():
+            # The row locked and its status read again: an administrator's decision committed
+            # since this object was read (a racing request) binds, and is not overwritten.
+            locked = LongTermCredential.objects.select_for_update()
+            status = ["is_enabled", "status_changed_at", "status_changed_by"]
+            self.refresh_from_db(
+                from_queryset=locked, fields=[*status, "disabled_by_administrator", "status_reason"]
+            )
+            if not self.decision_changes(enabled, admin):
+                return False
+            if enabled and self.is_expired:
+                raise ConsoleError(expired_message())
+            decided = self.decide(enabled, administrator=admin, reason=reason)  # or it refuses
             self.is_enabled = enabled
             self.status_changed_at = timezone.now()
             self.status_changed_by = by.user
-            self.save(
-                update_fields=["is_enabled", "status_changed_at", "status_changed_by", *decided]
-            )
+            self.save(update_fields=[*status, *decided])
             if not enabled:  # Enable restores the password, not the registry refresh tokens
                 self.refresh_tokens.all().delete()
             User.objects.credentials_changed(self.owner_id)

@@ -166,13 +166,20 @@ def token_keys(settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
 def auditor(db: None) -> User:
     """A staff member of the Auditors group (re-created if a flush removed it)."""
     import importlib
+    from types import SimpleNamespace
 
     from django.apps import apps
     from django.contrib.auth.models import Group
+    from django.db import connection
 
     if not Group.objects.filter(name="Auditors").exists():
         migration = "credentials.migrations.0001_squashed_0015_user_language"
         importlib.import_module(migration).create_auditors(apps)
+        # And what later migrations give them: organizations and permissions (0006).
+        migration = "credentials.migrations.0006_organizations_and_permissions"
+        importlib.import_module(migration).create_groups(
+            apps, SimpleNamespace(connection=connection)
+        )
     user = make_user("audrey", is_staff=True)
     user.groups.add(Group.objects.get(name="Auditors"))
     return user

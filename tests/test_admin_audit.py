@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import tracemalloc
 
 import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -23,11 +26,13 @@ from credentials.models import (
     AuditEvent,
     ConsoleError,
     LongTermCredential,
+    Organization,
     Registry,
     User,
 )
+from credentials.rules import EDIT, READ
 from credentials.timestamps import shown
-from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential, op_url
+from tests.helpers import PASSWORD, client_for, mint_temporary, new_credential, op_url, permit
 
 CREDENTIALS = "admin:credentials_longtermcredential_changelist"
 EVENTS = "admin:credentials_auditevent_changelist"
@@ -215,6 +220,69 @@ def test_an_administrators_disabling_binds_its_owner_until_an_administrator_enab
     assert credential.enable(by=Actor(user=owner))
 
 
+def test_the_credential_page_shows_an_administrators_decision_who_when_and_why(
+    staff_user: User, auditor: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    bulk(client_for(staff_user), "disable_selected", [credential], "Key leaked")
+    credential.refresh_from_db()
+    when = shown(credential.status_changed_at)
+    page = client_for(auditor)
+    detail = page.get(reverse("admin:credentials_longtermcredential_change", args=[credential.pk]))
+    assert (
+        f"An administrator (sam) disabled this credential on {when}, giving the reason "
+        "“Key leaked”. Only an administrator can enable it again."
+    ) in detail.content.decode()
+    listed = page.get(reverse(CREDENTIALS)).content.decode()
+    assert f"{when} by sam (administrator)" in listed
+    chinese = client_for(auditor)
+    chinese.cookies["django_language"] = "zh-hans"
+    listed = chinese.get(reverse(CREDENTIALS)).content.decode()
+    assert f"{when}，由 sam（管理员）" in listed
+
+
+def test_an_owners_own_disabling_shows_its_reason_and_no_administrators_decision(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    credential.disable(by=Actor(user=owner), reason="rotating")
+    client = client_for(staff_user)
+    url = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+    detail = client.get(url).content.decode()
+    assert '<div class="readonly">rotating</div>' in detail
+    assert "Only an administrator" not in detail
+    assert "(administrator)" not in client.get(reverse(CREDENTIALS)).content.decode()
+
+
+def test_the_disable_confirmation_says_the_owners_cannot_undo_it(
+    staff_user: User, owner: User, registry: Registry
+) -> None:
+    credential, _ = new_credential(owner, registry, "ci-bot")
+    asked = bulk(client_for(staff_user), "disable_selected", [credential], None)
+    assert "cannot enable them again: only an administrator can." in asked.content.decode()
+
+
+def test_the_credential_page_shows_its_narrowing(
+    auditor: User, owner: User, registry: Registry
+) -> None:
+    team_a = permit(registry, "team-a", EDIT, user=owner)
+    permit(registry, "team-b", EDIT, user=owner)
+    narrowed, _ = new_credential(owner, registry, "ci-pull", access="pull", organizations=[team_a])
+    wide, _ = new_credential(owner, registry, "ci-all")
+    client = client_for(auditor)
+    for credential, access, reach in (
+        (narrowed, "Pull only", "team-a"),
+        (wide, "Same as my permissions", "All"),
+    ):
+        url = reverse("admin:credentials_longtermcredential_change", args=[credential.pk])
+        page = client.get(url).content.decode()
+        assert f'<div class="readonly">{access}</div>' in page
+        assert f'<div class="readonly">{reach}</div>' in page
+    team_a.delete_by(by=Actor(user=None, username="operator", channel="system"))
+    url = reverse("admin:credentials_longtermcredential_change", args=[narrowed.pk])
+    assert "None (each one was deleted)" in client.get(url).content.decode()
+
+
 def test_an_administrator_disabling_a_credential_its_owner_disabled_makes_it_binding(
     staff_user: User, owner: User, registry: Registry
 ) -> None:
@@ -395,6 +463,65 @@ def searched_rows(client: Client, term: str) -> list[str]:
         return []
     body = page.split('<table id="result_list">', 1)[1].split("</tbody>", 1)[0]
     return body.split("<tr")[2:]  # skip the header row
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "organization team-a",
+                "team-a (whole organization), user alice, None → Manage (7)",
+                "team-a/app, group developers, None → Read (1)",
+                "team-a/app, group developers, Read (1) → Edit (3)",
+                "team-a/app, group developers, Edit (3) → None",
+                "team-a (whole organization), user alice, Manage (7) → None, "
+                "reason: organization deleted",
+                "organization team-a, 1 grant removed",
+            ],
+        ),
+        (
+            "zh-hans",
+            [
+                "组织 team-a",
+                "team-a（整个组织）, 用户 alice, 无 → 管理 (7)",
+                "team-a/app, 用户组 developers, 无 → 只读 (1)",
+                "team-a/app, 用户组 developers, 只读 (1) → 编辑 (3)",
+                "team-a/app, 用户组 developers, 编辑 (3) → 无",
+                "team-a（整个组织）, 用户 alice, 管理 (7) → 无, reason: organization deleted",
+                "组织 team-a, 移除了 1 项授权",
+            ],
+        ),
+    ],
+)
+def test_the_trail_reads_organization_and_permission_events(
+    auditor: User, owner: User, registry: Registry, language: str, expected: list[str]
+) -> None:
+    by = Actor(user=owner)
+    team_a = Organization.objects.create_for(registry=registry, name="team-a", by=by)
+    developers = Group.objects.create(name="developers")
+    for level in (READ, EDIT):
+        team_a.grant(level=level, by=by, group=developers, repository="app")
+    team_a.revoke(by=by, group=developers, repository="app")
+    team_a.delete_by(by=by)
+    client = client_for(auditor)
+    client.cookies["django_language"] = language
+    page = client.get(reverse(EVENTS), {"actor": "alice"}).content.decode()
+    shown = re.findall(r'<td class="field-summary">([^<]*)</td>', page)
+    assert sorted(html.unescape(cell) for cell in shown) == sorted(expected)
+    # The export keeps the record itself, for machines.
+    export = reverse("admin:credentials_auditevent_export")
+    details = [row[-1] for row in read_export(client.get(export, {"actor": "alice"}))]
+    granted = {
+        "organization: team-a",
+        f"organization_public_id: {team_a.public_id}",
+        "repository: app",
+        "group: developers",
+        "old_level: 0",
+        "new_level: 1",
+    }
+    assert granted in [set(detail.split(", ")) for detail in details], details
 
 
 @pytest.mark.parametrize("term", ["ci-bot", "alice", "127.0.0.1"])

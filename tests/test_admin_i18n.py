@@ -19,13 +19,16 @@ from credentials.models import (
     AccessKey,
     AuditEvent,
     LongTermCredential,
+    Organization,
+    Permission,
     RefreshToken,
     Region,
     Registry,
     TemporaryCredential,
     User,
 )
-from tests.helpers import client_for, make_credential, mint_temporary, new_access_key
+from credentials.rules import EDIT
+from tests.helpers import client_for, make_credential, mint_temporary, new_access_key, permit
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +141,7 @@ def one_of_each(owner: User, registry: Registry) -> dict[type[Model], Model]:
     temporary, _ = mint_temporary(owner, registry)
     key, _ = new_access_key(owner)
     RefreshToken.objects.issue(service=registry.address, long_term_id=credential.pk)
+    organization = permit(registry, "team-a", EDIT, user=owner)
     return {
         LongTermCredential: credential,
         AuditEvent: AuditEvent.objects.filter(credential_public_id=credential.public_id).get(),
@@ -147,6 +151,8 @@ def one_of_each(owner: User, registry: Registry) -> dict[type[Model], Model]:
         User: owner,
         Region: registry.region,
         Registry: registry,
+        Organization: organization,
+        Permission: organization.permissions.get(),
     }
 
 

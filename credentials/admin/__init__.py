@@ -11,7 +11,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from credentials.admin import audit, long_term, users, view_only  # noqa: F401 - they register
+from credentials.admin import (  # noqa: F401 - they register
+    audit,
+    long_term,
+    permissions,
+    users,
+    view_only,
+)
 
 admin.site.site_header = gettext_lazy("SWR Console administration")
 admin.site.site_title = gettext_lazy("SWR Console admin")

@@ -13,40 +13,82 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from credentials.admin.base import (
     ConditionSearch,
     CsvExportMixin,
     InputFilter,
     LargeTableAdmin,
+    RegistryFilter,
     ViewOnlyMixin,
     time_column,
 )
 from credentials.models import (
     AuditEvent,
     LongTermCredential,
-    Registry,
 )
+from credentials.rules import level_label
 
 # --- Audit events -------------------------------------------------------------------
+
+GRANT_ACTIONS = frozenset(
+    {
+        AuditEvent.Action.PERMISSION_GRANTED,
+        AuditEvent.Action.PERMISSION_CHANGED,
+        AuditEvent.Action.PERMISSION_REVOKED,
+    }
+)
+ORGANIZATION_ACTIONS = frozenset(
+    {AuditEvent.Action.ORGANIZATION_CREATED, AuditEvent.Action.ORGANIZATION_DELETED}
+)
+
+
+def level_shown(level: int) -> str:
+    """A permission level as people read it, with Huawei's code: "Edit (3)"; "None" for 0."""
+    return f"{level_label(level)} ({level})" if level else level_label(level)
+
+
+def readable_detail(action: str, detail: dict[str, Any]) -> str:
+    """An event's detail in one line of the page's language. Grants read as where, for whom,
+    old → new level ("team-a/app, user bob, Read (1) → Edit (3)"); organizations by name; the
+    rest (and any other key) as `key: value`. The detail page and the export keep the record."""
+    rest = dict(detail)
+    said: list[str] = []
+    if action in GRANT_ACTIONS | ORGANIZATION_ACTIONS:
+        name = str(rest.pop("organization", ""))
+        rest.pop("organization_public_id", None)
+    if action in GRANT_ACTIONS:
+        repository = rest.pop("repository", "")
+        said.append(
+            f"{name}/{repository}"
+            if repository
+            else gettext("%(organization)s (whole organization)") % {"organization": name}
+        )
+        if "user" in rest:
+            said.append(gettext("user %(name)s") % {"name": rest.pop("user")})
+        if "group" in rest:
+            said.append(gettext("group %(name)s") % {"name": rest.pop("group")})
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # an older event's shape
+            old, new = int(rest["old_level"]), int(rest["new_level"])
+            said.append(f"{level_shown(old)} → {level_shown(new)}")
+            del rest["old_level"], rest["new_level"]
+    elif action in ORGANIZATION_ACTIONS:
+        said.append(gettext("organization %(name)s") % {"name": name})
+        if isinstance(rest.get("grants_removed"), int):
+            count = rest.pop("grants_removed")
+            said.append(
+                ngettext("%(count)d grant removed", "%(count)d grants removed", count)
+                % {"count": count}
+            )
+    said += [f"{key}: {value}" for key, value in rest.items()]
+    return ", ".join(said)
 
 
 class ActorFilter(InputFilter):
     title = gettext_lazy("actor (username)")
     parameter_name = "actor"
     field = "actor_username"
-
-
-class RegistryFilter(admin.SimpleListFilter):
-    title = gettext_lazy("registry")
-    parameter_name = "registry"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(r.pk), str(r)) for r in Registry.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(registry_id=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditEvent)
@@ -135,7 +177,7 @@ class AuditEventAdmin(ConditionSearch, CsvExportMixin, ViewOnlyMixin, LargeTable
 
     @admin.display(description=gettext_lazy("detail"))
     def summary(self, event: AuditEvent) -> str:
-        return ", ".join(f"{key}: {value}" for key, value in event.detail.items())
+        return readable_detail(event.action, event.detail)
 
     def export_row(self, row: Iterable[Any]) -> list[Any]:
         values = super().export_row(row)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters, admin_urlname
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
@@ -25,6 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from credentials.models import Registry
 from credentials.timestamps import shown, utc_iso
 
 COUNT_CAP = 10_000
@@ -189,7 +191,7 @@ class CsvExportMixin(SecretFieldsRefused):
         writer = csv.writer(_Echo())
 
         def stream() -> Iterator[str]:
-            yield writer.writerow([label for _, label in self.export_fields])
+            yield writer.writerow(self.export_header())
             for row in rows:
                 yield writer.writerow([spreadsheet_safe(cell) for cell in self.export_row(row)])
 
@@ -201,6 +203,10 @@ class CsvExportMixin(SecretFieldsRefused):
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
         return response
+
+    def export_header(self) -> list[str]:
+        """The columns' names: English in every language, for the scripts that read them."""
+        return [label for _, label in self.export_fields]
 
     def export_row(self, row: Iterable[Any]) -> list[Any]:
         # For machines: ISO-8601 in UTC, to the second, whatever the page's language.
@@ -233,6 +239,7 @@ class InputFilter(admin.SimpleListFilter):
 
     template = "admin/credentials/input_filter.html"
     field = ""
+    placeholder = _("exact username")
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return []
@@ -258,6 +265,25 @@ class InputFilter(admin.SimpleListFilter):
             "others": [(key, v) for key, values in others.items() for v in _as_list(values)],
             "clear": changelist.get_query_string(remove=[self.parameter_name]),
         }
+
+
+class RegistryFilter(admin.SimpleListFilter):
+    """By registry (a list: a deployment has a few), on the model's `field`."""
+
+    title = _("registry")
+    parameter_name = "registry"
+    field = "registry_id"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(r.pk), str(r)) for r in Registry.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if not (value.isascii() and value.isdigit()):  # Django's "bad filter" page, not a 500
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(**{self.field: int(value)})
 
 
 def _as_list(value: Any) -> list[Any]:

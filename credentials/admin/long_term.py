@@ -152,6 +152,9 @@ class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
         "previous_password_until",
         "status_changed_at",
         "status_changed_by_events",
+        "decision",
+        "access",
+        "reach",
         "public_id",
         "events",
     )
@@ -197,6 +200,21 @@ class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
         by = credential.status_changed_by
         return owner_links(by.get_username()) if by else ""
 
+    @admin.display(description=gettext_lazy("reason"))
+    def decision(self, credential: LongTermCredential) -> str:
+        # The last status change's: an administrator's binding one says so, as its owner reads it.
+        if credential.disabled_by_administrator:
+            return credential.decision_message()
+        return credential.status_reason
+
+    @admin.display(description=gettext_lazy("organizations"))
+    def reach(self, credential: LongTermCredential) -> str:
+        if credential.all_organizations:
+            return _("All")
+        names = [org.name for org in credential.organizations.all()]
+        # None left: each one it was narrowed to was deleted; it reaches nothing.
+        return ", ".join(sorted(names)) or _("None (each one was deleted)")
+
     @admin.display(description=gettext_lazy("status"), ordering="is_enabled")
     def status(self, credential: LongTermCredential) -> str:
         return credential.status_label
@@ -211,10 +229,10 @@ class LongTermCredentialAdmin(ConditionSearch, CsvExportMixin, LargeTableAdmin):
             if credential.status_changed_by
             else _("system")
         )
-        return _("%(when)s by %(user)s") % {
-            "when": shown(credential.status_changed_at),
-            "user": by,
-        }
+        values = {"when": shown(credential.status_changed_at), "user": by}
+        if credential.disabled_by_administrator:  # binding: its owner cannot enable it again
+            return _("%(when)s by %(user)s (administrator)") % values
+        return _("%(when)s by %(user)s") % values
 
     @admin.display(description=gettext_lazy("audit events"))
     def events(self, credential: LongTermCredential) -> str:

@@ -186,6 +186,16 @@ class Permission(models.Model):
                 name="permission_per_group",
             ),
         ]
+        # The admin's list (credentials/admin/permissions.py): the latest changes first, on
+        # its own and within an organization or a level. The organization's also serves every
+        # `organization_id = …` lookup, which the partial constraints above cannot.
+        indexes = [
+            models.Index(fields=["-changed_at", "-id"], name="permission_newest"),
+            models.Index(
+                fields=["organization", "-changed_at", "-id"], name="permission_by_organization"
+            ),
+            models.Index(fields=["level", "-changed_at", "-id"], name="permission_by_level"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.grantee_name} {self.get_level_display()} {self.where}"

@@ -10,6 +10,9 @@ console uses, and nothing else:
   event, answered with the login command as plain text (no form, no rate limit, no template);
 - token: the Basic header, the one lookup by username and the signed JWT, answered as plain
   text (no throttle check, no JSON, no cache headers, no Last Used);
+- token with permissions: the same, plus one indexed lookup of what the credential's owner
+  may do on the repository the scope names (their own grant there, by the organization's and
+  the grant's unique indexes; no groups, no narrowing, no administrators), in the JWT;
 - an AK/SK-signed list: the SDK-HMAC-SHA256 check (the key's one lookup with its user, the
   secret's decryption, the canonical request and its HMAC), then the caller's credentials in
   the registry (count and first page) as JSON (no dispatch, no parameter checks, no catalog);
@@ -20,9 +23,9 @@ console uses, and nothing else:
   page cache (what the long-term tab does when nothing changed: its key's parts — the list's
   search, filter, sort and page, the language, the CSRF secret — are the console's additions).
 - token POST (the OAuth2 password grant): the form's username, password and service, the same
-  lookup and JWT (no field checks, no throttle check, no JSON);
+  lookup, the permission's lookup and JWT (no field checks, no throttle check, no JSON);
 - token refresh (the OAuth2 refresh grant): the form's refresh token and service, the one
-  lookup of the token with its credential and owner, and the JWT.
+  lookup of the token with its credential and owner, the permission's lookup and the JWT.
 
 The distance between an endpoint and its floor is what the console adds; the distance between
 the floor and the minimal view is what the requirement costs on this stack.
@@ -48,11 +51,15 @@ from credentials.models import (
     AccessKey,
     Actor,
     LongTermCredential,
+    Organization,
+    Permission,
     RefreshToken,
     TemporaryCredential,
     User,
 )
+from credentials.models.sql import fetch_one
 from credentials.registry import basic, principals, tokens
+from credentials.rules import LEVEL_ACTIONS
 
 
 @login_required
@@ -74,6 +81,26 @@ def generate(request: HttpRequest, registry_id: uuid.UUID) -> HttpResponse:
     return HttpResponse(command, content_type="text/plain")
 
 
+# The least a permission costs: the owner's own grant on the repository or its organization,
+# through organization_name_per_registry and permission_per_user.
+_GRANT = f"""
+    SELECT MAX(p.level) FROM {Permission._meta.db_table} p
+    JOIN {Organization._meta.db_table} o ON o.id = p.organization_id
+    WHERE o.registry_id = %s AND o.name = %s AND p.user_id = %s AND p.repository IN ('', %s)
+"""  # noqa: S608 - table names from model metadata
+
+
+def _permitted(principal: principals.Principal, scope: str) -> list[dict]:
+    """The access for one `repository:<org>/<path>:<actions>` scope: the owner's level there
+    (none without such a scope)."""
+    name = scope.partition(":")[2].rpartition(":")[0]
+    organization, _, path = name.partition("/")
+    if not path:
+        return []
+    (level,) = fetch_one(_GRANT, [principal.registry_id, organization, principal.owner_id, path])
+    return [{"type": "repository", "name": name, "actions": sorted(LEVEL_ACTIONS[level or 0])}]
+
+
 @require_GET
 def token(request: HttpRequest) -> HttpResponse:
     credentials = basic._basic_credentials(request)
@@ -82,6 +109,18 @@ def token(request: HttpRequest) -> HttpResponse:
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
     issued = tokens.issue_token(principal.username, service, [])
+    return HttpResponse(issued["token"], content_type="text/plain")
+
+
+@require_GET
+def token_with_permissions(request: HttpRequest) -> HttpResponse:
+    credentials = basic._basic_credentials(request)
+    service = request.GET.get("service", "")
+    principal = principals.verify(*credentials, service) if credentials else None
+    if principal is None:
+        return HttpResponse("unauthorized", status=401, content_type="text/plain")
+    access = _permitted(principal, request.GET.get("scope", ""))
+    issued = tokens.issue_token(principal.username, service, access)
     return HttpResponse(issued["token"], content_type="text/plain")
 
 
@@ -143,7 +182,8 @@ def token_post(request: HttpRequest) -> HttpResponse:
     principal = principals.verify(form.get("username", ""), form.get("password", ""), service)
     if principal is None:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = tokens.issue_token(principal.username, service, [])
+    access = _permitted(principal, form.get("scope", ""))
+    issued = tokens.issue_token(principal.username, service, access)
     return HttpResponse(issued["access_token"], content_type="text/plain")
 
 
@@ -157,5 +197,10 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     )
     if check.refusal:
         return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    issued = tokens.issue_token(check.username, service, [])
+    principal = principals.Principal(
+        check.username, owner_id=check.owner_id, registry_id=check.registry_id
+    )
+    issued = tokens.issue_token(
+        check.username, service, _permitted(principal, form.get("scope", ""))
+    )
     return HttpResponse(issued["access_token"], content_type="text/plain")

@@ -45,6 +45,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -52,11 +53,15 @@ from bench.wrk_cases import Case, SignedCase, Signing, median_result, row  # noq
 from credentials.models import (  # noqa: E402
     AccessKey,
     Actor,
+    AuditEvent,
     LongTermCredential,
+    Organization,
+    Permission,
     RefreshToken,
     Registry,
     User,
 )
+from credentials.rules import EDIT  # noqa: E402
 
 
 def free_port() -> int:
@@ -65,12 +70,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str]:
+def prepare(
+    credentials: int, organizations: int, grants: int, keys: Path, *, seed: bool = True
+) -> dict[str, str]:
     call_command("migrate", verbosity=0)
     if seed:
         call_command(
-            "seed_demo_data", credentials=credentials, events=10_000, bench_credentials=1000
-        )
+            "seed_demo_data", credentials=credentials, events=10_000, bench_credentials=1000,
+            organizations=organizations, grants=grants,
+        )  # fmt: skip
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("create_registry_token_keys", key=str(keys / "k.pem"), cert=str(keys / "c.pem"))
     registry = Registry.objects.get(
@@ -80,6 +88,14 @@ def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str
     credential, password = LongTermCredential.objects.create_for(
         owner=robot, registry=registry, name=f"bench-{secrets.token_hex(3)}", by=Actor(user=robot)
     )
+    # The token's scope is bench/app: the robot holds Edit on organization `bench`, and is in
+    # two of the seeded groups, which hold grants of their own in other organizations.
+    operator = Actor(user=None, username="bench", channel=AuditEvent.Channel.SYSTEM)
+    organization = Organization.objects.filter(registry=registry, name="bench").first()
+    if organization is None:
+        organization = Organization.objects.create_for(registry=registry, name="bench", by=operator)
+    organization.grant(level=EDIT, by=operator, user=robot)
+    robot.groups.add(*Group.objects.filter(organization_permissions__isnull=False).distinct()[:2])
     bench = User.objects.get(username="bench")
     client = Client()
     client.force_login(bench)
@@ -101,9 +117,13 @@ def prepare(credentials: int, keys: Path, *, seed: bool = True) -> dict[str, str
         "username": credential.username,
         "password": password,
         "refresh_token": RefreshToken.objects.issue(
-            service=registry.address, long_term_id=credential.pk
+            service=registry.address,
+            long_term_id=credential.pk,
+            password_version=credential.password_version,
         ),
         "count": str(LongTermCredential.objects.for_user(bench).in_registry(registry).count()),
+        "organizations": f"{Organization.objects.in_registry(registry).count():,}",
+        "grants": f"{Permission.objects.filter(organization__registry=registry).count():,}",
         "total": str(LongTermCredential.objects.in_registry(registry).count()),
     }
 
@@ -114,6 +134,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--credentials", type=int, default=100_000)
+    parser.add_argument("--organizations", type=int, default=1000)
+    parser.add_argument("--grants", type=int, default=100_000)
     parser.add_argument("--no-seed", action="store_true", help="reuse the data already there")
     parser.add_argument("--only", default="", help="measure only endpoints whose label has this")
     args = parser.parse_args()
@@ -121,7 +143,7 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     work = Path(tempfile.mkdtemp(prefix="swrconsole-bench-"))
-    facts = prepare(args.credentials, work, seed=not args.no_seed)
+    facts = prepare(args.credentials, args.organizations, args.grants, work, seed=not args.no_seed)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -215,8 +237,13 @@ def main() -> None:
                  target=0.30),
             Case("floor: token (one lookup + signed JWT)", "GET",
                  token.replace("/service/token", "/bench-floor/token"), basic, "", work),
-            Case("registry token (long-term credential)", "GET", token, basic, "", work,
-                 target=0.50),
+            Case("floor: token with permissions (one lookup + the grant's indexed lookup + "
+                 "signed JWT)", "GET",
+                 token.replace("/service/token", "/bench-floor/token-with-permissions"), basic,
+                 "", work),
+            Case(f"registry token, with permissions (long-term credential; "
+                 f"{facts['organizations']} organizations, {facts['grants']} grants)", "GET",
+                 token, basic, "", work, target=0.50),
             SignedCase(signer, "floor: AK/SK-signed list (signature check + one page as JSON)",
                        "GET", f"{signed_floor}/signed-list", {}, "", work),
             SignedCase(signer, "AK/SK-signed list_instance_lt_credentials (100 of "
@@ -234,11 +261,13 @@ def main() -> None:
             Case("long-term tab without the page cache (same server, BENCH_WITHOUT=page_cache)",
                  "GET", f"{registry}/long-term/".replace(base, bases["no-page-cache"]), cookie,
                  "", work, server_pid=servers["no-page-cache"].pid),
-            Case("floor: token POST (form + the one lookup + signed JWT)", "POST",
+            Case("floor: token POST (form + the one lookup + the grant's lookup + signed JWT)",
+                 "POST",
                  f"{floor}/token-post", form, password_grant, work),
             Case("registry token POST (OAuth2 password grant)", "POST",
                  f"{base}/service/token", form, password_grant, work),
-            Case("floor: token refresh (form + the token's lookup + signed JWT)", "POST",
+            Case("floor: token refresh (form + the token's lookup + the grant's lookup + "
+                 "signed JWT)", "POST",
                  f"{floor}/token-refresh", form, refresh_grant, work),
             Case("registry token refresh (OAuth2 refresh grant)", "POST",
                  f"{base}/service/token", form, refresh_grant, work),

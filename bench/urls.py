@@ -11,6 +11,7 @@ urlpatterns = [
     path("bench-floor/signed-in-post", floors.signed_in_post),
     path("bench-floor/registries/<uuid:registry_id>/generate", floors.generate),
     path("bench-floor/token", floors.token),
+    path("bench-floor/token-with-permissions", floors.token_with_permissions),
     path("bench-floor/registries/<uuid:registry_id>/signed-list", floors.signed_list),
     path("bench-floor/registries/<uuid:registry_id>/signed-secret", floors.signed_create_secret),
     path("bench-floor/registries/<uuid:registry_id>/cached-page", floors.cached_page),

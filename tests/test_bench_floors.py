@@ -4,10 +4,11 @@ floor broken by a move elsewhere stops `make bench-http` at its first check, lon
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from credentials.models import Registry, User
-from tests.helpers import basic, client_for, new_credential
+from credentials.rules import EDIT
+from tests.helpers import basic, client_for, new_credential, permit, token_claims
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_keys")]
 
@@ -38,3 +39,28 @@ def test_the_floors_answer_as_the_benchmark_expects(owner: User, registry: Regis
     assert posted.content.count(b".") == 2
     wrong = client.post("/bench-floor/token-post", {"username": credential.username})
     assert wrong.status_code == 401
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_token_floor_with_permissions_grants_the_owners_level_there(
+    owner: User, registry: Registry, token_keys
+) -> None:
+    permit(registry, "team-a", EDIT, user=owner)
+    credential, password = new_credential(owner, registry, "ci-bot")
+    client = Client()
+
+    def access(scope: str) -> list:
+        answer = client.get(
+            "/bench-floor/token-with-permissions",
+            {"service": registry.address, "scope": scope},
+            HTTP_AUTHORIZATION=basic(credential.username, password),
+        )
+        assert answer.status_code == 200
+        return token_claims(answer.content.decode(), token_keys, registry.address)["access"]
+
+    assert access("repository:team-a/app:pull") == [
+        {"type": "repository", "name": "team-a/app", "actions": ["pull", "push"]}
+    ]
+    assert access("repository:team-b/app:pull") == [
+        {"type": "repository", "name": "team-b/app", "actions": []}
+    ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management import call_command
 
 from credentials.management.commands.seed_demo_data import Command
-from credentials.models import AuditEvent, LongTermCredential, User
+from credentials.models import AuditEvent, LongTermCredential, Organization, Permission, User
 
 
 def test_it_seeds_credentials_and_events_with_every_column(db: None) -> None:
@@ -26,6 +26,19 @@ def test_it_seeds_credentials_and_events_with_every_column(db: None) -> None:
     assert set(AuditEvent.objects.values_list("channel", flat=True)) == {"console"}
 
 
+def test_it_seeds_organizations_and_grants_to_users_and_groups(db: None) -> None:
+    call_command(
+        "seed_demo_data", users=30, credentials=0, events=0, bench_credentials=0,
+        organizations=12, grants=200, stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Organization.objects.count() == 12
+    assert Permission.objects.count() == 200
+    assert Permission.objects.filter(group__isnull=False).exists()
+    assert Permission.objects.exclude(repository="").exists()
+    assert set(Permission.objects.values_list("level", flat=True)) == {1, 3, 7}
+    assert User.objects.get(username="bench").groups.count() == 2  # each seeded user joins two
+
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -34,7 +47,10 @@ def own_options() -> list[argparse.Action]:
     return [a for a in parser._actions if a.dest in OPTIONS]
 
 
-OPTIONS = ("users", "credentials", "events", "bench_user", "bench_credentials", "seed")
+OPTIONS = (
+    "users", "credentials", "events", "bench_user", "bench_credentials", "organizations",
+    "grants", "seed",
+)  # fmt: skip
 
 
 def test_its_help_describes_the_command_and_every_option() -> None:
@@ -59,6 +75,9 @@ def test_the_readme_states_its_defaults() -> None:
         f"({defaults['bench_credentials']:,} of them the user `{defaults['bench_user']}`'s)"
     ) in readme
     assert f"{defaults['events']:,} audit events" in readme
+    assert (
+        f"{defaults['organizations']:,} organizations with {defaults['grants']:,} permission grants"
+    ) in readme
 
 
 def test_the_readmes_smaller_set_runs_as_written(db: None) -> None:
@@ -73,3 +92,5 @@ def test_the_readmes_smaller_set_runs_as_written(db: None) -> None:
     assert AuditEvent.objects.count() == int(wanted["--events"])
     bench = User.objects.get(username="bench")
     assert bench.long_term_credentials.count() == int(wanted["--bench-credentials"])
+    assert Organization.objects.count() == int(wanted["--organizations"])
+    assert Permission.objects.count() == int(wanted["--grants"])

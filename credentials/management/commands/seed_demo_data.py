@@ -1,4 +1,5 @@
-"""Realistic volume for benchmarks and manual checks: users, credentials and audit events.
+"""Realistic volume for benchmarks and manual checks: users, credentials, audit events, and
+organizations with their permission grants (to users and to groups of them).
 
 On PostgreSQL rows go in with COPY (a million events in well under a minute); elsewhere with
 bulk_create. Every password digest is random: no seeded credential can log in.
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -23,10 +25,13 @@ from django.utils import timezone
 from credentials.models import (
     AuditEvent,
     LongTermCredential,
+    Organization,
+    Permission,
     Registry,
     User,
     generate_username,
 )
+from credentials.rules import LEVELS
 
 ACTIONS = [
     (AuditEvent.Action.LONG_TERM_DISABLED, 6),
@@ -48,6 +53,10 @@ CREDENTIAL_COLUMNS = (
     "public_id", "owner_id", "registry_id", "name", "username", "password_digest",
     "is_enabled", "created_at", "last_used_at", "status_changed_at", "status_changed_by_id",
 )  # fmt: skip
+ORGANIZATION_COLUMNS = ("public_id", "registry_id", "name", "created_at")
+PERMISSION_COLUMNS = (
+    "organization_id", "repository", "user_id", "group_id", "level", "granted_at", "changed_at",
+)  # fmt: skip
 EVENT_COLUMNS = (
     "created_at", "action", "actor_id", "actor_username", "ip_address", "user_agent",
     "registry_id", "registry_address", "credential_public_id", "credential_name",
@@ -58,9 +67,11 @@ EVENT_COLUMNS = (
 class Command(BaseCommand):
     help = (
         "Fill the database with realistic volume for benchmarks and manual checks: users, "
-        "long-term credentials in the default registry (bootstrapped if missing) and audit "
-        "events spread over the past year. No seeded user can sign in and no seeded "
-        "credential can log in (random digests). Run it again to add as many more."
+        "long-term credentials in the default registry (bootstrapped if missing), audit "
+        "events spread over the past year, and organizations of that registry with "
+        "permission grants to the users and to groups of them. No seeded user can sign in "
+        "and no seeded credential can log in (random digests). Run it again to add as many "
+        "more."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -96,6 +107,21 @@ class Command(BaseCommand):
             help="How many of --credentials the bench user owns (default: %(default)s).",
         )
         parser.add_argument(
+            "--organizations",
+            type=int,
+            default=1000,
+            help="Organizations to create in the default registry (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--grants",
+            type=int,
+            default=100_000,
+            help="Permission grants to create in them: Read, Edit or Manage, nine in ten to a "
+            "user and the rest to a group (each seeded user joins two of users/10 groups), "
+            "one in five on a repository rather than the whole organization "
+            "(default: %(default)s).",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=2026,
@@ -120,14 +146,65 @@ class Command(BaseCommand):
             ),
         )
         self._copy(AuditEvent, EVENT_COLUMNS, self._event_rows(registry, users, options["events"]))
+        grants = self._organizations(
+            registry, users, tag, options["organizations"], options["grants"]
+        )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE credentials_longtermcredential, credentials_auditevent")
+                models = (LongTermCredential, AuditEvent, Organization, Permission,
+                          User.groups.through)  # fmt: skip
+                cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in models))
         self.stdout.write(
             f"Seeded {len(users)} users, {options['credentials']} credentials "
-            f"({options['bench_credentials']} for {bench.username}) and {options['events']} "
-            f"events in {registry.address}."
+            f"({options['bench_credentials']} for {bench.username}), {options['events']} "
+            f"events, {options['organizations']} organizations and {grants} grants in "
+            f"{registry.address}."
         )
+
+    def _organizations(
+        self, registry: Registry, users: list[User], tag: str, count: int, grants: int
+    ) -> int:
+        """`count` organizations with `grants` distinct grants among `users` and groups of
+        them (fewer when there are not that many distinct ones); how many were made."""
+        if not count:
+            return 0
+        now = timezone.now()
+        self._copy(
+            Organization,
+            ORGANIZATION_COLUMNS,
+            ((uuid.uuid4(), registry.pk, f"org-{tag}-{n:05}", now) for n in range(count)),
+        )
+        organizations = list(
+            Organization.objects.filter(registry=registry, name__startswith=f"org-{tag}-")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        groups = Group.objects.bulk_create(
+            Group(name=f"team-{tag}-{n:04}") for n in range(max(len(users) // 10, 1))
+        )
+        Membership = User.groups.through
+        Membership.objects.bulk_create(
+            (Membership(user_id=user.pk, group_id=group.pk)
+             for user in users for group in self.random.sample(groups, min(2, len(groups)))),
+            batch_size=5000,
+        )  # fmt: skip
+        chosen: set[tuple[int, str, int | None, int | None]] = set()
+        for _ in range(20 * grants):  # the distinct ones may run out on a small set
+            if len(chosen) == grants:
+                break
+            to_user = self.random.random() < 0.9
+            chosen.add((
+                self.random.choice(organizations),
+                f"app-{self.random.randrange(10)}" if self.random.random() < 0.2 else "",
+                self.random.choice(users).pk if to_user else None,
+                None if to_user else self.random.choice(groups).pk,
+            ))  # fmt: skip
+        self._copy(
+            Permission,
+            PERMISSION_COLUMNS,
+            ((*grant, self.random.choice(LEVELS), now, now) for grant in sorted(chosen, key=str)),
+        )
+        return len(chosen)
 
     def _users(self, count: int, bench_name: str, tag: str) -> list[User]:
         bench, _ = User.objects.get_or_create(username=bench_name)

@@ -10,6 +10,7 @@ narrowing (Pull only caps it at Read; a list of organizations leaves the others 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -66,10 +67,14 @@ def _marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
+@functools.cache
 def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
     """The statement: `who` is a one-row source of (owner_id, registry_id). Each branch of the
     UNION is served by one index: the organizations by organization_name_per_registry, the
-    user's grants by permission_per_user, their groups' by permission_per_group."""
+    user's grants by permission_per_user, their groups' by permission_per_group (the
+    organization's group grants there, each kept if its group is one of the user's: joined
+    from the user's groups instead, PostgreSQL read every grant of each group), the narrowing
+    by its unique pair."""
     t = _tables()
     orgs, repos = _marks(organizations), _marks(paths + 1)  # the "" of organization-wide grants
     branches = []
@@ -82,10 +87,11 @@ def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
                  AND p.repository IN ({repos})""",  # noqa: S608
             f"""SELECT 'grant', o.name, p.repository, p.level
             FROM ({who}) c
-            JOIN {t["user_groups"]} ug ON ug.user_id = c.owner_id
             JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
-            JOIN {t["grant"]} p ON p.organization_id = o.id AND p.group_id = ug.group_id
-                 AND p.repository IN ({repos})""",  # noqa: S608
+            JOIN {t["grant"]} p ON p.organization_id = o.id AND p.group_id IS NOT NULL
+                 AND p.repository IN ({repos})
+                 AND p.group_id IN (SELECT ug.group_id FROM {t["user_groups"]} ug
+                                    WHERE ug.user_id = c.owner_id)""",  # noqa: S608
         ]
     branches.append(
         f"""SELECT 'admin', NULL, NULL, {MANAGE}
@@ -103,8 +109,10 @@ def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
         if organizations:
             branches.append(
                 f"""SELECT 'narrowed', o.name, NULL, NULL
-                FROM {t["narrowed"]} n JOIN {t["org"]} o ON o.id = n.organization_id
-                WHERE n.longtermcredential_id = %s AND o.name IN ({orgs})"""  # noqa: S608
+                FROM ({who}) c
+                JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
+                JOIN {t["narrowed"]} n ON n.organization_id = o.id
+                     AND n.longtermcredential_id = %s"""  # noqa: S608
             )
     # Table names from model metadata; every value is a parameter.
     return "\nUNION ALL\n".join(branches)
@@ -125,7 +133,7 @@ def _lookup(
     if credential_id is not None:
         params.append(credential_id)
         if organizations:
-            params += [credential_id, *organizations]
+            params += [*who_params, *organizations, credential_id]
     sql = _query(who, len(organizations), len(paths), credential_id is not None)
     grants: dict[tuple[str, str], int] = {}
     administrator, access, everywhere, narrowed = False, None, True, set()

@@ -67,7 +67,7 @@ def _marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one text per shape: organizations, paths
 def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
     """The statement: `who` is a one-row source of (owner_id, registry_id). Each branch of the
     UNION is served by one index: the organizations by organization_name_per_registry, the

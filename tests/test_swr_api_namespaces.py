@@ -349,6 +349,19 @@ def test_a_malformed_list_of_user_ids_is_a_400(
     assert state() == before
 
 
+@pytest.mark.parametrize("user_id", ["\u00b2", "\u0663", "9" * 40, "alice"])
+@pytest.mark.parametrize("where", ["team-a/access", "team-a/repos/app/access"])
+def test_revoking_a_user_id_that_is_no_user_is_a_404_not_a_500(
+    client: Client, alice: dict[str, str], team_a: Organization, where: str, user_id: str
+) -> None:
+    """Digits to str.isdigit that int() refuses ("²") or reads as another number ("٣")."""
+    before = state()
+    response = call(client, "DELETE", f"{NAMESPACES}/{where}", alice, [user_id])
+    missing = "4040078" if where == "team-a/access" else "4040091"
+    assert f"User {user_id} has no permission" in assert_error(response, 404, missing)
+    assert state() == before
+
+
 def test_a_body_is_all_or_nothing(
     client: Client, alice: dict[str, str], team_a: Organization, other_user: User, carol: User
 ) -> None:

@@ -170,7 +170,9 @@ def _revoke(request: HttpRequest, caller: identity.Caller, place: Place) -> Http
         place.organization.require_manage(by, place.repository)
         for user_id in user_ids:
             # Any user, active or not: a deactivated user's grant can go too.
-            user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+            # isdigit() alone lets "²" by (int() refuses it) and "٣" (int() reads 3).
+            known = user_id.isascii() and user_id.isdigit()
+            user = User.objects.filter(pk=int(user_id)).first() if known else None
             old = (
                 place.organization.revoke(by=by, user=user, repository=place.repository)
                 if user is not None

@@ -1,14 +1,24 @@
 """The admin as an administrator and as an Auditor: no axe-core violation above minor on any
-page state, at 1440 px and on a 390 px phone, the credential and audit lists fit 1440 px, and no
-link is a dead end."""
+page state, at 1440 px and on a 390 px phone, the credential, audit, permission and organization
+lists fit 1440 px, and no link is a dead end."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    LongTermCredential,
+    Organization,
+    Permission,
+    Registry,
+    User,
+)
+from credentials.rules import EDIT, READ
 from tests.browser.helpers import axe_violations, screenshot, watch_for_errors
 from tests.helpers import PASSWORD
 
@@ -29,6 +39,22 @@ def trail(owner: User, registry: Registry) -> LongTermCredential:
         made.append(credential)
     made[0].disable(by=Actor(user=owner), reason="rotating the pipeline's credentials this week")
     return made[0]
+
+
+@pytest.fixture
+def grants(owner: User, other_user: User, registry: Registry) -> Permission:
+    """An organization with a long name; Manage, Edit and a group's Read on a long repository
+    path: the group's grant."""
+    by = Actor(user=owner)
+    organization = Organization.objects.create_for(
+        registry=registry, name="platform-release-engineering-and-tooling", by=by
+    )
+    organization.grant(level=EDIT, by=by, user=other_user)
+    group = Group.objects.create(name="release-managers-of-the-platform-team")
+    grant, _ = organization.grant(
+        level=READ, by=by, group=group, repository="build/tools/with-a-rather-long-name"
+    )
+    return grant
 
 
 def open_admin(
@@ -69,6 +95,7 @@ def test_the_administrators_pages(
     axe_source: str,
     staff_user: User,
     trail,
+    grants: Permission,
     language: str,
     width: int,
 ) -> None:
@@ -96,11 +123,23 @@ def test_the_administrators_pages(
         check(page, axe_source, f"admin-{case}-audit-event")
         page.goto(reverse("admin:credentials_user_changelist"))
         check(page, axe_source, f"admin-{case}-users")
+        page.goto(reverse("admin:credentials_permission_changelist"))
+        expect(page.locator("#result_list tbody tr")).to_have_count(3)
+        check(page, axe_source, f"admin-{case}-permissions", list_fits=fits)
+        page.goto(reverse("admin:credentials_permission_changelist") + "?group=release-man")
+        expect(page.locator("#result_list")).to_have_count(0)  # a whole name: none
+        check(page, axe_source, f"admin-{case}-permissions-none")
+        page.goto(reverse("admin:credentials_permission_change", args=[grants.pk]))
+        check(page, axe_source, f"admin-{case}-permission")
+        page.goto(reverse("admin:credentials_organization_changelist"))
+        check(page, axe_source, f"admin-{case}-organizations", list_fits=fits)
+        page.goto(reverse("admin:credentials_organization_change", args=[grants.organization_id]))
+        check(page, axe_source, f"admin-{case}-organization")
     context.close()
 
 
 def test_an_auditor_meets_no_dead_end(
-    browser: Browser, live_server, axe_source: str, auditor: User, trail
+    browser: Browser, live_server, axe_source: str, auditor: User, trail, grants: Permission
 ) -> None:
     context, page = open_admin(browser, live_server, axe_source, auditor, "en")
     with watch_for_errors(page):
@@ -117,6 +156,18 @@ def test_an_auditor_meets_no_dead_end(
         check(page, axe_source, "admin-auditor-credentials", list_fits=True)
         page.goto(reverse("admin:credentials_auditevent_changelist"))
         check(page, axe_source, "admin-auditor-audit", list_fits=True)
+        # From an organization to its grants, to a grant, to every grant of its grantee.
+        page.goto(reverse("admin:credentials_organization_changelist"))
+        page.get_by_role("link", name="3 grants").click()
+        expect(page.locator("#result_list tbody tr")).to_have_count(3)
+        check(page, axe_source, "admin-auditor-permissions", list_fits=True)
+        page.locator("#result_list tbody tr").filter(has_text="release-managers").get_by_role(
+            "link"
+        ).first.click()
+        check(page, axe_source, "admin-auditor-permission")
+        page.get_by_role("link", name="every grant").click()
+        expect(page.locator("#result_list tbody tr")).to_have_count(1)
+        page.get_by_role("link", name="Export CSV").wait_for()
         # A page the Auditor may not see says so in the console's words, with a way back.
         page.goto(reverse("admin:credentials_user_changelist"))
         expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()

@@ -5,9 +5,10 @@ import csv
 import pytest
 from playwright.sync_api import Page, expect
 
-from credentials.models import Actor, LongTermCredential, Registry, User
+from credentials.models import Actor, LongTermCredential, Organization, Registry, User
+from credentials.rules import EDIT, READ
 from tests.browser.helpers import screenshot
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, permit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,3 +53,47 @@ def test_an_auditor_filters_the_trail_opens_a_history_and_exports_csv(
     expect(page.locator("#result_list")).to_contain_text("Long-term credential created")
     expect(page.locator("#result_list")).not_to_contain_text("other")
     screenshot(page, "admin-credential-history")
+
+
+def test_an_auditor_finds_who_can_push_where_and_exports_it(
+    page: Page, auditor: User, owner: User, other_user: User, registry: Registry
+) -> None:
+    by = Actor(user=owner)
+    team_a = Organization.objects.create_for(registry=registry, name="team-a", by=by)
+    team_a.grant(level=EDIT, by=by, user=other_user)
+    permit(registry, "team-b", READ, user=other_user)
+
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(auditor.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Permissions", exact=True).click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(3)
+
+    filters = page.locator("#changelist-filter")
+    filters.get_by_role("link", name="Edit (3)").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("bob")
+    screenshot(page, "admin-permissions-filtered")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export CSV").click()
+    with open(download_info.value.path(), encoding="utf-8") as handle:
+        exported = list(csv.reader(handle))
+    assert exported[0][:8] == [
+        "Registry", "Organization", "Repository", "Grantee Type", "Grantee", "Level",
+        "Level Code", "Actions",
+    ]  # fmt: skip
+    assert [row[:9] for row in exported[1:]] == [
+        [registry.address, "team-a", "", "user", "bob", "Edit", "3", "pull,push", "alice"]
+    ]
+
+    # Typed filters keep the others: bob's grants at any level, then in team-b only.
+    filters.get_by_role("link", name="All").last.click()
+    filters.get_by_label("user (username)").fill("bob")
+    filters.get_by_label("user (username)").press("Enter")
+    expect(rows).to_have_count(2)
+    filters.get_by_label("organization (name)").fill("team-b")
+    filters.get_by_label("organization (name)").press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Read (1)")

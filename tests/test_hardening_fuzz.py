@@ -158,10 +158,11 @@ def stored() -> tuple[int, ...]:
 
 def methods(endpoint: Endpoint, payload: Payload) -> list[str]:
     """GET when the payload has a query or headers; POST always (a body, or none with the rest);
-    PUT too on Huawei's API, whose updates take a JSON body."""
+    PUT too on the machine APIs: Huawei's updates take a JSON body, and the token service
+    refuses it in its own JSON."""
     chosen = ["GET"] if payload.query or payload.headers else []
     chosen.append("POST")
-    if API_PATH.match(endpoint.path) and payload.body:
+    if (API_PATH.match(endpoint.path) or endpoint.path == TOKEN_PATH) and payload.body:
         chosen.append("PUT")
     return chosen
 

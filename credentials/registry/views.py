@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 from csp.decorators import csp_exempt
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from credentials.registry import attempts, basic, oauth
+from credentials.registry.tokens import registry_error
 
 
 @csrf_exempt  # a token endpoint for registry clients: no session, no cookie, nothing to forge
@@ -22,8 +23,12 @@ def token(request: HttpRequest) -> HttpResponse:
         response = basic.token_get(request)
     elif request.method == "POST":
         response = oauth.token_post(request)
-    else:
-        return HttpResponseNotAllowed(["GET", "POST"])
+    else:  # in the registry's JSON, as every other answer here
+        response = registry_error(
+            405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here; use GET or POST"
+        )
+        response["Allow"] = "GET, POST"
+        return response
     if response.status_code == 401:
         attempts.answer_no_sooner(started)
     return response

@@ -16,7 +16,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials.models import Actor, AuditEvent, Permission, User
+from credentials.models import Actor, AuditEvent, Permission, User, typed_username
 from credentials.security import throttling
 
 
@@ -36,8 +36,11 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwarg
 def record_sign_in_failure(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    # `credentials` has the password already masked by Django; only the username is kept.
-    username = str(credentials.get("username", ""))[:150]
+    # `credentials` has the password already masked by Django; only the username is kept, and
+    # only when it is an account's (a password typed into the username field is not).
+    typed = str(credentials.get("username", ""))[:150]
+    known = "\x00" not in typed and User.objects.filter(username=typed).exists()
+    username = typed_username(typed, is_one=known)
     if request is None:
         actor = Actor(user=None, username=username)
     else:
@@ -56,7 +59,7 @@ def record_sign_in_failure(
         return
     AuditEvent.record(AuditEvent.Action.SIGN_IN_FAILED, actor, path=path)
     if request is not None:
-        throttling.count_failure(request, "sign-in", username)
+        throttling.count_failure(request, "sign-in", typed)
 
 
 @receiver(user_logged_out)

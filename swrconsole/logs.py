@@ -1,4 +1,6 @@
-"""Structured logs that carry no secret: JSON lines, with credential-shaped text masked."""
+"""Structured logs that carry no secret: JSON lines, every record redacted whole (its message,
+its arguments, any extra field such as Django's `request`, its traceback) of credential-shaped
+text and of the values of query parameters that are not known to be harmless."""
 
 from __future__ import annotations
 
@@ -8,48 +10,132 @@ import os
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger as GunicornBaseLogger
 
-_REDACTIONS = [
-    # Credential passwords and digests: 64 hex characters.
-    (re.compile(r"\b[0-9a-fA-F]{64}\b"), "[redacted]"),
-    # Login commands: `-p PASSWORD`, `--password PASSWORD`.
-    (re.compile(r"(?i)(\s-p|--password)(\s+|=)\S+"), r"\1\2[redacted]"),
-    # Authorization-style headers and tokens.
-    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}"), r"\1 [redacted]"),
+MASK = "[redacted]"
+
+# Query parameters whose values a log line keeps: what the console, its APIs and the admin
+# read that never carries a secret (and the admin's filter lookups, named `field__lookup`).
+# Every other value is masked, whatever its name: a client that puts a password or a token in
+# a URL sends it under a name of its choosing. Kept values still go through _SHAPES.
+SHOWN_QUERY_PARAMETERS = frozenset(
+    {
+        # the token service
+        "service", "scope", "account", "client_id", "offline_token",
+        # Huawei's API
+        "projectname", "namespace", "repository", "filter", "self_only", "region",
+        # the console's lists and pages
+        "page", "q", "sort", "status", "tab", "from",
+        # the admin's change lists
+        "o", "p", "e", "all", "_popup", "_to_field", "_changelist_filters",
+    }
+)  # fmt: skip
+
+# A query string wherever it appears (a request line, a URL, Django's `<WSGIRequest: GET
+# '/path?…'>`): from a `?` that follows a path to the first space, quote or `#`.
+_QUERY = re.compile(r"(?<=[\w/.%-])\?([^\s'\"<>#]+)")
+
+# Names whose values are secrets wherever they appear as `name=value` or `name: value`
+# (headers, JSON, form bodies, cookies); any name containing one of these words.
+_MASKED_NAMES = (
+    r"[\w-]*(?:password|passwd|secret|token|signature|authorization|api[_-]?key|session"
+    r"|cookie)[\w-]*"
+)
+
+# Every shape our secrets have, any length they come in.
+_SHAPES = [
+    # Authorization-style headers: Basic, Bearer and Digest credentials.
+    (re.compile(r"(?i)\b(basic|bearer|digest)\s+[A-Za-z0-9+/=._~-]{8,}"), rf"\1 {MASK}"),
+    # `name: value` and `name=value` for names that carry secrets (quoted or not).
     (
-        re.compile(
-            r"(?i)(authorization|x-auth-token|x-subject-token|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"
-        ),
-        r"\1\2[redacted]",
+        re.compile(rf"(?i)\b({_MASKED_NAMES})([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}}]+"),
+        rf"\1\2{MASK}",
     ),
+    # Login commands: `-p PASSWORD`, `--password PASSWORD`.
+    (re.compile(r"(?i)(\s-p|--password)(\s+|=)\S+"), rf"\1\2{MASK}"),
+    # JWTs (registry tokens, anyone's bearer tokens): header.payload.signature.
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
+    # Django-signed values (IAM tokens, signed-cookie sessions): payload:timestamp:signature.
+    (re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"), MASK),
+    # Registry passwords and digests: 64 hexadecimal characters.
+    (re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])"), MASK),
+    # Refresh tokens (and Fernet keys): 43 URL-safe base64 characters.
+    (re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"), MASK),
+    # Access keys' secret keys (SK): 40 letters and digits.
+    (re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{40}(?![A-Za-z0-9])"), MASK),
 ]
 
 
-def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
+def _shown_query(match: re.Match[str]) -> str:
+    parts = []
+    for part in match.group(1).split("&"):
+        name, equals, value = part.partition("=")
+        shown = unquote_plus(name).lower()
+        kept = shown in SHOWN_QUERY_PARAMETERS or "__" in shown
+        # A kept value is looked at decoded: `%3A` hides an IAM token's colons, for one.
+        if equals and (not kept or _shapes_masked(unquote_plus(value)) != unquote_plus(value)):
+            part = f"{name}={MASK}"
+        parts.append(part)
+    return "?" + "&".join(parts)
+
+
+def _shapes_masked(text: str) -> str:
+    for pattern, replacement in _SHAPES:
         text = pattern.sub(replacement, text)
     return text
 
 
+def redact(text: str) -> str:
+    """`text` with the values of query parameters not known to be harmless masked, then every
+    credential-shaped value."""
+    return _shapes_masked(_QUERY.sub(_shown_query, text))
+
+
+# What every LogRecord has; anything else on a record came in through `extra`.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def _redacted_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if hasattr(value, "get_full_path") and hasattr(value, "method"):  # an HttpRequest
+        return redact(f"{value.method} {value.get_full_path()}")
+    return redact(str(value))
+
+
 class RedactSecrets(logging.Filter):
-    """Defence in depth: the code never logs a secret, and this masks one if it ever did."""
+    """Defence in depth: the code never logs a secret, and this masks one if it ever did, in
+    every part of the record a formatter may write (message, extra fields, traceback)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
+            # The redacted text only: a formatter given exc_info would format it afresh
+            # (python-json-logger does), secrets and all.
+            record.exc_text, record.exc_info = redact(record.exc_text), None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD:
+                setattr(record, name, _redacted_value(value))
         return True
 
 
 class GunicornLogger(GunicornBaseLogger):
-    """Access log as JSON lines: path without query string, no user, no headers but the agent."""
+    """Access log as JSON lines: path without query string, no user, no headers but the agent;
+    the error log's records redacted as Django's are (a request line may be in them)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, RedactSecrets) for f in self.error_log.filters):
+            self.error_log.addFilter(RedactSecrets())
 
     def access(self, resp: Any, req: Any, environ: dict, request_time: Any) -> None:
         if not self.cfg.accesslog:

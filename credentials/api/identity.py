@@ -28,7 +28,15 @@ from django.utils import timezone
 from credentials import registry_cache
 from credentials.api import signing
 from credentials.api.errors import ApiError, unauthorized
-from credentials.models import AccessKey, Actor, AuditEvent, User, project_id_for
+from credentials.models import (
+    AccessKey,
+    Actor,
+    AuditEvent,
+    User,
+    looks_like_access_key_id,
+    project_id_for,
+    typed_username,
+)
 from credentials.security import throttling
 
 API = "api"
@@ -113,11 +121,14 @@ def _refused(
 ) -> ApiError:
     """ApiError(401), audited; `told` is the message for the caller (else the generic one)."""
 
+    # A secret key sent where the access key id goes is not kept.
+    shown = typed_username(access_key_id, is_one=looks_like_access_key_id(access_key_id))
+
     def record(**detail: Any) -> None:
         AuditEvent.record(
             AuditEvent.Action.API_REQUEST_REFUSED,
-            replace(Actor.from_request(request), user=None, username=access_key_id, channel=API),
-            username=access_key_id,
+            replace(Actor.from_request(request), user=None, username=shown, channel=API),
+            username=shown,
             reason=reason,
             method=request.method,
             path=request.path[:200],

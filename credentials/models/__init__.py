@@ -7,8 +7,8 @@ from `credentials.models`: every public name of the package is re-exported here.
 from __future__ import annotations
 
 from credentials.models.access import RepositoryAccess, credential_access, user_access
-from credentials.models.access_keys import AccessKey, AccessKeyQuerySet
-from credentials.models.audit import AuditEvent
+from credentials.models.access_keys import AccessKey, AccessKeyQuerySet, looks_like_access_key_id
+from credentials.models.audit import HIDDEN_USERNAME, AuditEvent, typed_username
 from credentials.models.base import (
     EXPIRY_BANNER_DAYS,
     Actor,
@@ -17,6 +17,7 @@ from credentials.models.base import (
     generate_password,
     generate_username,
     insert_together,
+    looks_like_registry_username,
     password_matches,
 )
 from credentials.models.expiry import DEFAULT_EXPIRY, ExpiryRefused
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_EXPIRY",
     "EXPIRY_BANNER_DAYS",
     "FEDERATED_MESSAGE",
+    "HIDDEN_USERNAME",
     "NAME_MAX_LENGTH",
     "NAME_RULE",
     "TEMPORARY_VALIDITY",
@@ -104,7 +106,10 @@ __all__ = [
     "grantee_user",
     "insert_together",
     "is_registry_admin",
+    "looks_like_access_key_id",
+    "looks_like_registry_username",
     "password_matches",
     "project_id_for",
+    "typed_username",
     "user_access",
 ]

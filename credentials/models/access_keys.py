@@ -58,6 +58,11 @@ def _forget_box(setting: str, **kwargs: Any) -> None:
         _box.cache_clear()
 
 
+def looks_like_access_key_id(text: str) -> bool:
+    """Whether `text` has the shape of an access key id (20 uppercase letters and digits)."""
+    return len(text) == ACCESS_KEY_ID_LENGTH and all(c in _KEY_ID_ALPHABET for c in text)
+
+
 def encrypt_secret(secret_key: str) -> str:
     return _box().encrypt(secret_key.encode()).decode()
 

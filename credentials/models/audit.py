@@ -24,6 +24,18 @@ if TYPE_CHECKING:
     from credentials.models.temporary import TemporaryCredential
 
 
+# What an event keeps instead of the username a failed sign-in or login was attempted with,
+# when that is no username (AWS CloudTrail writes HIDDEN_DUE_TO_SECURITY_REASONS): it is
+# often a password typed into the wrong field, and the trail must not keep it.
+HIDDEN_USERNAME = "[hidden: not a username]"
+
+
+def typed_username(typed: str, *, is_one: bool) -> str:
+    """What an event keeps of a username someone typed: the text when it `is_one` (a known
+    account's, or in the shape of one), HIDDEN_USERNAME otherwise; nothing stays nothing."""
+    return typed if is_one or not typed else HIDDEN_USERNAME
+
+
 def _reference(model: type[models.Model], verbose_name: str | Promise) -> models.ForeignKey:
     """A key to `model` that outlives its row: no database constraint, never a cascade, and no
     index of its own (the composite indexes below lead with what is looked up)."""

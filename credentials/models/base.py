@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -35,6 +36,17 @@ class ConsoleError(Exception):
 def generate_username(region: str) -> str:
     """`<region>@<ID>`, ID being 20 random uppercase letters and digits (SWR's shape)."""
     return f"{region}@{''.join(secrets.choice(_ID_ALPHABET) for _ in range(20))}"
+
+
+# The shape of what generate_username makes, as of SWR's own logins (`<region>@<AK>`): a
+# region in lower case, an ID in upper case (20 characters from us, any length accepted). A
+# password of ours (lower-case hex) or a secret key (mixed case, no `@`) never has it.
+_REGISTRY_USERNAME = re.compile(r"[a-z][a-z0-9-]{0,62}@[A-Z0-9]{1,64}")
+
+
+def looks_like_registry_username(text: str) -> bool:
+    """Whether `text` has the shape of a registry login's username (generate_username)."""
+    return _REGISTRY_USERNAME.fullmatch(text) is not None
 
 
 def generate_password() -> str:

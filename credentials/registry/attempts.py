@@ -13,7 +13,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from credentials.models import Actor, AuditEvent, Registry
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    Registry,
+    looks_like_registry_username,
+    typed_username,
+)
 from credentials.security import throttling
 
 logger = logging.getLogger(__name__)
@@ -83,7 +89,9 @@ def _record_failure(
         AuditEvent.Action.REGISTRY_LOGIN_FAILED,
         replace(Actor.from_request(request), user=None),  # a registry client signs no one in
         registry=Registry.objects.filter(address=service).first() if service else None,
-        username=username[:150],
+        # Kept only in a registry username's shape: no lookup, so that a known username and
+        # an unknown one cost the same.
+        username=typed_username(username, is_one=looks_like_registry_username(username)),
         reason=reason,
         service=service[:255],
         **detail,

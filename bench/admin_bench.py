@@ -1,7 +1,9 @@
-"""Server time of the audit and credential changelists at scale, against a minimal admin page.
+"""Server time of the audit, credential, permission and organization changelists at scale,
+against a minimal admin page.
 
 Run with `make bench-admin` (a throwaway PostgreSQL) or with DATABASE_URL pointing at an empty
-database. Seeds 1,000,000 events and 100,000 credentials unless told otherwise, then times
+database. Seeds 1,000,000 events, 100,000 credentials, 1,000 organizations and 100,000 grants
+(seed_demo_data's defaults) unless told otherwise, then times
 each page in-process (Django's test client: no network, no browser), median of N runs, the
 pages taken in turn.
 """
@@ -24,7 +26,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from credentials.admin.base import LargeTableAdmin  # noqa: E402
-from credentials.models import AuditEvent, LongTermCredential, User  # noqa: E402
+from credentials.models import AuditEvent, LongTermCredential, Permission, User  # noqa: E402
 
 # --pieces: each page again without one piece of the admin's machinery, Django's own in its
 # place (credentials/admin/base.py), so each piece is measured alone in the same run.
@@ -87,6 +89,9 @@ def main() -> None:
 
     some_event = AuditEvent.objects.filter(action="long_term.disabled").first()
     some_credential = LongTermCredential.objects.order_by("?").first()
+    grants = Permission.objects.select_related("organization", "user")
+    some_grant = grants.order_by("?").first()
+    some_user_grant = grants.filter(user__isnull=False).order_by("?").first()
     pages = [
         ("minimal admin page (regions, 1 row)", "/admin/credentials/region/"),
         ("audit: first page", "/admin/credentials/auditevent/"),
@@ -105,7 +110,17 @@ def main() -> None:
          f"/admin/credentials/longtermcredential/?q={some_credential.name[:-1]}"),
         ("audit: search by a username's beginning",
          f"/admin/credentials/auditevent/?q={some_event.credential_username[:16]}"),
-
+        # Issue 24: 1,000 organizations and 100,000 grants (seed_demo_data's defaults).
+        ("permissions: first page", "/admin/credentials/permission/"),
+        ("permissions: filtered (Manage)", "/admin/credentials/permission/?level=7"),
+        ("permissions: filtered (one organization)",
+         f"/admin/credentials/permission/?organization={some_grant.organization.name}"
+         f"&registry={some_grant.organization.registry_id}"),
+        ("permissions: filtered (one user)",
+         f"/admin/credentials/permission/?user={some_user_grant.user.username}"),
+        ("permissions: search by an organization prefix",
+         f"/admin/credentials/permission/?q={some_grant.organization.name[:-1]}"),
+        ("organizations: first page", "/admin/credentials/organization/"),
     ]  # fmt: skip
     pages = [(label, url, "") for label, url in pages]
     if args.pieces:
@@ -116,7 +131,8 @@ def main() -> None:
         ]
     print(
         f"\n{AuditEvent.objects.count():,} events, {LongTermCredential.objects.count():,} "
-        f"credentials; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"credentials, {Permission.objects.count():,} grants; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, median of {args.runs} runs, pages in turn\n"
     )
     print(f"| {'page':<46} | median ms | p90 ms | × minimal |")

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from credentials.models import Actor, AuditEvent, Organization, Registry, User
 from credentials.rules import EDIT, MANAGE, READ, REGISTRY_ADMINISTRATORS
-from tests.helpers import client_for, make_user, new_credential, tab_page
+from tests.helpers import basic, client_for, make_user, new_credential, tab_page, token_claims
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +209,54 @@ def test_a_taken_name_is_refused_in_both_languages_and_nothing_changes(
     assert Organization.objects.count() == 1
     assert AuditEvent.objects.count() == before
     assert Organization.objects.get().level_of(owner) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "An organization named “team-a” was deleted from this registry and its images may "
+            "still be there: only a registry administrator can create it again.",
+        ),
+        (
+            "zh-hans",
+            "此镜像仓库中名为“team-a”的组织已被删除，其镜像可能仍在：只有镜像仓库管理员可以重新创建它。",
+        ),
+    ],
+)
+def test_a_deleted_organizations_name_is_created_again_by_an_administrator_only(
+    owner: User,
+    other_user: User,
+    staff_user: User,
+    registry: Registry,
+    token_keys,
+    language: str,
+    message: str,
+) -> None:
+    """Its images stay in the registry: whoever created it again would hold Manage on them."""
+    organization(registry, "team-a", owner).delete_by(by=Actor(user=owner))
+    credential, password = new_credential(other_user, registry, "ci")
+    clients = [in_language(client_for(user), language) for user in (other_user, owner)]
+    before = AuditEvent.objects.count()
+    for client in clients:  # anyone, the one who deleted it too
+        for headers in (HTMX, {}):
+            response = client.post(create_url(registry), {"name": "team-a"}, headers=headers)
+            assert response.status_code == 422
+            assert message in response.content.decode()
+    assert not Organization.objects.exists()
+    assert AuditEvent.objects.count() == before
+    token = Client().get(
+        "/service/token",
+        {"service": registry.address, "scope": "repository:team-a/app:pull,push"},
+        headers={"Authorization": basic(credential.username, password)},
+    )
+    access = token_claims(token.json()["token"], token_keys, registry.address)["access"]
+    assert access == [{"type": "repository", "name": "team-a/app", "actions": []}]
+
+    response = client_for(staff_user).post(create_url(registry), {"name": "team-a"})
+    assert response.status_code == 302
+    assert Organization.objects.get().level_of(other_user) == 0
 
 
 def test_delete_asks_first_naming_what_goes_and_what_stays(

@@ -142,6 +142,20 @@ def test_a_taken_name_is_a_409(client: Client, alice: dict[str, str], team_a: Or
     assert state() == before
 
 
+def test_a_deleted_organizations_name_is_created_again_by_an_administrator_only(
+    client: Client, alice: dict[str, str], bob: dict[str, str], team_a: Organization, staff_user
+) -> None:
+    assert call(client, "DELETE", f"{NAMESPACES}/team-a", alice).status_code == 204
+    before = state()
+    for caller in (bob, alice):  # its images may still be in the registry
+        response = call(client, "POST", NAMESPACES, caller, {"namespace": "team-a"})
+        assert "only a registry administrator" in assert_error(response, 403, "4039002")
+    assert state() == before
+    administrator = token_for(client, "sam")
+    response = call(client, "POST", NAMESPACES, administrator, {"namespace": "team-a"})
+    assert response.status_code == 201
+
+
 def test_the_list_holds_the_organizations_of_the_callers_permissions_and_visible_ones_on_asking(
     client: Client,
     alice: dict[str, str],

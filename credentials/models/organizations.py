@@ -50,6 +50,23 @@ def gone_message() -> str:
     return gettext("This organization no longer exists.")
 
 
+def deleted_name_message(name: str) -> str:
+    return gettext(
+        "An organization named “%(name)s” was deleted from this registry and its images may "
+        "still be there: only a registry administrator can create it again."
+    ) % {"name": name}
+
+
+def _was_deleted(registry: Registry, name: str) -> bool:
+    """Whether `registry` had an organization `name` that was deleted. Its images stay in the
+    registry, outside any organization (administrators only); whoever created it again would
+    hold Manage on them, so only an administrator may."""
+    deleted = AuditEvent.objects.filter(
+        action=AuditEvent.Action.ORGANIZATION_DELETED, registry=registry
+    )
+    return deleted.filter(detail__organization=name).exists()
+
+
 class OrganizationQuerySet(models.QuerySet["Organization"]):
     def in_registry(self, registry: Registry) -> OrganizationQuerySet:
         return self.filter(registry=registry)
@@ -89,8 +106,9 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
 
     def create_for(self, *, registry: Registry, name: str, by: Actor) -> Organization:
         """Create organization `name` in `registry`; its creator gets Manage on it (a grant,
-        audited as such). Anyone signed in may create one, as in SWR. NameRefused for a name
-        that breaks SWR's rule, OrganizationExists for a taken one."""
+        audited as such). Anyone signed in may create one, as in SWR, but the name of a deleted
+        one only an administrator (NotPermitted). NameRefused for a name that breaks SWR's
+        rule, OrganizationExists for a taken one."""
         problem = organization_name_problem(name)
         if problem is not None:
             raise NameRefused(problem)
@@ -98,6 +116,8 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
             with transaction.atomic():
                 if self.filter(registry=registry, name=name).exists():
                     raise OrganizationExists(exists_message(name))
+                if not acts_as_administrator(by) and _was_deleted(registry, name):
+                    raise NotPermitted(deleted_name_message(name))
                 organization = self.create(registry=registry, name=name, created_by=by.user)
                 AuditEvent.record(
                     AuditEvent.Action.ORGANIZATION_CREATED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from credentials.models import AuditEvent, LongTermCredential, Registry, User
+from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
 from tests.helpers import PASSWORD, iam_body, make_credential
 
 
@@ -98,6 +98,23 @@ def test_a_bad_update_body_is_a_400_and_changes_nothing(
     assert_error(response, 400, "4001036")
     credential.refresh_from_db()
     assert credential.is_enabled is True
+
+
+def test_the_owner_cannot_enable_a_credential_an_administrator_disabled(
+    client: Client, owner: User, staff_user: User, alices_token: dict[str, str], registry: Registry
+) -> None:
+    credential = make_credential(owner, registry, "ci")
+    credential.disable(by=Actor(user=staff_user), reason="leaked", administrator=True)
+    url = f"{base(registry)}/long-term-credentials/{credential.public_id}"
+
+    def put(body: str):
+        return client.put(url, body, content_type="application/json", headers=alices_token)
+
+    assert put('{"enable": false}').status_code == 200  # already disabled: nothing changes
+    message = assert_error(put('{"enable": true}'), 400, "4001036")
+    assert "Only an administrator can enable it again." in message
+    credential.refresh_from_db()
+    assert (credential.is_enabled, credential.disabled_by_administrator) == (False, True)
 
 
 def test_another_users_credential_is_a_404(

@@ -78,6 +78,30 @@ def test_a_repository_the_credential_may_not_use_is_an_entry_with_no_actions(
     assert not login_failures().exists()  # a partial grant is no error
 
 
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "repository:team-a/../team-b/app:push",  # a path the registry's grammar refuses
+        "repository:team-a/./../team-b/app:push",
+        "repository:TEAM-B/app:push",
+        "repository:team-b%2Fapp:push",
+        "repository(plugin):team-b/app:push",
+        "repository:team-b/app:push,*",
+        "repository:team-a/app:pull repository:team-b/app:push",  # several in one parameter
+    ],
+)
+def test_no_trick_in_a_scope_reaches_an_organization_its_owner_holds_nothing_in(
+    client: Client, credential, registry: Registry, token_keys, other_user: User, scope: str
+) -> None:
+    """Whatever the scope, no entry the registry would match against team-b's repositories
+    (Docker's names, compared exactly) carries an action."""
+    permit(registry, "team-b", EDIT, user=other_user)
+    access = granted(client, credential, registry, token_keys, scope, "repository:team-b/x:pull")
+    reached = [item for item in access if item["name"].startswith("team-b/") and item["actions"]]
+    assert reached == []
+    assert entry("team-b/x") in access
+
+
 def test_a_read_holder_gets_pull_whatever_it_asks_and_never_push(
     client: Client, other_user: User, registry: Registry, token_keys
 ) -> None:

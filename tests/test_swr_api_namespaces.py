@@ -444,6 +444,31 @@ def test_racing_grants_of_one_user_make_one_row_and_one_event(
     assert [action for action, _ in api_events()] == ["permission.granted"]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("whom", ["each other", "themselves"])
+def test_two_manage_holders_demoting_at_once_leave_one_holding_manage(
+    alice: dict[str, str],
+    bob: dict[str, str],
+    team_a: Organization,
+    owner: User,
+    other_user: User,
+    whom: str,
+) -> None:
+    grant(team_a, other_user, MANAGE)
+    callers = iter([(alice, owner, other_user), (bob, other_user, owner)])
+
+    def demote() -> int:
+        headers, me, them = next(callers)  # each thread its own caller
+        target = them if whom == "each other" else me
+        body = [{"user_id": str(target.pk), "auth": READ}]
+        return call(Client(), "PATCH", f"{NAMESPACES}/team-a/access", headers, body).status_code
+
+    outcomes = race(demote, threads=2)
+    refused = 403 if whom == "each other" else 400  # no Manage any more / the last holder
+    assert sorted(outcomes) == [201, refused]
+    assert team_a.permissions.managers().count() == 1
+
+
 # --- Permissions on a repository ----------------------------------------------------------------
 
 

@@ -250,7 +250,9 @@ def test_every_refusal_of_the_token_service_waits_and_a_grant_does_not(
 ) -> None:
     cred, password = new_credential(owner, registry, "ci")
     took: list[float] = []
-    monkeypatch.setattr(attempts, "refusal_wait", lambda seconds: took.append(seconds) or 0.0)
+    monkeypatch.setattr(
+        attempts, "refusal_wait", lambda seconds, checked: took.append(seconds) or 0.0
+    )
     client = Client()
     assert ask(client, basic(cred.username, "wrong"), registry.address).status_code == 401
     assert ask(client, None, registry.address).status_code == 401  # no credentials at all
@@ -262,18 +264,20 @@ def test_every_refusal_of_the_token_service_waits_and_a_grant_does_not(
     assert len(took) == 3
 
 
-def test_a_refusal_waits_out_the_slowest_recent_one_within_bounds(
+def test_a_refusal_waits_as_long_as_most_checked_ones_within_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(attempts, "_recent_refusals", deque(maxlen=attempts.RECENT_REFUSALS))
-    assert attempts.refusal_wait(0.002) == pytest.approx(0.008)  # up to the 10 ms floor
-    assert attempts.refusal_wait(0.030) == 0  # the slowest so far waits for nothing…
-    assert attempts.refusal_wait(0.001) == pytest.approx(0.029)  # …and the next wait for it
-    for _ in range(attempts.RECENT_REFUSALS - 2):
-        attempts.refusal_wait(0.001)
-    assert attempts.refusal_wait(0.001) == pytest.approx(0.009)  # the 32nd after forgets it
-    assert attempts.refusal_wait(5.0) == 0
-    assert attempts.refusal_wait(0.001) == pytest.approx(0.249)  # a stall waited out to 0.25 s
+    monkeypatch.setattr(attempts, "_recent_checked", deque(maxlen=attempts.RECENT_CHECKED))
+    wait = attempts.refusal_wait
+    assert wait(0.002, checked=True) == pytest.approx(0.008)  # up to the 10 ms floor
+    for _ in range(60):
+        wait(0.030, checked=True)  # checked refusals now take 30 ms
+    assert wait(0.001, checked=False) == pytest.approx(0.029)  # an unchecked one as long
+    assert wait(0.200, checked=True) == 0  # one stall…
+    assert wait(0.001, checked=False) == pytest.approx(0.029)  # …is not what the others wait
+    for _ in range(attempts.RECENT_CHECKED):
+        wait(1.0, checked=True)
+    assert wait(0.001, checked=False) == pytest.approx(0.249)  # a stalled database: 0.25 s
 
 
 def test_the_one_lookup_still_finds_both_kinds(owner: User, registry: Registry) -> None:

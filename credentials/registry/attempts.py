@@ -24,37 +24,40 @@ from credentials.security import throttling
 
 logger = logging.getLogger(__name__)
 
-# Every refusal takes as long as the slowest of the last RECENT_REFUSALS in this process, and
-# at least REFUSAL_MIN_SECONDS (OpenSSH pads failed authentication the same way). A refusal
-# that is checked and audited costs a few milliseconds, one refused unchecked (its limit
-# reached) a fraction of that: unpadded, the difference told an attacker which usernames had
-# been refused before (the issue measured a known username 2–3 ms faster than new unknown
-# ones). Following the slowest recent refusal keeps that hidden when a busy machine stretches
-# the checked ones past any fixed floor. REFUSAL_MAX_SECONDS bounds how long a stalled
-# database can make the next refusals wait.
+# Every refusal takes as long as most checked ones do: the 95th percentile of the last
+# RECENT_CHECKED refusals in this process that looked the credential up and audited it, at
+# least REFUSAL_MIN_SECONDS and at most REFUSAL_MAX_SECONDS (OpenSSH pads failed
+# authentication likewise). One refused unchecked (its limit reached) costs a fraction of a
+# checked one: unpadded, the difference told an attacker which usernames had been refused
+# before (the issue measured a known username 2–3 ms faster than new unknown ones). Following
+# the checked ones keeps that hidden when a busy machine stretches them past any fixed floor;
+# a percentile, not the slowest, so that one stall does not slow every refusal after it.
 REFUSAL_MIN_SECONDS = 0.010
 REFUSAL_MAX_SECONDS = 0.25
-RECENT_REFUSALS = 32
-_recent_refusals: deque[float] = deque(maxlen=RECENT_REFUSALS)
+RECENT_CHECKED = 64
+_recent_checked: deque[float] = deque(maxlen=RECENT_CHECKED)
 _recent_lock = threading.Lock()
 
 
-def answer_no_sooner(started: float) -> None:
-    """Wait until the refusal begun at `started` (a time.perf_counter()) has taken as long as
-    the slowest recent one (refusal_wait)."""
-    wait = refusal_wait(time.perf_counter() - started)
+def answer_no_sooner(request: HttpRequest, started: float) -> None:
+    """Wait until the refusal of `request`, begun at `started` (a time.perf_counter()), has
+    taken as long as most checked ones (refusal_wait)."""
+    checked = getattr(request, "swr_refusal_checked", False)
+    wait = refusal_wait(time.perf_counter() - started, checked=checked)
     if wait > 0:
         time.sleep(wait)
 
 
-def refusal_wait(took: float) -> float:
-    """How much longer a refusal whose work `took` seconds waits: up to the slowest of the
-    recent ones (this one included), at least REFUSAL_MIN_SECONDS, at most
-    REFUSAL_MAX_SECONDS."""
+def refusal_wait(took: float, *, checked: bool) -> float:
+    """How much longer a refusal whose work `took` seconds waits: up to the 95th percentile
+    of the recent checked ones (this one included if it was `checked`), at least
+    REFUSAL_MIN_SECONDS, at most REFUSAL_MAX_SECONDS."""
     with _recent_lock:
-        _recent_refusals.append(took)
-        slowest = max(_recent_refusals)
-    return max(0.0, min(REFUSAL_MAX_SECONDS, max(REFUSAL_MIN_SECONDS, slowest)) - took)
+        if checked:
+            _recent_checked.append(took)
+        recent = sorted(_recent_checked)
+    usual = recent[int(len(recent) * 0.95)] if recent else 0.0
+    return max(0.0, min(REFUSAL_MAX_SECONDS, max(REFUSAL_MIN_SECONDS, usual)) - took)
 
 
 def throttle_verdict(request: HttpRequest, username: str, service: str) -> throttling.Verdict:
@@ -76,7 +79,9 @@ def remember_success(request: HttpRequest, verdict: throttling.Verdict, username
 
 
 def record_failure(request: HttpRequest, username: str, service: str, reason: str) -> None:
-    """Count one failed login (both flows) and audit it."""
+    """Count one failed login (both flows) and audit it: a checked refusal, whose time sets
+    every refusal's (answer_no_sooner)."""
+    request.swr_refusal_checked = True  # type: ignore[attr-defined]
     if throttling.count_failure(request, "registry-login", username):
         logger.warning("registry login throttled for a username or IP")
     _record_failure(request, username, service, reason)

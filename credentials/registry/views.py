@@ -30,5 +30,5 @@ def token(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "GET, POST"
         return response
     if response.status_code == 401:
-        attempts.answer_no_sooner(started)
+        attempts.answer_no_sooner(request, started)
     return response

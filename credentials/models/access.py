@@ -69,24 +69,24 @@ def _marks(count: int) -> str:
 
 @functools.lru_cache(maxsize=256)  # one text per shape: organizations, paths
 def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
-    """The statement: `who` is a one-row source of (owner_id, registry_id). Each branch of the
-    UNION is served by one index: the organizations by organization_name_per_registry, the
-    user's grants by permission_per_user, their groups' by permission_per_group (the
-    organization's group grants there, each kept if its group is one of the user's: joined
-    from the user's groups instead, PostgreSQL read every grant of each group), the narrowing
-    by its unique pair."""
+    """The statement: `who` is a one-row source of (owner_id, registry_id), read once (the
+    `asker` every branch starts from). Each branch of the UNION is served by one index: the
+    organizations by organization_name_per_registry, the user's grants by
+    permission_per_user, their groups' by permission_per_group (the organization's group
+    grants there, each kept if its group is one of the user's: joined from the user's groups
+    instead, PostgreSQL read every grant of each group), the narrowing by its unique pair."""
     t = _tables()
     orgs, repos = _marks(organizations), _marks(paths + 1)  # the "" of organization-wide grants
     branches = []
     if organizations:
         branches += [
             f"""SELECT 'grant', o.name, p.repository, p.level
-            FROM ({who}) c
+            FROM asker c
             JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
             JOIN {t["grant"]} p ON p.organization_id = o.id AND p.user_id = c.owner_id
                  AND p.repository IN ({repos})""",  # noqa: S608
             f"""SELECT 'grant', o.name, p.repository, p.level
-            FROM ({who}) c
+            FROM asker c
             JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
             JOIN {t["grant"]} p ON p.organization_id = o.id AND p.group_id IS NOT NULL
                  AND p.repository IN ({repos})
@@ -95,7 +95,7 @@ def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
         ]
     branches.append(
         f"""SELECT 'admin', NULL, NULL, {MANAGE}
-        FROM ({who}) c JOIN {t["user"]} u ON u.id = c.owner_id
+        FROM asker c JOIN {t["user"]} u ON u.id = c.owner_id
         WHERE u.is_active AND (u.is_superuser OR EXISTS (
             SELECT 1 FROM {t["user_groups"]} ug JOIN {t["group"]} g ON g.id = ug.group_id
             WHERE ug.user_id = u.id AND g.name = %s))"""  # noqa: S608
@@ -109,13 +109,13 @@ def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
         if organizations:
             branches.append(
                 f"""SELECT 'narrowed', o.name, NULL, NULL
-                FROM ({who}) c
+                FROM asker c
                 JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
                 JOIN {t["narrowed"]} n ON n.organization_id = o.id
                      AND n.longtermcredential_id = %s"""  # noqa: S608
             )
     # Table names from model metadata; every value is a parameter.
-    return "\nUNION ALL\n".join(branches)
+    return f"WITH asker AS ({who})\n" + "\nUNION ALL\n".join(branches)
 
 
 def _lookup(
@@ -125,15 +125,14 @@ def _lookup(
     split = {name: split_repository(name) for name in names}
     organizations = sorted({parts[0] for parts in split.values() if parts})
     paths = sorted({parts[1] for parts in split.values() if parts})
-    params: list[object] = []
+    params: list[object] = list(who_params)
     if organizations:
-        grant_params = [*who_params, *organizations, "", *paths]
-        params += grant_params + grant_params
-    params += [*who_params, REGISTRY_ADMINISTRATORS]
+        params += [*organizations, "", *paths] * 2
+    params.append(REGISTRY_ADMINISTRATORS)
     if credential_id is not None:
         params.append(credential_id)
         if organizations:
-            params += [*who_params, *organizations, credential_id]
+            params += [*organizations, credential_id]
     sql = _query(who, len(organizations), len(paths), credential_id is not None)
     grants: dict[tuple[str, str], int] = {}
     administrator, access, everywhere, narrowed = False, None, True, set()

@@ -338,6 +338,23 @@ def test_an_organization_the_user_cannot_see_or_of_another_registry_is_a_404(
     assert Organization.objects.count() == 2
 
 
+def test_an_organization_named_like_another_ones_public_id_does_not_take_over_its_address(
+    owner: User, other_user: User, registry: Registry
+) -> None:
+    """Bob names his organization after team-a's public id (its pages' addresses show it)
+    and gives alice Manage there: team-a's address still opens, and deletes, team-a."""
+    team = organization(registry, "team-a", owner)
+    Organization.objects.filter(pk=team.pk).update(public_id="abcdef01-2345-6789-abcd-ef0123456789")
+    team.refresh_from_db()
+    decoy = organization(registry, str(team.public_id), other_user)
+    decoy.grant(level=MANAGE, by=Actor(user=other_user), user=owner)
+    client = client_for(owner)
+    users = reverse("organization_users", args=[registry.public_id, team.public_id])
+    assert "<h1>team-a</h1>" in client.get(users).content.decode()
+    assert client.post(delete_url(team)).status_code == 302
+    assert list(Organization.objects.values_list("name", flat=True)) == [decoy.name]
+
+
 def test_deleting_an_organization_drops_it_from_the_credentials_shown_on_the_cached_tab(
     owner_client: Client, owner: User, registry: Registry
 ) -> None:

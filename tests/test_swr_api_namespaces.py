@@ -200,6 +200,21 @@ def test_show_gives_the_callers_own_level_and_hides_an_organization_they_have_no
     assert_error(call(client, "GET", f"{NAMESPACES}/team-a", carols), 404, "4040058")
 
 
+def test_a_name_that_is_another_organizations_public_id_finds_the_one_so_named(
+    client: Client, alice: dict[str, str], owner: User, other_user: User, registry: Registry
+) -> None:
+    """Huawei's paths name organizations: "apps" (whose public id bob's name copies) is not
+    the answer for bob's organization's name, though both match and "apps" sorts first."""
+    apps = Organization.objects.create_for(registry=registry, name="apps", by=Actor(owner))
+    decoy = Organization.objects.create_for(
+        registry=registry, name="fedcba98-7654-3210-fedc-ba9876543210", by=Actor(other_user)
+    )
+    Organization.objects.filter(pk=apps.pk).update(public_id=decoy.name)
+    grant(decoy, owner, READ)
+    shown = call(client, "GET", f"{NAMESPACES}/{decoy.name}", alice)
+    assert (shown.json()["name"], shown.json()["auth"]) == (decoy.name, READ)
+
+
 def test_a_registry_administrator_sees_and_runs_every_organization(
     client: Client, team_a: Organization, staff_user: User
 ) -> None:

@@ -11,7 +11,7 @@ import uuid
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -98,11 +98,18 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
     def lookup(self, user: User, registry: Registry, key: str | uuid.UUID) -> Organization | None:
         """The organization of `registry` named `key` (or whose public id it is) that `user`
         sees, with `level`; None for another registry's, one they do not see, or none.
-        Every entry point that acts on one organization finds it here and answers 404 on None."""
-        match = Q(name=str(key))
-        with contextlib.suppress(ValueError):  # a name may look like a UUID ("deadbeef-…")
-            match |= Q(public_id=uuid.UUID(str(key)))
-        return self.for_user(user, registry).filter(match).first()
+        Every entry point that acts on one organization finds it here and answers 404 on None.
+        A name may look like a UUID ("deadbeef-…"), even another organization's public id: a
+        UUID key (the console's addresses) is a public id, a string (Huawei's paths) a name
+        first."""
+        found = self.for_user(user, registry)
+        if isinstance(key, uuid.UUID):
+            return found.filter(public_id=key).first()
+        match = Q(name=key)
+        with contextlib.suppress(ValueError):
+            match |= Q(public_id=uuid.UUID(key))
+        by_name_first = Case(When(name=key, then=Value(0)), default=Value(1))
+        return found.filter(match).order_by(by_name_first).first()
 
     def create_for(self, *, registry: Registry, name: str, by: Actor) -> Organization:
         """Create organization `name` in `registry`; its creator gets Manage on it (a grant,

@@ -67,17 +67,41 @@ def _marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
+def _administrator(user: str, t: dict[str, str]) -> str:
+    """Whether the user row aliased `user` is a registry administrator: one parameter, the
+    group's name (permissions.is_registry_admin, as SQL)."""
+    return f"""({user}.is_active AND ({user}.is_superuser OR EXISTS (
+        SELECT 1 FROM {t["user_groups"]} ug JOIN {t["group"]} g ON g.id = ug.group_id
+        WHERE ug.user_id = {user}.id AND g.name = %s)))"""  # noqa: S608
+
+
 @functools.lru_cache(maxsize=256)  # one text per shape: organizations, paths
-def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
-    """The statement: `who` is a one-row source of (owner_id, registry_id), read once (the
-    `asker` every branch starts from). Each branch of the UNION is served by one index: the
-    organizations by organization_name_per_registry, the user's grants by
-    permission_per_user, their groups' by permission_per_group (the organization's group
-    grants there, each kept if its group is one of the user's: joined from the user's groups
-    instead, PostgreSQL read every grant of each group), the narrowing by its unique pair."""
+def _query(credential: bool, organizations: int, paths: int) -> str:
+    """The statement. Its `asker` is read once, one row: the owner and the registry, whether
+    the owner is a registry administrator, and a credential's narrowing (for a user: none).
+    Each branch then reads through one index: the organizations by
+    organization_name_per_registry, the user's grants by permission_per_user, their groups'
+    by permission_per_group (the organization's group grants there, each kept if its group is
+    one of the user's: joined from the user's groups instead, PostgreSQL read every grant of
+    each group), a narrowed credential's organizations by their unique pair."""
     t = _tables()
+    if credential:  # parameters: the administrators' group, the credential's id
+        asker = f"""SELECT c.owner_id, c.registry_id, {_administrator("u", t)} AS administrator,
+                c.access, c.all_organizations
+            FROM {t["credential"]} c JOIN {t["user"]} u ON u.id = c.owner_id
+            WHERE c.id = %s"""  # noqa: S608
+    else:  # parameters: the registry's id, the administrators' group, the user's id
+        asker = f"""SELECT u.id AS owner_id, %s AS registry_id,
+                {_administrator("u", t)} AS administrator,
+                NULL AS access, TRUE AS all_organizations
+            FROM {t["user"]} u WHERE u.id = %s"""  # noqa: S608
     orgs, repos = _marks(organizations), _marks(paths + 1)  # the "" of organization-wide grants
-    branches = []
+    branches = [
+        """SELECT 'asker', c.access, NULL,
+            CASE WHEN c.administrator THEN 2 ELSE 0 END
+            + CASE WHEN c.all_organizations THEN 1 ELSE 0 END
+        FROM asker c"""
+    ]
     if organizations:
         branches += [
             f"""SELECT 'grant', o.name, p.repository, p.level
@@ -93,61 +117,45 @@ def _query(who: str, organizations: int, paths: int, credential: bool) -> str:
                  AND p.group_id IN (SELECT ug.group_id FROM {t["user_groups"]} ug
                                     WHERE ug.user_id = c.owner_id)""",  # noqa: S608
         ]
-    branches.append(
-        f"""SELECT 'admin', NULL, NULL, {MANAGE}
-        FROM asker c JOIN {t["user"]} u ON u.id = c.owner_id
-        WHERE u.is_active AND (u.is_superuser OR EXISTS (
-            SELECT 1 FROM {t["user_groups"]} ug JOIN {t["group"]} g ON g.id = ug.group_id
-            WHERE ug.user_id = u.id AND g.name = %s))"""  # noqa: S608
-    )
-    if credential:
-        branches.append(
-            f"""SELECT 'access', c.access, NULL,
-                CASE WHEN c.all_organizations THEN 1 ELSE 0 END
-            FROM {t["credential"]} c WHERE c.id = %s"""  # noqa: S608
-        )
-        if organizations:
+        if credential:
             branches.append(
                 f"""SELECT 'narrowed', o.name, NULL, NULL
                 FROM asker c
                 JOIN {t["org"]} o ON o.registry_id = c.registry_id AND o.name IN ({orgs})
                 JOIN {t["narrowed"]} n ON n.organization_id = o.id
-                     AND n.longtermcredential_id = %s"""  # noqa: S608
+                     AND n.longtermcredential_id = %s
+                WHERE NOT c.all_organizations"""  # noqa: S608
             )
     # Table names from model metadata; every value is a parameter.
-    return f"WITH asker AS ({who})\n" + "\nUNION ALL\n".join(branches)
+    return f"WITH asker AS ({asker})\n" + "\nUNION ALL\n".join(branches)
 
 
 def _lookup(
-    who: str, who_params: list[object], repositories: Iterable[str], credential_id: int | None
+    asker_params: list[object], repositories: Iterable[str], credential_id: int | None
 ) -> RepositoryAccess:
     names = list(dict.fromkeys(repositories))
     split = {name: split_repository(name) for name in names}
     organizations = sorted({parts[0] for parts in split.values() if parts})
     paths = sorted({parts[1] for parts in split.values() if parts})
-    params: list[object] = list(who_params)
+    params = list(asker_params)
     if organizations:
         params += [*organizations, "", *paths] * 2
-    params.append(REGISTRY_ADMINISTRATORS)
-    if credential_id is not None:
-        params.append(credential_id)
-        if organizations:
+        if credential_id is not None:
             params += [*organizations, credential_id]
-    sql = _query(who, len(organizations), len(paths), credential_id is not None)
+    sql = _query(credential_id is not None, len(organizations), len(paths))
     grants: dict[tuple[str, str], int] = {}
-    administrator, access, everywhere, narrowed = False, None, True, set()
+    found, administrator, access, everywhere, narrowed = False, False, None, True, set()
     for kind, name, repository, level in fetch_all(sql, params):
         if kind == "grant":
             key = (name, repository)
             grants[key] = max(grants.get(key, 0), level)
-        elif kind == "admin":
-            administrator = True
-        elif kind == "access":
-            access, everywhere = name, bool(level)
+        elif kind == "asker":
+            found, access = True, name
+            administrator, everywhere = bool(level & 2), bool(level & 1)
         else:
             narrowed.add(name)
-    if credential_id is not None and access is None:
-        return _NO_ACCESS  # deleted meanwhile
+    if not found:
+        return _NO_ACCESS  # a credential deleted meanwhile, or no such user
     levels = {}
     for name in names:
         parts = split[name]
@@ -167,8 +175,7 @@ def user_access(
     with their own permissions (a temporary credential's, a console session's). One query."""
     user_id = user if isinstance(user, int) else user.pk
     registry_id = registry if isinstance(registry, int) else registry.pk
-    return _lookup("SELECT %s AS owner_id, %s AS registry_id", [user_id, registry_id],
-                   repositories, None)  # fmt: skip
+    return _lookup([registry_id, REGISTRY_ADMINISTRATORS, user_id], repositories, None)
 
 
 def credential_access(
@@ -178,6 +185,4 @@ def credential_access(
     its registry: its owner's permissions ∩ its narrowing. One query, whose every branch finds
     the owner and registry from the credential's row; nothing for a deleted credential."""
     credential_id = credential if isinstance(credential, int) else credential.pk
-    table = LongTermCredential._meta.db_table
-    who = f"SELECT owner_id, registry_id FROM {table} WHERE id = %s"  # noqa: S608
-    return _lookup(who, [credential_id], repositories, credential_id)
+    return _lookup([REGISTRY_ADMINISTRATORS, credential_id], repositories, credential_id)

@@ -38,27 +38,45 @@ SHOWN_QUERY_PARAMETERS = frozenset(
 _QUERY = re.compile(r"(?<=[\w/.%-])\?([^\s'\"<>#]+)")
 
 # Names whose values are secrets wherever they appear as `name=value` or `name: value`
-# (headers, JSON, form bodies, cookies); any name containing one of these words.
-_MASKED_NAMES = (
-    r"[\w-]*(?:password|passwd|secret|token|signature|authorization|api[_-]?key|session"
-    r"|cookie)[\w-]*"
+# (headers, JSON, form bodies, cookies): any name containing one of these words.
+_SECRET_WORDS = re.compile(
+    r"(?i)password|passwd|secret|token|signature|authorization|api[_-]?key|session|cookie"
 )
+# Longest text a log record keeps of any one value: a request line, an argument. Past it the
+# value is cut (and the run of characters a secret could be made of at the cut dropped, so no
+# half secret stays): logging a 1 MB hostile value costs no more than logging 16 kB.
+LOGGED_TEXT_MAX = 16_384
+_RUN_AT_CUT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:+/=%-"
 
-# Every shape our secrets have, any length they come in.
+
+def _named_secret(match: re.Match[str]) -> str:
+    if _SECRET_WORDS.search(match.group(1)) is None:
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{MASK}"
+
+
+# Every shape our secrets have, any length they come in. Each pattern starts only where a run
+# of its characters starts (a look-behind, not `\b`, which `-` splits) and never backtracks into
+# a run (possessive `++`): a 1 MB value is scanned once, not once for each of its characters.
 _SHAPES = [
     # Authorization-style headers: Basic, Bearer and Digest credentials.
     (re.compile(r"(?i)\b(basic|bearer|digest)\s+[A-Za-z0-9+/=._~-]{8,}"), rf"\1 {MASK}"),
     # `name: value` and `name=value` for names that carry secrets (quoted or not).
     (
-        re.compile(rf"(?i)\b({_MASKED_NAMES})([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}}]+"),
-        rf"\1\2{MASK}",
+        re.compile(r"(?<![\w-])([\w-]++)([\"']?\s*+[:=]\s*+[\"']?)[^\s\"',;&}]++"),
+        _named_secret,
     ),
     # Login commands: `-p PASSWORD`, `--password PASSWORD`.
     (re.compile(r"(?i)(\s-p|--password)(\s+|=)\S+"), rf"\1\2{MASK}"),
     # JWTs (registry tokens, anyone's bearer tokens): header.payload.signature.
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
+    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]++\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]*+"), MASK),
     # Django-signed values (IAM tokens, signed-cookie sessions): payload:timestamp:signature.
-    (re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"), MASK),
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]++:[A-Za-z0-9]++:[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"
+        ),
+        MASK,
+    ),
     # Registry passwords and digests: 64 hexadecimal characters.
     (re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])"), MASK),
     # Refresh tokens (and Fernet keys): 43 URL-safe base64 characters.
@@ -89,7 +107,10 @@ def _shapes_masked(text: str) -> str:
 
 def redact(text: str) -> str:
     """`text` with the values of query parameters not known to be harmless masked, then every
-    credential-shaped value."""
+    credential-shaped value; cut at LOGGED_TEXT_MAX characters."""
+    if len(text) > LOGGED_TEXT_MAX:
+        cut = len(text) - LOGGED_TEXT_MAX
+        text = f"{text[:LOGGED_TEXT_MAX].rstrip(_RUN_AT_CUT)}…[{cut} more characters]"
     return _shapes_masked(_QUERY.sub(_shown_query, text))
 
 

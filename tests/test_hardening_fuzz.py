@@ -36,6 +36,7 @@ from credentials.models import (
     TemporaryCredential,
     User,
 )
+from credentials.registry import attempts
 from tests.fuzz import API_PATH, KINDS, PAYLOADS, TOKEN_PATH, Payload, shape_problem
 from tests.helpers import client_for
 
@@ -270,11 +271,16 @@ def callers(owner: User, staff_user: User, registry: Registry) -> dict[str, Call
 
 
 def test_every_endpoint_refuses_hostile_input_without_a_500_and_in_its_apis_shape(
-    world: dict[str, str], callers: dict[str, Caller], settings
+    world: dict[str, str], callers: dict[str, Caller], settings, monkeypatch
 ) -> None:
     # Every password here is wrong, and each wrong one costs a full PBKDF2 (about 0.6 s):
     # a fast hasher keeps the run short; hashing is not what this test is about.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Likewise every refusal of the token service waits as long as most checked ones (at
+    # least 10 ms, up to 0.25 s on a loaded machine): not what this test is about either
+    # (tests/test_hardening_inputs.py times it), and over its hundreds of 401s the wait alone
+    # passed the test's timeout.
+    monkeypatch.setattr(attempts, "REFUSAL_MAX_SECONDS", 0.0)
     failures: list[str] = []
     after = stored()
     for endpoint, payload, who in plan(endpoints(world)):

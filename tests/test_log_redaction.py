@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from gunicorn.config import Config
 
 from credentials.api import signing
 from credentials.models import HIDDEN_USERNAME, AuditEvent, Registry, User
-from swrconsole.logs import GunicornLogger, redact
+from swrconsole.logs import LOGGED_TEXT_MAX, GunicornLogger, redact
 from tests.helpers import (
     PASSWORD,
     ask,
@@ -110,6 +111,36 @@ def assert_nowhere_in_the_log(secrets: dict[str, str]) -> None:
     for kind, secret in secrets.items():
         for form in (secret, quote_plus(secret), quote(secret)):
             assert form not in logs, f"the {kind} reached the log file"
+
+
+# Values built to make a pattern try every start or backtrack into every run: each took
+# minutes per megabyte before (the fuzz test's 1 MB query timed out in the log filter).
+HOSTILE_MEGABYTE = {
+    "one run": "x" * 1_000_000,
+    "runs split by dashes": "a-" * 500_000,
+    "dashes and eyJ": "-eyJ" * 250_000,
+    "colons": "x:" * 500_000,
+    "a secret name repeated": "password-" * 110_000,
+    "question marks": "?" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_MEGABYTE.values(), ids=HOSTILE_MEGABYTE.keys())
+def test_redacting_a_hostile_megabyte_costs_a_fraction_of_a_second(text: str) -> None:
+    started = time.process_time()
+    redact(text)
+    redact(f"GET /service/token?service={text}")
+    assert time.process_time() - started < 1.0
+
+
+def test_a_value_past_the_longest_logged_is_cut_without_half_a_secret() -> None:
+    secret = "f" * 64
+    text = "x" * (LOGGED_TEXT_MAX - 10) + " " + secret + " tail"
+    shown = redact(text)
+    assert len(shown) < LOGGED_TEXT_MAX + 40
+    assert "fffff" not in shown
+    assert "tail" not in shown
+    assert shown.endswith(f"…[{len(text) - LOGGED_TEXT_MAX} more characters]")
 
 
 def test_secrets_in_a_query_string_never_reach_the_log_file(

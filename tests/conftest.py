@@ -3,11 +3,7 @@ and a registry in the default region."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +15,7 @@ from django.test import Client
 from credentials import registry_cache as catalog
 from credentials.models import Actor, LongTermCredential, Region, Registry, User
 from tests.helpers import client_for, make_user
-from tests.registry import RunningRegistry, program
-from tests.servers import free_port, wait_until_answering
+from tests.registry import RunningRegistry, serving_docker_registry
 from tests.smtp import mailbox, smtp_server  # noqa: F401 - fixtures: a real SMTP server
 
 LAST = "test_no_secret_reached_the_logs"
@@ -185,48 +180,10 @@ def auditor(db: None) -> User:
     return user
 
 
-@contextlib.contextmanager
-def _serving_docker_registry(
-    directory: Path, realm: str, certificate: str
-) -> Iterator[RunningRegistry]:
-    """Debian's docker-registry with token auth (`realm`, trusting `certificate`), its storage
-    and log in `directory`, until the block ends."""
-    binary = program("docker-registry")
-    address = f"127.0.0.1:{free_port()}"
-    config = directory / "registry.yml"
-    config.write_text(
-        json.dumps(  # YAML is a superset of JSON
-            {
-                "version": 0.1,
-                "log": {"level": "warn"},
-                "storage": {"filesystem": {"rootdirectory": str(directory / "storage")}},
-                "http": {"addr": address, "secret": secrets.token_hex(16)},
-                "auth": {
-                    "token": {
-                        "realm": realm,
-                        "service": address,
-                        "issuer": "swrconsole",
-                        "rootcertbundle": certificate,
-                    }
-                },
-            }
-        )
-    )
-    log = (directory / "registry.log").open("w")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_answering(process, f"http://{address}/v2/", 401, directory / "registry.log")
-        yield RunningRegistry(address=address, workdir=directory)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
 @pytest.fixture
 def docker_registry(live_server, token_keys, tmp_path: Path) -> Iterator[RunningRegistry]:
     """Debian's docker-registry with token auth, the live console as its realm."""
-    with _serving_docker_registry(
+    with serving_docker_registry(
         tmp_path, f"{live_server.url}/service/token", token_keys[1]
     ) as running:
         yield running
@@ -241,7 +198,7 @@ def module_docker_registry(
     directory = tmp_path_factory.mktemp("module-registry")
     key, cert = str(directory / "token.key"), str(directory / "token.crt")
     call_command("create_registry_token_keys", key=key, cert=cert, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    with _serving_docker_registry(directory, f"{live_server.url}/service/token", cert) as running:
+    with serving_docker_registry(directory, f"{live_server.url}/service/token", cert) as running:
         yield running, (key, cert)
 
 

@@ -1,7 +1,8 @@
 """Driving Debian's docker-registry, with the console as its token realm, from real clients.
 
 The fixtures that start the registry are in conftest.py (`docker_registry`,
-`registry_in_console`); these are the helpers the client tests share: images to push, the
+`registry_in_console`), the process itself in `serving_docker_registry` here; these are the
+helpers the client tests share: images to push, the
 console's own steps (create, disable, enable, generate), and each client's commands — the
 ones docs/REGISTRY.md shows.
 """
@@ -18,6 +19,8 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from django.urls import reverse
 
 from credentials.models import LongTermCredential, Registry
 from tests.helpers import run
+from tests.servers import free_port, wait_until_answering
 
 
 @dataclass
@@ -48,6 +52,45 @@ def program(name: str, package: str | None = None) -> str:
             "scripts/system-deps.sh installs every program the suite needs)"
         )
     return path
+
+
+@contextmanager
+def serving_docker_registry(
+    directory: Path, realm: str, certificate: str, address: str = ""
+) -> Iterator[RunningRegistry]:
+    """Debian's docker-registry with token auth (`realm`, trusting `certificate`), its storage
+    and log in `directory`, at `address` (a free loopback port by default), until the block
+    ends."""
+    binary = program("docker-registry")
+    address = address or f"127.0.0.1:{free_port()}"
+    config = directory / "registry.yml"
+    config.write_text(
+        json.dumps(  # YAML is a superset of JSON
+            {
+                "version": 0.1,
+                "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(directory / "storage")}},
+                "http": {"addr": address, "secret": secrets.token_hex(16)},
+                "auth": {
+                    "token": {
+                        "realm": realm,
+                        "service": address,
+                        "issuer": "swrconsole",
+                        "rootcertbundle": certificate,
+                    }
+                },
+            }
+        )
+    )
+    log = (directory / "registry.log").open("w")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_answering(process, f"http://{address}/v2/", 401, directory / "registry.log")
+        yield RunningRegistry(address=address, workdir=directory)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
 
 
 def build_oci_image(directory: Path) -> str:

@@ -158,6 +158,49 @@ def pg_ctl(action: str) -> None:
 
 
 @contextmanager
+def postgresql_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster of its own on a free loopback port (as
+    scripts/with-postgres.sh starts one: the newest installed server, trust authentication,
+    owned by the postgres user when run as root), stopped and removed afterwards. Yields its
+    superuser's URL (database postgres)."""
+    import shutil
+    import tempfile
+
+    binaries = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda path: float(path.parent.parent.name),  # the version: the newest last
+    )
+    initdb = str(binaries[-1]) if binaries else shutil.which("initdb")
+    if initdb is None:
+        pytest.fail("PostgreSQL's server programs are needed (Debian: apt-get install postgresql)")
+    bindir = Path(initdb).parent
+    directory = Path(tempfile.mkdtemp(prefix="swrconsole-pg-"))
+    as_owner: list[str] = []
+    if os.getuid() == 0:  # PostgreSQL refuses to run as root
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "postgres"], check=True)
+        shutil.chown(directory, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    data, log = directory / "data", directory / "server.log"
+    pg_ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60"]
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    try:
+        subprocess.run(
+            [*as_owner, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        started = subprocess.run([*pg_ctl, "-o", options, "start"], capture_output=True)
+        if started.returncode != 0:
+            pytest.fail(f"PostgreSQL did not start:\n{log.read_text(errors='replace')}")
+        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*pg_ctl, "stop", "-m", "immediate"], capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
 def redis_server(port: int | None = None, password: str = "") -> Iterator[str]:
     """A throwaway Debian redis-server on `port` (a free one by default) with its own
     directory, requiring `password` if one is given, stopped and removed afterwards. Yields

@@ -11,7 +11,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # a thread coming back from a database query waits for the GIL behind the busy ones, and
 # a worker can end up holding most keep-alive connections while another idles. On two
 # cores, 4 × 4 served 2–3× the requests of 2 × 8 (docs/PERFORMANCE.md).
-worker_class = "gthread"
+# gthread, draining on SIGTERM: /healthz answers 503 for DRAIN_SECONDS while requests are still
+# served, so the load balancer stops sending first; then a graceful stop by GRACEFUL_TIMEOUT.
+worker_class = "swrconsole.gunicorn_worker.DrainingThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # worker_connections stays at gunicorn's default (1000). A low cap spreads a burst of new
@@ -25,7 +27,7 @@ _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
     os.environ.get("SWR_TIMEOUT_READ", "10")
 )
 timeout = max(30, math.ceil(_upstream) + 15)
-graceful_timeout = 30
+graceful_timeout = 30  # GRACEFUL_TIMEOUT replaces it in on_starting, once settings are read
 keepalive = 2
 # Off by default (gunicorn's own default): a recycled worker starts cold — no database
 # connections, prepared statements, cached pages or catalog — and at a few thousand
@@ -45,3 +47,6 @@ def on_starting(server: object) -> None:
     from swrconsole.startup import setup_or_exit
 
     setup_or_exit()
+    from django.conf import settings
+
+    server.cfg.set("graceful_timeout", settings.GRACEFUL_TIMEOUT)  # type: ignore[attr-defined]

@@ -8,12 +8,15 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
+
+from swrconsole import draining
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,39 @@ class DatabaseUnavailableMiddleware:
             logger.warning("database unavailable: %s", type(exception).__name__)
             return database_unavailable_response()
         return None
+
+
+def health_answer() -> JsonResponse:
+    """/healthz: 200 while the database answers; 503 when it does not, and while this replica
+    drains after SIGTERM (swrconsole.draining), so that its load balancer stops sending to it
+    before it stops accepting (deploy/haproxy.cfg)."""
+    if draining.draining():
+        response = JsonResponse({"status": "draining"}, status=503)
+    else:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        else:
+            response = JsonResponse({"status": "ok", "database": "up"})
+    add_never_cache_headers(response)
+    return response
+
+
+class HealthCheckMiddleware:
+    """GET and HEAD /healthz, answered before anything reads the Host header: load balancers
+    and probes address a replica by its own address (10.0.0.5:8000, 127.0.0.1:8000), which
+    ALLOWED_HOSTS does not name. Other methods reach the view, which refuses them (405)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.path = reverse("healthz")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == self.path and request.method in ("GET", "HEAD"):
+            return health_answer()
+        return self.get_response(request)
 
 
 def from_trusted_proxy(request: HttpRequest) -> bool:

@@ -108,6 +108,18 @@ class Env(environ.Env):
             raise ImproperlyConfigured(f"{var} must be 1 or more, not {value}.")
         return value
 
+    def graceful_stop(self) -> tuple[int, int]:
+        """GRACEFUL_TIMEOUT and DRAIN_SECONDS (swrconsole/gunicorn_worker.py), whole seconds:
+        the drain is part of the timeout, so it must be shorter."""
+        timeout = self.positive_int("GRACEFUL_TIMEOUT", default=30)
+        drain = self.int("DRAIN_SECONDS", default=5)
+        if not 0 <= drain < timeout:
+            raise ImproperlyConfigured(
+                f"DRAIN_SECONDS must be 0 or more and less than GRACEFUL_TIMEOUT ({timeout}), "
+                f"not {drain}."
+            )
+        return timeout, drain
+
     def choices(self, var: str, allowed: tuple[str, ...], default: list[str]) -> list[str]:
         """A comma-separated list of one or more of `allowed` (spaces around items ignored)."""
         items = [item.strip() for item in self.list(var, default=default)]

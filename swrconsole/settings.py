@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "credentials.middleware.ClientAddressMiddleware",
+    "credentials.middleware.HealthCheckMiddleware",  # /healthz, before the host check
     "credentials.middleware.RefuseNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -250,6 +251,7 @@ SIGN_IN_FAILURES_PER_USERNAME = env.rate("SIGN_IN_FAILURES_PER_USERNAME", defaul
 SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE = env.rate(
     "SIGN_IN_FAILURES_PER_USERNAME_ANYWHERE", default="100/15m"
 )
+GRACEFUL_TIMEOUT, DRAIN_SECONDS = env.graceful_stop()  # on SIGTERM: gunicorn_worker.py
 
 # No inline scripts or styles anywhere; htmx is told not to inject its indicator style.
 CONTENT_SECURITY_POLICY = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from credentials import registry_cache as catalog
 from credentials.api import iam
 from credentials.models import Registry, User
+from swrconsole import draining
 from tests.helpers import iam_body
 
 
@@ -25,6 +27,34 @@ def test_healthz_answers_200_when_the_database_answers(client: Client, db: None)
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_healthz_answers_a_probe_that_names_the_replica_by_its_own_address(
+    client: Client, db: None
+) -> None:
+    # A load balancer's check and the compose health check address the replica itself
+    # (10.0.0.5:8000, 127.0.0.1:8000), not a name in ALLOWED_HOSTS.
+    for host in ("10.0.0.5:8000", "web-3:8000"):
+        response = client.get("/healthz", HTTP_HOST=host)
+        assert response.status_code == 200, host
+        assert response.json() == {"status": "ok", "database": "up"}
+    assert client.head("/healthz", HTTP_HOST="10.0.0.5:8000").status_code == 200
+    # Only /healthz: every page still refuses a host it does not serve, and /healthz other
+    # methods.
+    assert client.get("/accounts/login/", HTTP_HOST="10.0.0.5:8000").status_code == 400
+    assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_answers_503_while_the_replica_drains_and_pages_are_still_served(
+    client: Client, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(draining, "_draining", threading.Event())
+    draining.start()  # what gunicorn's worker does on SIGTERM (swrconsole/gunicorn_worker.py)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "draining"}
+    assert "no-cache" in response["Cache-Control"]
+    assert client.get("/ping").status_code == 200
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +93,29 @@ def test_a_console_page_works_behind_the_proxy(
     response = requests.get(url, headers=headers, timeout=10, allow_redirects=False)
     assert response.status_code == 200
     assert "Create Long-Term Credential" in response.text
+
+
+def test_sigterm_drains_the_replica_then_it_exits_within_the_graceful_timeout(
+    token_keys: tuple[str, str],
+) -> None:
+    key, cert = token_keys
+    with gunicorn(
+        "drain",
+        REGISTRY_TOKEN_KEY_FILE=key,
+        REGISTRY_TOKEN_CERT_FILE=cert,
+        DRAIN_SECONDS="3",
+        GRACEFUL_TIMEOUT="8",
+    ) as server:
+        signalled = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        deadline = signalled + 3
+        while (health := requests.get(f"{server.url}/healthz", timeout=3)).status_code == 200:
+            assert time.monotonic() < deadline, "/healthz did not turn 503 after SIGTERM"
+        # The load balancer's checks see it draining while requests are still served.
+        assert health.status_code == 503
+        assert health.json() == {"status": "draining"}
+        assert requests.get(f"{server.url}/ping", headers=HTTPS, timeout=3).status_code == 200
+        assert server.process.wait(timeout=15) == 0
+        stopped_after = time.monotonic() - signalled
+    assert 3 <= stopped_after < 8, stopped_after
+    assert "draining for 3 s" in server.log_text()

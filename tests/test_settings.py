@@ -223,6 +223,30 @@ def test_a_limit_below_one_is_refused_at_start(name: str, value: str) -> None:
     assert f"{name} must be 1 or more, not {value}." in refused({name: value})
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DRAIN_SECONDS": "30"}, "less than GRACEFUL_TIMEOUT (30), not 30."),
+        ({"GRACEFUL_TIMEOUT": "10", "DRAIN_SECONDS": "12"}, "than GRACEFUL_TIMEOUT (10), not 12."),
+        ({"DRAIN_SECONDS": "-1"}, "DRAIN_SECONDS must be 0 or more"),
+        ({"GRACEFUL_TIMEOUT": "0"}, "GRACEFUL_TIMEOUT must be 1 or more, not 0."),
+    ],
+)
+def test_a_drain_not_shorter_than_the_graceful_timeout_is_refused_at_start(
+    env: dict[str, str], message: str
+) -> None:
+    # The drain is part of the graceful timeout (swrconsole/gunicorn_worker.py).
+    assert message in refused(env)
+
+
+def test_the_graceful_stop_defaults_to_a_5_s_drain_within_30_s() -> None:
+    stop = settings_values(PRODUCTION, "GRACEFUL_TIMEOUT", "DRAIN_SECONDS")
+    assert stop == {"GRACEFUL_TIMEOUT": 30, "DRAIN_SECONDS": 5}
+    assert settings_values(PRODUCTION | {"DRAIN_SECONDS": "0"}, "DRAIN_SECONDS") == {
+        "DRAIN_SECONDS": 0
+    }
+
+
 @pytest.mark.parametrize("value", ["pull,pusj", "Pull", "", ",", "pull,*"])
 def test_registry_token_actions_other_than_pull_push_and_delete_are_refused(value: str) -> None:
     stderr = refused({"REGISTRY_TOKEN_ACTIONS": value})

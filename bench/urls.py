@@ -12,6 +12,7 @@ urlpatterns = [
     path("bench-floor/registries/<uuid:registry_id>/generate", floors.generate),
     path("bench-floor/token", floors.token),
     path("bench-floor/token-with-permissions", floors.token_with_permissions),
+    path("bench-floor/token-with-redis", floors.token_with_permissions_and_redis),
     path("bench-floor/registries/<uuid:registry_id>/signed-list", floors.signed_list),
     path("bench-floor/registries/<uuid:registry_id>/signed-secret", floors.signed_create_secret),
     path("bench-floor/registries/<uuid:registry_id>/cached-page", floors.cached_page),

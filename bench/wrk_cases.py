@@ -95,6 +95,8 @@ def lua_each(path: Path, method: str, url: str, signed: list[dict[str, str]], bo
 
 class Case:
     server_pid = 0
+    # PostgreSQL's postmaster, when known: its backends' CPU time per request is measured too.
+    database_pid = 0
 
     def __init__(
         self,
@@ -126,9 +128,15 @@ class Case:
         """wrk's figures, and the server's CPU time per request (less noisy than req/s)."""
         pid = self.own_server_pid or self.server_pid
         before = server_cpu_seconds(pid)
+        database = self.database_pid
+        database_before = server_cpu_seconds(database) if database else 0.0
         result = wrk(self.url, seconds, connections, self.script)
         spent = server_cpu_seconds(pid) - before
-        return result | {"cpu_ms": 1000 * spent / result["requests"]}
+        database_spent = server_cpu_seconds(database) - database_before if database else 0.0
+        return result | {
+            "cpu_ms": 1000 * spent / result["requests"],
+            "db_cpu_ms": 1000 * database_spent / result["requests"],
+        }
 
 
 class Signing:
@@ -205,7 +213,7 @@ class SignedCase(Case):
 
 
 def median_result(results: list[dict[str, float]]) -> dict[str, float]:
-    keys = ("rps", "p50", "p99", "cpu_ms")
+    keys = ("rps", "p50", "p99", "cpu_ms", "db_cpu_ms")
     return {key: statistics.median(r[key] for r in results) for key in keys}
 
 
@@ -223,7 +231,11 @@ def row(
     if target is not None and ratio is not None:
         goal = f"≥ {100 * target:.0f} %: {'met' if ratio >= target else 'not met'}"
     cpu = "100 %" if cpu_ratio is None else f"{100 * cpu_ratio:.0f} %"
+    # A core's worth of the server's CPU serves this many a second (wrk's and the database's
+    # share of the machine left out): what capacity planning multiplies by cores.
+    per_core = 1000 / result["cpu_ms"] if result["cpu_ms"] else 0
     return (
         f"| {label} | {result['rps']:.0f} | {result['p50']:.2f} | {result['p99']:.2f} "
-        f"| {result['cpu_ms']:.2f} | {shown} | {rounds} | {cpu} | {goal} |"
+        f"| {result['cpu_ms']:.2f} | {per_core:,.0f} | {result['db_cpu_ms']:.2f} "
+        f"| {shown} | {rounds} | {cpu} | {goal} |"
     )

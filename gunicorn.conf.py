@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threads matter: a slow upstream holds a thread for up to its read timeout, so one worker
@@ -39,10 +42,22 @@ errorlog = "-"
 logger_class = "swrconsole.logs.GunicornLogger"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# Metrics (credentials/metrics): each worker counts in its own file here and /metrics sums
+# them, so a scrape answered by any worker counts every one. Set before anything imports
+# prometheus_client (it reads the variable then); unset, a fresh directory of this server's
+# own, removed when it exits. Emptied at start: the files of a previous run are not ours.
+_metrics_dir_made = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir_made:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="swrconsole-metrics-")
+
 
 def on_starting(server: object) -> None:
     """Check the configuration in the master, before any worker forks: an error is one line
     and gunicorn exits 1 (a worker failing to boot would print a traceback and be retried)."""
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swrconsole.settings")
     from swrconsole.startup import setup_or_exit
 
@@ -50,3 +65,15 @@ def on_starting(server: object) -> None:
     from django.conf import settings
 
     server.cfg.set("graceful_timeout", settings.GRACEFUL_TIMEOUT)  # type: ignore[attr-defined]
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker gone (recycled, killed): its counts stay in the sums, its live values go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    if _metrics_dir_made:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -9,4 +9,10 @@ class CredentialsConfig(AppConfig):
     verbose_name = _("Access credentials")
 
     def ready(self) -> None:
-        from credentials import registry_cache, signals  # noqa: F401 - connect their receivers
+        from django.conf import settings
+
+        from credentials import metrics, registry_cache, signals  # noqa: F401 - their receivers
+        from credentials.models import AuditEvent
+
+        metrics.configure(enabled=settings.METRICS_ENABLED)
+        metrics.declare_audit_actions(AuditEvent.Action.values)

@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from credentials import metrics
 from credentials.models import Actor, AuditEvent, Permission, User, typed_username
 from credentials.security import throttling
 
@@ -24,6 +25,7 @@ from credentials.security import throttling
 def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is None:
         return
+    metrics.login("succeeded")
     actor = Actor.from_request(request)
     AuditEvent.record(
         AuditEvent.Action.SIGN_IN,
@@ -47,7 +49,9 @@ def record_sign_in_failure(
         actor = Actor.from_request(request)
         actor = replace(actor, user=None, username=username)
     path = request.path if request is not None else ""
-    if request is not None and getattr(request, "swr_throttled", False):
+    throttled = request is not None and getattr(request, "swr_throttled", False)
+    metrics.login("throttled" if throttled else "failed")
+    if throttled:
         # Refused unchecked: at most one event per window from this address, with a count.
         throttling.note_throttled(
             request,

@@ -4,6 +4,7 @@ cannot read (ImproperlyConfigured naming the variable), with secrets that may co
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ SECRETS = (
     "SWR_IAM_PASSWORD",
     "EMAIL_URL",
     "EMAIL_HOST_PASSWORD",
+    "METRICS_TOKEN",
 )
 
 
@@ -119,6 +121,17 @@ class Env(environ.Env):
                 f"not {drain}."
             )
         return timeout, drain
+
+    def networks(
+        self, var: str, default: list[str]
+    ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """A comma-separated list of addresses or CIDR networks (10.0.0.0/8, ::1); an address
+        is a network of one. Empty: none."""
+        items = [item.strip() for item in self.list(var, default=default) if item.strip()]
+        try:
+            return [ipaddress.ip_network(item, strict=False) for item in items]
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{var}: {exc}") from None
 
     def choices(self, var: str, allowed: tuple[str, ...], default: list[str]) -> list[str]:
         """A comma-separated list of one or more of `allowed` (spaces around items ignored)."""

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "credentials.middleware.ClientAddressMiddleware",
     "credentials.middleware.HealthCheckMiddleware",  # /healthz, before the host check
+    "credentials.metrics.endpoint.MetricsMiddleware",  # /metrics, before the host check
     "credentials.middleware.RefuseNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -268,6 +269,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# /metrics (credentials/metrics): for these networks, or with `Authorization: Bearer <token>`.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_ALLOWED_NETWORKS = env.networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or unset).")
 
 # --- The console's own settings -------------------------------------------------------
 

@@ -273,6 +273,7 @@ SECRET_FILES = {
     "SWR_AUTH_TOKEN": ("token-from-a-file", "SWR_AUTH_TOKEN"),
     "SWR_IAM_PASSWORD": ("iam-password-from-a-file", "SWR_IAM_PASSWORD"),
     "EMAIL_URL": ("smtp+tls://mailer:pw-mail@mail.example:587", "EMAIL_HOST_PASSWORD"),
+    "METRICS_TOKEN": ("metrics-token-from-a-file-0123456789", "METRICS_TOKEN"),
 }
 SHOWN = {
     "ACCESS_KEY_ENCRYPTION_KEYS": FERNET_KEYS.split(","),

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django_ratelimit.core import is_ratelimited
 
-from credentials import login_formats, registry_cache
+from credentials import login_formats, metrics, registry_cache
 from credentials.api import identity
 from credentials.api.dispatch import require_json_content_type
 from credentials.api.errors import ApiError
@@ -73,6 +73,7 @@ def mint_temporary(
     if is_ratelimited(
         request, group="temporary-credentials", key="user", rate=f"{per_minute}/m", increment=True
     ):
+        metrics.throttled("temporary-credentials")
         raise ApiError(
             403,
             "4031042",

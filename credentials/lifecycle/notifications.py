@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from credentials import metrics
 from credentials.models import LongTermCredential, Registry
 from credentials.timestamps import shown
 
@@ -112,14 +113,20 @@ def send_each(messages: Sequence[tuple[K, mail.EmailMessage]]) -> list[K]:
     if not messages:
         return []
     connection = mail.get_connection(fail_silently=False)
-    connection.open()
+    try:
+        connection.open()
+    except BaseException:
+        metrics.reminder_mail("failed", len(messages))
+        raise
     failed: list[K] = []
     try:
         for key, message in messages:
             message.connection = connection
             try:
                 message.send()
+                metrics.reminder_mail("sent")
             except (smtplib.SMTPException, OSError, ValueError) as exc:  # BadHeaderError too
+                metrics.reminder_mail("failed")
                 logger.warning(
                     "e-mail to a credential owner not sent: %s (credential %s)",
                     type(exc).__name__,

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from credentials import metrics
 from credentials.models.base import Actor
 from credentials.models.registries import Registry
 from credentials.models.users import User
@@ -62,7 +63,9 @@ class AuditEventQuerySet(models.QuerySet):
             for obj in objs:
                 if isinstance(obj.created_at, DatabaseDefault):
                     obj.created_at = now
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        metrics.audit_events_written(obj.action for obj in objs)
+        return created
 
 
 class AuditEvent(models.Model):
@@ -175,6 +178,16 @@ class AuditEvent(models.Model):
             "action": self.get_action_display(),
             "actor": self.actor_username or gettext("anonymous"),
         }
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            self.on_inserted()
+
+    def on_inserted(self) -> None:
+        """Counted (credentials/metrics): saved, or inserted by insert_together."""
+        metrics.audit_events_written((self.action,))
 
     @classmethod
     def record(cls, action: str, by: Actor, **kwargs: Any) -> AuditEvent:

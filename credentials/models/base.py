@@ -141,6 +141,8 @@ def insert_together(*rows: models.Model) -> None:
             setattr(row, field.attname, next(created))
         row._state.adding = False
         row._state.db = connection.alias
+        if hasattr(row, "on_inserted"):  # what saving would have done (AuditEvent counts)
+            row.on_inserted()
 
 
 class IndexedDatesQuerySet(models.QuerySet):

@@ -64,6 +64,7 @@ def throttle_verdict(request: HttpRequest, username: str, service: str) -> throt
     """The throttle's verdict for this login (both flows); a throttled one is noted (refuse it)."""
     verdict = throttling.check(request, "registry-login", username)
     if verdict.throttled:
+        request.swr_token_throttled = True  # type: ignore[attr-defined]
         logger.warning("registry login refused while throttled")
         throttling.note_throttled(
             request,

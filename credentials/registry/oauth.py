@@ -59,6 +59,7 @@ def token_post(request: HttpRequest) -> HttpResponse:
             raise InvalidRequest(
                 "grant_type must be password or refresh_token.", "unsupported_grant_type"
             )
+        request.swr_token_flow = "password" if grant_type == "password" else "refresh"  # type: ignore[attr-defined]
         _field(form, "client_id")  # required by the specification; any value will do
         service = _field(form, "service")
         scopes = form.getlist("scope")

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from credentials import metrics
 from swrconsole import rates
 
 # How long an address one signed in from stays known for that username.
@@ -128,6 +129,7 @@ def note_throttled(
     """An attempt refused while throttled: `record` (which writes the audit event) is called
     for the first refusal from this address in each window only, with how many the previous
     window refused; the others are counted, not written."""
+    metrics.throttled(scope)
     window = _rate(SCOPES[scope].per_address).seconds
     index = int(time.time()) // window
     network = _digest(client_network(request))

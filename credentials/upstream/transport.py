@@ -8,6 +8,7 @@ import contextlib
 import contextvars
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from credentials import metrics
 
 # --- One deadline per call ------------------------------------------------------------
 # `requests` applies its read timeout to each socket read, so an upstream trickling a byte
@@ -180,7 +183,21 @@ def request(
     method: str, url: str, *, service: str, timeouts: Timeouts, **kwargs: Any
 ) -> requests.Response:
     """One call, ended by its deadline, never following a redirect (which would carry the
-    X-Auth-Token or the IAM password to wherever the redirect points)."""
+    X-Auth-Token or the IAM password to wherever the redirect points); counted with its
+    outcome and time (credentials/metrics)."""
+    started = time.perf_counter()
+    try:
+        response = _call(method, url, service=service, timeouts=timeouts, **kwargs)
+    except UpstreamError as exc:
+        metrics.upstream_call(service, exc.reason, time.perf_counter() - started)
+        raise
+    metrics.upstream_call(service, "ok", time.perf_counter() - started)
+    return response
+
+
+def _call(
+    method: str, url: str, *, service: str, timeouts: Timeouts, **kwargs: Any
+) -> requests.Response:
     host = urlsplit(url).netloc
     watchdog = _Watchdog(timeouts.total)
     late = UpstreamError(

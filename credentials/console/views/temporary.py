@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.core import is_ratelimited
 
-from credentials import upstream
+from credentials import metrics, upstream
 from credentials.console.forms import GenerateTemporaryCredentialForm
 from credentials.console.issuance_log import Issued, issued_recently
 from credentials.console.views.base import (
@@ -74,6 +74,7 @@ def generate_temporary(request: HtmxHttpRequest, registry_id: uuid.UUID) -> Http
         rate=f"{settings.TEMPORARY_CREDENTIALS_PER_MINUTE}/m",
         increment=True,
     ):
+        metrics.throttled("temporary-credentials")
         error = _(
             "You can generate at most %(limit)d temporary credentials a minute. "
             "Wait a moment and try again."

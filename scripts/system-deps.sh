@@ -6,7 +6,8 @@
 #   redis-server (the rate limits shared by several gunicorn processes),
 #   npm (installs axe-core, the browser tests' accessibility checker),
 #   gettext (msgfmt checks the translation catalogs; makemessages extracts strings),
-#   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots).
+#   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots),
+#   prometheus (with promtool: scrapes gunicorn replicas, checks deploy/*.yml).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -24,6 +25,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
@@ -31,7 +34,7 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/nul
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
-# containerd is named once for each of its two programs.
+# containerd and prometheus are named once for each of their two programs.
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -42,6 +45,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Debian starts a server when it installs redis-server; the tests start their own.
   if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
     (command -v service >/dev/null && service redis-server stop >/dev/null 2>&1) || true
+  fi
+  # Debian starts Prometheus when it installs it; the tests start their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+    (command -v service >/dev/null && service prometheus stop >/dev/null 2>&1) || true
   fi
   # Debian starts a cluster when it installs postgresql; the tests use their own.
   if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then

@@ -1,6 +1,6 @@
 """Sign-ins to the console (pages, admin and the built-in IAM API) go to the audit trail;
 a sign-out ends every session of the account; what deleting a user or a group removes with
-it (credentials, permission grants) is audited."""
+it (credentials, permission grants) is audited; every migrate switches the audit stream."""
 
 from __future__ import annotations
 
@@ -10,14 +10,23 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F, QuerySet
-from django.db.models.signals import pre_delete, pre_save
+from django.db.models.signals import post_migrate, pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
 from credentials import metrics
-from credentials.models import Actor, AuditEvent, Permission, User, typed_username
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    AuditStream,
+    Permission,
+    User,
+    switch_audit_stream,
+    typed_username,
+)
 from credentials.security import throttling
 
 
@@ -141,3 +150,13 @@ def _grants_removed(
         )
         for grant in grants.select_related("organization__registry", "user", "group")
     ]
+
+
+@receiver(post_migrate)
+def switch_the_audit_stream(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """After every migrate, the audit stream is on while AUDIT_SYSLOG_URL is set, off otherwise
+    (credentials/models/audit_stream.py): as the role that migrates, which owns the switch."""
+    if getattr(sender, "name", "") != "credentials":
+        return
+    if AuditStream._meta.db_table in connections[using].introspection.table_names():
+        switch_audit_stream(using=using)  # not when migrated back to before it existed

@@ -5,8 +5,10 @@ cannot read (ImproperlyConfigured naming the variable), with secrets that may co
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -144,3 +146,46 @@ class Env(environ.Env):
                 f"not {','.join(items)!r}."
             )
         return items
+
+    def syslog_url(self, var: str) -> str:
+        """A syslog receiver, tcp://host:port or tls://host:port (nothing else in it), or ""."""
+        value = self.str(var, default="").strip()
+        if not value:
+            return ""
+        shown = repr(value) if "@" not in value else "a URL with a user part"
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if (
+            parts is None
+            or parts.scheme not in ("tcp", "tls")
+            or not parts.hostname
+            or not port
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ImproperlyConfigured(
+                f"{var} must be tcp://host:port or tls://host:port (port 1-65535), not {shown}."
+            )
+        return value
+
+    def syslog_ca_file(self, var: str, url: str) -> str:
+        """The CA certificates (PEM) a tls:// receiver's certificate is checked against, or ""
+        (the system's). Refused unless the file reads as certificates, and with a tcp:// URL."""
+        path = self.str(var, default="").strip()
+        if not path:
+            return ""
+        if not url.startswith("tls://"):
+            raise ImproperlyConfigured(f"{var} is set but the receiver's URL is not tls://.")
+        try:
+            ssl.create_default_context(cafile=path)
+        except ssl.SSLError:
+            raise ImproperlyConfigured(f"{var}: {path} holds no PEM certificate.") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ImproperlyConfigured(f"{var}: cannot read {path} ({reason}).") from None
+        return path

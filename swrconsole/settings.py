@@ -426,6 +426,9 @@ if ROTATION_GRACE_HOURS < 0:
 DISABLE_UNUSED_AFTER_DAYS = _positive_int_or_none("DISABLE_UNUSED_AFTER_DAYS")
 # The console's own address, for links in e-mails (no request to take it from there).
 CONSOLE_URL = env.str("CONSOLE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The audit trail also sent to a syslog receiver (manage.py stream_audit_trail; docs/AUDIT.md).
+AUDIT_SYSLOG_URL = env.syslog_url("AUDIT_SYSLOG_URL")
+AUDIT_SYSLOG_CA_FILE = env.syslog_ca_file("AUDIT_SYSLOG_CA_FILE", AUDIT_SYSLOG_URL)
 
 # Mail (reminders): EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:pass@host:587;
 # unset, messages are written to the console (stderr) so `make run` needs no mail server.

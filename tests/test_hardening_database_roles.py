@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tests.servers import gunicorn
 pytestmark = pytest.mark.postgresql(reason="the owner and runtime roles and their grants")
 
 AUDIT = "credentials_auditevent"
+OUTBOX = "credentials_auditoutbox"
 # As the TLS-terminating proxy tells the production settings.
 HTTPS = {"X-Forwarded-Proto": "https"}
 
@@ -102,6 +104,8 @@ def _env(deployed: Deployment) -> dict[str, str]:
         "DATABASE_OWNER_URL": deployed.owner_url,
         "REGISTRY_TOKEN_KEY_FILE": deployed.keys[0],
         "REGISTRY_TOKEN_CERT_FILE": deployed.keys[1],
+        # The audit stream on: migrate switches it, its outbox queues every event.
+        "AUDIT_SYSLOG_URL": "tcp://127.0.0.1:9",
     }
 
 
@@ -145,6 +149,15 @@ def test_the_runtime_role_inserts_and_reads_audit_events(deployment: Deployment)
         "CREATE TABLE shadow (id int)",
         # A temporary table named like the trail would shadow it in any unqualified lookup.
         f"CREATE TEMPORARY TABLE {AUDIT} (LIKE public.{AUDIT})",
+        # The audit stream: its outbox only read and emptied, its switch only read.
+        f"INSERT INTO {OUTBOX} (seq, event_id) SELECT chain_seq + 1000, id FROM {AUDIT}",
+        f"UPDATE {OUTBOX} SET seq = seq + 1000",
+        f"TRUNCATE {OUTBOX}",
+        "UPDATE credentials_auditstream SET enabled = false",
+        "DELETE FROM credentials_auditstream",
+        f"DROP TRIGGER credentials_auditevent_outbox ON {AUDIT}",
+        "CREATE OR REPLACE FUNCTION credentials_auditevent_outbox() RETURNS trigger "
+        "AS $$ BEGIN RETURN NULL; END; $$ LANGUAGE plpgsql",
     ],
 )
 def test_the_runtime_role_cannot_change_the_trail(deployment: Deployment, statement: str) -> None:
@@ -269,3 +282,32 @@ def _create_user(env: dict[str, str]) -> None:
     )
     settings_module = {"DJANGO_SETTINGS_MODULE": "swrconsole.settings"}
     run(sys.executable, "-c", code, cwd=ROOT, env=env | settings_module, check=True)
+
+
+def test_the_runtime_roles_events_are_queued_and_the_sender_streams_them_as_the_runtime_role(
+    deployment: Deployment,
+) -> None:
+    """The outbox's trigger writes as its owner: the runtime role inserts events only; the
+    sender, serving as the runtime role, reads the outbox and deletes what was accepted."""
+    with deployment.connect(deployment.runtime_url) as runtime:
+        event_id = runtime.execute(
+            f"INSERT INTO {AUDIT} (action, channel, actor_username, user_agent, "
+            "registry_address, credential_name, credential_username, detail, prev_hash, hash) "
+            "VALUES ('console.sign_in', 'console', 'streamed', '', '', '', '', '{}', '', '') "
+            "RETURNING id"
+        ).fetchone()[0]
+        queued = runtime.execute(f"SELECT event_id FROM {OUTBOX}").fetchall()
+    assert (event_id,) in queued
+    env = {k: v for k, v in _env(deployment).items() if k != "DATABASE_OWNER_URL"}
+    # A listening socket's kernel accepts and acknowledges the bytes: a receiver enough here.
+    with socket.create_server(("127.0.0.1", 0)) as receiver:
+        env["AUDIT_SYSLOG_URL"] = f"tcp://127.0.0.1:{receiver.getsockname()[1]}"
+        sent = manage("stream_audit_trail", "--once", env=env)
+        assert sent.returncode == 0, sent.stderr
+        accepted, _ = receiver.accept()
+        with accepted:
+            accepted.settimeout(10)
+            received = b"".join(iter(lambda: accepted.recv(65536), b""))  # the sender exited
+    assert f'id="{event_id}"'.encode() in received
+    with deployment.connect(deployment.runtime_url) as runtime:
+        assert runtime.execute(f"SELECT count(*) FROM {OUTBOX}").fetchone() == (0,)

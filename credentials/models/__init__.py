@@ -9,6 +9,16 @@ from __future__ import annotations
 from credentials.models.access import RepositoryAccess, credential_access, user_access
 from credentials.models.access_keys import AccessKey, AccessKeyQuerySet, looks_like_access_key_id
 from credentials.models.audit import HIDDEN_USERNAME, AuditEvent, typed_username
+from credentials.models.audit_stream import (
+    AuditOutbox,
+    AuditStream,
+    SenderLock,
+    audit_events_streamed,
+    audit_events_to_stream,
+    audit_stream_backlog,
+    audit_stream_enabled,
+    switch_audit_stream,
+)
 from credentials.models.base import (
     EXPIRY_BANNER_DAYS,
     Actor,
@@ -68,6 +78,8 @@ __all__ = [
     "Actor",
     "AdministratorDecisionBinds",
     "AuditEvent",
+    "AuditOutbox",
+    "AuditStream",
     "ConsoleError",
     "ConsoleUserManager",
     "CredentialReminder",
@@ -93,10 +105,15 @@ __all__ = [
     "Region",
     "Registry",
     "RepositoryAccess",
+    "SenderLock",
     "TemporaryCredential",
     "TemporaryCredentialQuerySet",
     "User",
     "acts_as_administrator",
+    "audit_events_streamed",
+    "audit_events_to_stream",
+    "audit_stream_backlog",
+    "audit_stream_enabled",
     "credential_access",
     "digest_password",
     "duplicate_name_message",
@@ -110,6 +127,7 @@ __all__ = [
     "looks_like_registry_username",
     "password_matches",
     "project_id_for",
+    "switch_audit_stream",
     "typed_username",
     "user_access",
 ]

@@ -1,5 +1,6 @@
 """A least-privilege database: the console serves as a runtime role that may read and write its
-tables but only INSERT and SELECT audit events, and owns nothing.
+tables but only INSERT and SELECT audit events (and only SELECT and DELETE the audit stream's
+outbox, only SELECT its switch), and owns nothing.
 
 The owner role (DATABASE_OWNER_URL) runs the migrations and prepare_database, which calls
 grant_runtime(): the runtime role (DATABASE_URL's user) gets SELECT, INSERT, UPDATE and DELETE
@@ -20,6 +21,11 @@ from credentials.security.audit_chain import TABLE as AUDIT_TABLE
 
 # Tables whose rows are never changed or removed once written.
 APPEND_ONLY = (AUDIT_TABLE,)
+# The audit stream (credentials/models/audit_stream.py): the outbox is written by the trail's
+# trigger as its owner, so the runtime role only reads it and deletes what the receiver
+# accepted (the sender serves as the runtime role too); the switch is the migrating role's.
+READ_AND_DELETE = ("credentials_auditoutbox",)
+READ_ONLY = ("credentials_auditstream",)
 
 
 def _default_privileges(name: str) -> list[str]:
@@ -46,6 +52,15 @@ def _grants(owner: BaseDatabaseWrapper, role: str) -> list[str]:
         *(
             f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {quote(table)} FROM {name}"
             for table in APPEND_ONLY
+        ),
+        *(
+            f"REVOKE INSERT, UPDATE, TRUNCATE, REFERENCES, TRIGGER ON {quote(table)} FROM {name}"
+            for table in READ_AND_DELETE
+        ),
+        *(
+            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {quote(table)} "
+            f"FROM {name}"
+            for table in READ_ONLY
         ),
     ]
 

@@ -7,7 +7,8 @@
 #   npm (installs axe-core, the browser tests' accessibility checker),
 #   gettext (msgfmt checks the translation catalogs; makemessages extracts strings),
 #   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots),
-#   prometheus (with promtool: scrapes gunicorn replicas, checks deploy/*.yml).
+#   prometheus (with promtool: scrapes gunicorn replicas, checks deploy/*.yml),
+#   rsyslog and rsyslog-gnutls (the audit stream's real syslog receiver, over TCP and TLS).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -27,6 +28,9 @@ command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# rsyslogd lives in /usr/sbin, which a user's PATH may not hold.
+[ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null 2>&1 || missing+=(rsyslog)
+ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
@@ -49,6 +53,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Debian starts Prometheus when it installs it; the tests start their own.
   if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
     (command -v service >/dev/null && service prometheus stop >/dev/null 2>&1) || true
+  fi
+  # Debian starts rsyslog when it installs it (where there is an init); the tests run their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx rsyslog; then
+    (command -v service >/dev/null && service rsyslog stop >/dev/null 2>&1) || true
   fi
   # Debian starts a cluster when it installs postgresql; the tests use their own.
   if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then

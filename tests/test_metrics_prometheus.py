@@ -1,0 +1,271 @@
+"""The metrics as an operator gets them: Debian's Prometheus, configured by
+deploy/prometheus.yml (its replica list replaced by this test's, every other line kept),
+scrapes two gunicorn replicas of two workers each and reports every token request the test
+made; /metrics refuses a client outside METRICS_ALLOWED_NETWORKS unless it brings the token.
+promtool accepts deploy/prometheus.yml and deploy/alerts.yml."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from credentials.models import Registry
+from tests.helpers import basic, password_grant, refresh_grant
+from tests.servers import ROOT, Gunicorn, free_port, gunicorn, stop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEPLOY = ROOT / "deploy"
+TOKEN = "prometheus-test-token-0123456789abcdefghijklmnop"
+REPLICAS = 2
+# Loopback addresses other than 127.0.0.1 (all of 127/8 is this machine's): the clients of
+# the token service, and one outside METRICS_ALLOWED_NETWORKS (127.0.0.1 only here).
+CLIENT = "127.0.0.3"
+OUTSIDE = "127.0.0.2"
+# Replaced in deploy/prometheus.yml: the replicas' discovery, from its first line to its last.
+DISCOVERY_FIRST, DISCOVERY_LAST = "    dns_sd_configs:", "        refresh_interval: 15s"
+
+
+def binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(
+            f"{name} is needed (Debian: apt-get install prometheus; scripts/system-deps.sh)"
+        )
+    return path
+
+
+def call(
+    url: str,
+    method: str = "GET",
+    path: str = "/",
+    *,
+    source: str = CLIENT,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> tuple[int, str]:
+    """One request from the loopback address `source`, on a connection of its own."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
+    try:
+        connection.request(
+            method, path, body=body, headers={"Connection": "close", **(headers or {})}
+        )
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="swrconsole-prometheus-"))
+    (directory / "metrics-token").write_text(TOKEN + "\n")
+    call_command(
+        "create_registry_token_keys",
+        key=str(directory / "token.key"),
+        cert=str(directory / "token.crt"),
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def replicas(workdir: Path, django_db_setup, django_db_blocker) -> Iterator[list[Gunicorn]]:
+    """Two replicas of two workers each (tests/servers.py's production settings), the token
+    read from a file as a Docker secret would be."""
+    env = {
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_ACCESS_LOG": "-",
+        "DRAIN_SECONDS": "0",  # no load balancer here to drain from
+        "REGISTRY_TOKEN_KEY_FILE": str(workdir / "token.key"),
+        "REGISTRY_TOKEN_CERT_FILE": str(workdir / "token.crt"),
+        "METRICS_ALLOWED_NETWORKS": "127.0.0.1",
+        "METRICS_TOKEN_FILE": str(workdir / "metrics-token"),
+    }
+    with django_db_blocker.unblock(), ExitStack() as stack:
+        yield [stack.enter_context(gunicorn(f"metrics-{n}", **env)) for n in range(REPLICAS)]
+
+
+def prometheus_config(targets: list[str]) -> str:
+    """deploy/prometheus.yml with its replica discovery replaced by `targets`."""
+    lines = (DEPLOY / "prometheus.yml").read_text().splitlines()
+    first, last = lines.index(DISCOVERY_FIRST), lines.index(DISCOVERY_LAST)
+    static = ["    static_configs:", f"      - targets: {json.dumps(targets)}"]
+    return "\n".join([*lines[:first], *static, *lines[last + 1 :]]) + "\n"
+
+
+def start_prometheus(workdir: Path, targets: list[str]) -> tuple[subprocess.Popen, str]:
+    config = workdir / "prometheus.yml"
+    config.write_text(prometheus_config(targets))
+    shutil.copy(DEPLOY / "alerts.yml", workdir / "alerts.yml")
+    port = free_port()
+    log = (workdir / "prometheus.log").open("w")
+    process = subprocess.Popen(
+        [
+            binary("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def until(condition, what: str, process: subprocess.Popen, log: Path, timeout: float = 90):
+    """Poll `condition` (None: not yet) until it answers, for at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"prometheus exited:\n{log.read_text(errors='replace')}")
+        try:
+            answer = condition()
+        except requests.ConnectionError:
+            answer = None
+        if answer is not None:
+            return answer
+        time.sleep(0.2)  # polling a separate process's progress, bounded by the deadline
+    pytest.fail(f"prometheus: {what} within {timeout:g} s:\n{log.read_text(errors='replace')}")
+
+
+def scraped_all(api: str, count: int):
+    """The targets, once Prometheus has scraped every one of them successfully."""
+    targets = requests.get(f"{api}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+    done = [t for t in targets if t["health"] == "up"]
+    return targets if len(targets) == count and len(done) == count else None
+
+
+def query(api: str, promql: str) -> list[dict]:
+    answer = requests.get(f"{api}/api/v1/query", params={"query": promql}, timeout=5).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def serving_pids(server: Gunicorn) -> set[int]:
+    pids = set()
+    for line in server.log_text().splitlines():
+        if '"gunicorn.access"' in line and "/service/token" in line:
+            pids.add(json.loads(line[line.index("{") :])["pid"])
+    return pids
+
+
+def test_prometheus_counts_every_token_request_summed_over_replicas_and_workers(
+    replicas: list[Gunicorn], workdir: Path, credential, registry: Registry
+) -> None:
+    cred, password = credential
+    service = registry.address
+    https = {"X-Forwarded-Proto": "https"}
+    form = {**https, "Content-Type": "application/x-www-form-urlencoded"}
+    made: dict[tuple[str, str], int] = {}
+
+    def token(url: str, flow: str, outcome: str, method: str, path: str, **kw) -> str:
+        status, body = call(url, method, path, **kw)
+        assert status == (200 if outcome == "granted" else 401), body
+        made[(flow, outcome)] = made.get((flow, outcome), 0) + 1
+        return body
+
+    get_path = "/service/token?" + urlencode({"service": service, "scope": "repository:a/b:pull"})
+    for replica in replicas:
+        for _ in range(6):
+            token(replica.url, "basic", "granted", "GET", get_path,
+                  headers={**https, "Authorization": basic(cred.username, password)})  # fmt: skip
+        for _ in range(2):
+            token(replica.url, "basic", "refused", "GET", get_path,
+                  headers={**https, "Authorization": basic(cred.username, "wrong-password")})  # fmt: skip
+        grant = password_grant(cred, password, service, access_type="offline")
+        body = token(replica.url, "password", "granted", "POST", "/service/token",
+                     headers=form, body=urlencode(grant))  # fmt: skip
+        refresh = urlencode(refresh_grant(json.loads(body)["refresh_token"], service))
+        for _ in range(3):
+            token(replica.url, "refresh", "granted", "POST", "/service/token",
+                  headers=form, body=refresh)  # fmt: skip
+        token(replica.url, "password", "refused", "POST", "/service/token", headers=form,
+              body=urlencode(password_grant(cred, "wrong-password", service)))  # fmt: skip
+    # Every replica's two workers served some: the sums below are over worker files.
+    assert [len(serving_pids(replica)) for replica in replicas] == [2] * REPLICAS
+
+    targets = [replica.url.removeprefix("http://") for replica in replicas]
+    process, api = start_prometheus(workdir, targets)
+    log = workdir / "prometheus.log"
+    try:
+        until(lambda: scraped_all(api, REPLICAS), "every replica scraped", process, log)
+        total = query(api, "sum(swr_console_token_requests_total)")
+        by_kind = query(api, "sum by (flow, outcome) (swr_console_token_requests_total)")
+        timed = query(api, "sum(swr_console_token_request_seconds_count)")
+        per_replica = query(api, "sum by (instance) (swr_console_token_requests_total)")
+        series = requests.get(
+            f"{api}/api/v1/series", params={"match[]": '{__name__=~"swr_console_.+"}'}, timeout=5
+        ).json()["data"]
+    finally:
+        stop(process)
+
+    assert float(total[0]["value"][1]) == sum(made.values()) == 2 * 13
+    counted = {
+        (r["metric"]["flow"], r["metric"]["outcome"]): int(float(r["value"][1]))
+        for r in by_kind
+        if float(r["value"][1])
+    }
+    assert counted == made
+    assert float(timed[0]["value"][1]) == sum(made.values())
+    assert sorted(int(float(r["value"][1])) for r in per_replica) == [13] * REPLICAS
+    # No label value carries what the requests carried: usernames, passwords, addresses.
+    carried = [cred.username, password, "wrong-password", CLIENT, service, cred.owner.username]
+    values = {value for labels in series for name, value in labels.items() if name != "instance"}
+    assert [text for text in carried if any(text in value for value in values)] == []
+
+
+def test_metrics_from_outside_the_allowed_networks_need_the_token(
+    replicas: list[Gunicorn],
+) -> None:
+    url = replicas[0].url
+    refused = call(url, "GET", "/metrics", source=OUTSIDE)
+    assert refused[0] == 403
+    assert "swr_console" not in refused[1]
+    spoofed = call(url, "GET", "/metrics", source=OUTSIDE, headers={"X-Forwarded-For": "127.0.0.1"})
+    assert spoofed[0] == 403
+    wrong = call(url, "GET", "/metrics", source=OUTSIDE, headers={"Authorization": "Bearer nope"})
+    assert wrong[0] == 403
+    bearer = call(
+        url, "GET", "/metrics", source=OUTSIDE, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert bearer[0] == 200
+    assert "swr_console_token_requests_total" in bearer[1]
+    inside = call(url, "GET", "/metrics", source="127.0.0.1")
+    assert inside[0] == 200
+
+
+def test_promtool_accepts_the_shipped_rules_and_configuration(workdir: Path) -> None:
+    promtool = binary("promtool")
+    rules = subprocess.run(
+        [promtool, "check", "rules", str(DEPLOY / "alerts.yml")], capture_output=True, text=True
+    )
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    assert "SUCCESS: 5 rules found" in rules.stdout
+    # The shipped file as it is, beside the token file and the rules it names.
+    directory = workdir / "shipped"
+    directory.mkdir()
+    for name in ("prometheus.yml", "alerts.yml"):
+        shutil.copy(DEPLOY / name, directory / name)
+    shutil.copy(workdir / "metrics-token", directory / "metrics-token")
+    config = subprocess.run(
+        [promtool, "check", "config", str(directory / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert config.returncode == 0, config.stdout + config.stderr
+    assert "SUCCESS" in config.stdout

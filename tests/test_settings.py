@@ -119,9 +119,14 @@ def compose_config(directory: Path, **passwords: str) -> str:
 def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     config = compose_config(tmp_path)
     services = yaml.safe_load(config)["services"]
-    assert sorted(services) == ["db", "lifecycle", "migrate", "redis", "web"]
+    assert sorted(services) == ["audit-stream", "db", "lifecycle", "migrate", "redis", "web"]
     # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
     assert "python manage.py send_credential_reminders" in config
+    # The audit stream's sender runs when AUDIT_SYSLOG_URL is set, once migrate has switched it on.
+    assert "exec python manage.py stream_audit_trail" in config
+    assert services["audit-stream"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
     # Every process's counters in the one Redis; the console serves as the runtime role.
     assert "CACHE_URL: redis://redis:6379/0" in config
     assert "DATABASE_URL: postgres://swrconsole:" in config
@@ -137,7 +142,7 @@ def test_only_the_one_shot_migrate_service_holds_the_owners_password(tmp_path: P
     migrate = services["migrate"]
     assert f"swrconsole_owner:{owner}@db" in migrate["environment"]["DATABASE_OWNER_URL"]
     assert migrate["command"] == ["python", "manage.py", "prepare_database", "--wait", "120"]
-    for name in ("web", "lifecycle"):
+    for name in ("web", "lifecycle", "audit-stream"):
         environment = services[name]["environment"]
         held = " ".join(str(value) for value in environment.values())
         assert owner not in held, f"{name} holds the owner's password"

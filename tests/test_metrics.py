@@ -16,7 +16,14 @@ from pytest_httpserver import HTTPServer
 from credentials import upstream
 from credentials.lifecycle import notifications
 from credentials.metrics import endpoint
-from credentials.models import Actor, AuditEvent, LongTermCredential, Registry, User
+from credentials.models import (
+    Actor,
+    AuditEvent,
+    AuditOutbox,
+    LongTermCredential,
+    Registry,
+    User,
+)
 from tests.fake_swr import secret_response
 from tests.helpers import (
     PASSWORD,
@@ -318,6 +325,17 @@ def test_the_audit_stream_backlog_is_read_at_each_scrape(
     monkeypatch.setattr(endpoint, "audit_stream_backlog", lambda: next(waiting))
     assert "swr_console_audit_stream_backlog 7.0" in client.get("/metrics").content.decode()
     assert "swr_console_audit_stream_backlog 3.0" in client.get("/metrics").content.decode()
+
+
+def test_the_backlog_is_the_audit_streams_outbox_and_zero_with_no_stream(
+    client: Client, owner: User, settings
+) -> None:
+    assert "swr_console_audit_stream_backlog 0.0" in client.get("/metrics").content.decode()
+    settings.AUDIT_SYSLOG_URL = "tcp://127.0.0.1:6514"
+    for seq in (1, 2):
+        event = AuditEvent.record(AuditEvent.Action.SIGN_IN, Actor(user=owner))
+        AuditOutbox.objects.create(seq=seq, event=event)
+    assert "swr_console_audit_stream_backlog 2.0" in client.get("/metrics").content.decode()
 
 
 def test_no_label_carries_a_username_a_password_or_an_address(

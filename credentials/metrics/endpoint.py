@@ -30,6 +30,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from credentials.metrics import AUDIT_STREAM_BACKLOG
 from credentials.middleware import from_trusted_proxy
+from credentials.models import audit_stream_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,6 @@ REFUSAL = (
     "Forbidden: /metrics answers METRICS_ALLOWED_NETWORKS, or a request with "
     "'Authorization: Bearer <METRICS_TOKEN>'.\n"
 )
-
-try:  # the audit stream's outbox (credentials/models); until it exists, no backlog to show
-    from credentials.models import audit_stream_backlog
-except ImportError:  # pragma: no cover - removed once the outbox is on main
-    audit_stream_backlog = None
 
 
 class MetricsMiddleware:
@@ -115,8 +111,6 @@ class _Backlog:
     answers the same: alert on its max, never its sum)."""
 
     def collect(self) -> Iterator[Metric]:
-        if audit_stream_backlog is None:
-            return
         try:
             value = audit_stream_backlog()
         except DatabaseError:  # the scrape still answers, without this one value

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 import requests
+from django.core.cache import caches
+from django.test import Client
 
 from credentials.models import AuditEvent, LongTermCredential, Registry, TemporaryCredential, User
 from tests.helpers import PASSWORD, basic, iam_body, new_access_key
@@ -142,3 +144,37 @@ def test_a_signed_write_replayed_to_another_instance_is_refused(
     # Kept in Redis until the date check would refuse it: 15 minutes after X-Sdk-Date.
     (kept,) = redis.Redis.from_url(redis_url).keys("*api-signature:*")
     assert 14 * 60 < redis.Redis.from_url(redis_url).ttl(kept) <= 15 * 60 + 2
+
+
+def test_a_token_request_checks_its_counters_in_one_redis_command_on_a_kept_client(
+    redis_url: str, credential: tuple[LongTermCredential, str], token_keys: object, settings
+) -> None:
+    """The token's one round trip to Redis (an MGET of its counters), sent by the redis-py
+    client the thread keeps: Django's Redis cache made a new one for every command, which cost
+    more CPU than the command (docs/PERFORMANCE.md)."""
+    cred, password = credential
+    backend = {"BACKEND": "credentials.security.cache.ResilientRedisCache", "LOCATION": redis_url}
+    client = Client()
+    settings.CACHES = {**settings.CACHES, "default": backend}
+    shared = caches["default"]
+    assert shared._cache.get_client() is shared._cache.get_client(write=True)
+
+    def token() -> int:
+        return client.get(
+            "/service/token",
+            {"service": cred.registry.address},
+            HTTP_AUTHORIZATION=basic(cred.username, password),
+        ).status_code
+
+    assert token() == 200  # the first from this address also remembers it
+    admin = redis.Redis.from_url(redis_url)  # one connection: its handshake counted before
+    before = _commands(admin)
+    assert token() == 200
+    after = _commands(admin)
+    sent = {name: after[name] - before.get(name, 0) for name in after if name != "info"}
+    assert {name: calls for name, calls in sent.items() if calls} == {"mget": 1}
+
+
+def _commands(admin: redis.Redis) -> dict[str, int]:
+    stats = admin.info("commandstats")
+    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}

@@ -7,8 +7,10 @@ import base64
 import csv
 import io
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -214,6 +216,23 @@ def test_a_refresh_grant_is_one_query_when_last_used_is_fresh(
     with CaptureQueriesContext(connection) as queries:
         assert post(client, refresh_grant(token, registry.address)).status_code == 200
     assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_refresh_grant_reads_the_counters_and_writes_nothing_to_the_cache(
+    client: Client, credential, registry: Registry
+) -> None:
+    # A successful login remembers its address for its username (throttling.remember_address);
+    # a refresh grant names no username, so there is nothing to remember: it wrote a key for
+    # the empty username on every refresh (a Redis round trip each, with CACHE_URL=redis://).
+    cred, password = credential
+    token = offline_token(client, cred, password, registry.address)
+    shared = caches["default"]
+    with (
+        mock.patch.object(shared, "set", wraps=shared.set) as set_,
+        mock.patch.object(shared, "add", wraps=shared.add) as add,
+    ):
+        assert post(client, refresh_grant(token, registry.address)).status_code == 200
+    assert (set_.call_args_list, add.call_args_list) == ([], [])
 
 
 def test_a_refresh_token_from_before_a_password_reset_lasts_as_the_old_password_does(

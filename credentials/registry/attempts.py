@@ -75,7 +75,9 @@ def throttle_verdict(request: HttpRequest, username: str, service: str) -> throt
 
 
 def remember_success(request: HttpRequest, verdict: throttling.Verdict, username: str) -> None:
-    if not verdict.known:  # once per address: later successes from it write nothing
+    # Once per address: later successes from it write nothing. A refresh grant names no
+    # username, so it has no address to remember (nor any limit per username to pass).
+    if username and not verdict.known:
         throttling.remember_address(request, "registry-login", username)
 
 

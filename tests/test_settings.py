@@ -119,7 +119,15 @@ def compose_config(directory: Path, **passwords: str) -> str:
 def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     config = compose_config(tmp_path)
     services = yaml.safe_load(config)["services"]
-    assert sorted(services) == ["audit-stream", "db", "lifecycle", "migrate", "redis", "web"]
+    assert sorted(services) == [
+        "audit-stream",
+        "db",
+        "lifecycle",
+        "migrate",
+        "prometheus",
+        "redis",
+        "web",
+    ]
     # The scheduled side of the credential lifecycle runs the idempotent command in a loop.
     assert "python manage.py send_credential_reminders" in config
     # The audit stream's sender runs when AUDIT_SYSLOG_URL is set, once migrate has switched it on.
@@ -132,6 +140,12 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     assert "DATABASE_URL: postgres://swrconsole:" in config
     assert "DATABASE_OWNER_URL: postgres://swrconsole_owner:" in config
     assert "redis-cli" in config
+    # Prometheus (profile monitoring) holds the metrics token and no other secret.
+    prometheus = services["prometheus"]
+    assert prometheus["profiles"] == ["monitoring"]
+    assert "env_file" not in prometheus
+    assert list(prometheus["environment"]) == ["METRICS_TOKEN"]
+    assert "--config.file=/prometheus/config/prometheus.yml" in prometheus["command"][0]
 
 
 def test_only_the_one_shot_migrate_service_holds_the_owners_password(tmp_path: Path) -> None:

@@ -187,6 +187,9 @@ def test_a_stopped_receiver_keeps_the_backlog_and_the_running_sender_sends_it_wh
         new_credential(owner, registry, "before-the-stop")
         wait_until_received(rsyslog, trail())
         wait_for(lambda: audit_stream_backlog() == 0, "the outbox emptied")
+        # A second sender stands by while this one streams (here: gives up waiting).
+        with pytest.raises(CommandError, match="another sender held the lock"):
+            call_command("stream_audit_trail", "--once", "--lock-wait", "0.2", "--interval", "0.05")
 
         rsyslog.stop()
         try:

@@ -4,6 +4,8 @@
 #   1. PostgreSQL (a throwaway cluster, scripts/with-postgres.sh): every test.
 #   2. SQLite (the embedded default of `make run`): every test but those marked `postgresql`,
 #      which test PostgreSQL itself or the deployment on it (README.md lists them).
+#   With both, what does not depend on the database runs once (marked `database_independent`:
+#   in the PostgreSQL pass) and the browser flows' variants are shared out (tests/passes.py).
 # TEST_DATABASES="postgresql" (or "sqlite") runs one pass only; arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,13 +54,19 @@ rm -f test-artifacts/junit-postgresql.xml test-artifacts/junit-sqlite.xml
 overall=0
 sqlite_dir=$(mktemp -d /tmp/swrconsole-sqlite.XXXXXX)
 trap 'rm -rf "$sqlite_dir"' EXIT
-for database in ${TEST_DATABASES:-postgresql sqlite}; do
+# With both passes, the tests whose subject is not the database run once, and the browser
+# flows' language and width variants are shared out between the passes (tests/passes.py).
+databases=(${TEST_DATABASES:-postgresql sqlite})
+share() { [ "${#databases[@]}" -gt 1 ] && echo "$1" || true; }
+for database in "${databases[@]}"; do
   case "$database" in
     postgresql)
-      run_pass postgresql scripts/with-postgres.sh .venv/bin/python -m pytest \
+      run_pass postgresql env SWR_TEST_SHARE="$(share postgresql)" \
+        scripts/with-postgres.sh .venv/bin/python -m pytest \
         --junitxml=test-artifacts/junit-postgresql.xml "$@" || overall=1 ;;
     sqlite)
       run_pass sqlite env DATABASE_URL="sqlite:///$sqlite_dir/swrconsole.sqlite3" \
+        SWR_TEST_SHARE="$(share sqlite)" \
         .venv/bin/python -m pytest -m "$sqlite_marker" \
         --junitxml=test-artifacts/junit-sqlite.xml ${sqlite_args[@]+"${sqlite_args[@]}"} \
         || overall=1 ;;

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.database_independent(reason="reads the source")
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("credentials", "swrconsole")
 MAX_MODULES_DIRECTLY_IN_CREDENTIALS = 12

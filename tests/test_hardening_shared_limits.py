@@ -18,7 +18,12 @@ from tests.helpers import PASSWORD, basic, iam_body, new_access_key
 from tests.huawei_sdk import sign
 from tests.servers import Gunicorn, gunicorn, redis_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.database_independent(
+        reason="the limits live in Redis; the database only holds the credentials"
+    ),
+]
 
 LIMIT = 5
 # A new connection each time (the workers' accept() race spreads them); HTTPS as the proxy says.

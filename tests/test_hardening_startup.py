@@ -14,6 +14,10 @@ import pytest
 from tests.helpers import ROOT, manage, run
 from tests.servers import free_port
 
+pytestmark = pytest.mark.database_independent(
+    reason="gunicorn refusing to start, before any database"
+)
+
 PRODUCTION = {
     "PATH": "/usr/bin:/bin",
     "DEBUG": "false",

@@ -30,7 +30,12 @@ from cryptography import x509
 from tests.helpers import ROOT, iam_body
 from tests.servers import free_port, wait_until_answering
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [
+    pytest.mark.timeout(900),
+    pytest.mark.database_independent(
+        reason="make run serves its own SQLite database, whatever the suite's"
+    ),
+]
 
 # What the child keeps of this environment: enough to find programs and install packages.
 KEPT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")

@@ -15,6 +15,10 @@ from cryptography.fernet import Fernet
 
 from tests.helpers import ROOT, manage, run, settings_import
 
+pytestmark = pytest.mark.database_independent(
+    reason="the settings and compose files, read or started on their own"
+)
+
 
 def test_settings_refuse_to_start_without_secret_key_when_debug_is_off() -> None:
     result = settings_import({"DEBUG": "false", "CREDENTIAL_HASH_KEY": "k"})

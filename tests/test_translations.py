@@ -14,6 +14,8 @@ import pytest
 from babel.messages.pofile import read_po
 from django.template.base import Lexer, TokenType
 
+pytestmark = pytest.mark.database_independent(reason="reads the catalogs and templates")
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))

@@ -87,6 +87,7 @@ def check(page: Page, axe_source: str, name: str, *, list_fits: bool = False) ->
         assert widths[0] <= widths[1], f"{name}: the list is {widths[0]} px in {widths[1]} px"
 
 
+@pytest.mark.split_across_passes
 @pytest.mark.parametrize("width", [1440, 390])
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_administrators_pages(

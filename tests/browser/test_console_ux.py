@@ -21,7 +21,11 @@ from tests.browser.helpers import (
 )
 from tests.helpers import PASSWORD, SEEN_SECRETS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.split_across_passes,
+]
 
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 # The browser's own language: the console follows its Accept-Language.

@@ -20,7 +20,11 @@ from credentials.rules import ACCESS_PULL, EDIT, READ
 from tests.browser.helpers import axe_violations, screenshot, watch_for_errors
 from tests.helpers import PASSWORD, new_credential
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.split_across_passes,
+]
 
 WIDTHS = [360, 390, 1440]
 LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}

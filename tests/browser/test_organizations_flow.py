@@ -141,6 +141,7 @@ class Visit:
         expect(message).to_be_focused()
 
 
+@pytest.mark.split_across_passes
 @pytest.mark.parametrize(("language", "width"), CASES, ids=[f"{lang}-{w}" for lang, w in CASES])
 def test_create_an_organization_add_permissions_and_read_my_permissions(
     browser: Browser,

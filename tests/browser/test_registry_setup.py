@@ -16,7 +16,11 @@ from tests.browser.helpers import (
 )
 from tests.helpers import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.split_across_passes,
+]
 
 HEADINGS = {"en": "Connect the registry to this console", "zh-hans": "将镜像仓库接入本控制台"}
 LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}

@@ -47,7 +47,10 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
 
 
 def server_cpu_seconds(master: int) -> float:
-    """CPU time (user + system) used so far by gunicorn's master and its workers (/proc)."""
+    """CPU time (user + system) used so far by a server's master and its workers (/proc):
+    gunicorn's, or PostgreSQL's postmaster and its backends. A child that has exited counts in
+    its master's (cutime, cstime): PostgreSQL ends a backend whenever the console closes a
+    connection (CONN_MAX_AGE)."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -57,6 +60,8 @@ def server_cpu_seconds(master: int) -> float:
         fields = rest.rsplit(")", 1)[1].split()  # after "(command)": state, ppid, ...
         if int(pid) == master or int(fields[1]) == master:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if int(pid) == master:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: children waited for
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

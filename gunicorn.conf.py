@@ -31,6 +31,9 @@ _upstream = float(os.environ.get("SWR_TIMEOUT_CONNECT", "3.05")) + float(
 )
 timeout = max(30, math.ceil(_upstream) + 15)
 graceful_timeout = 30  # GRACEFUL_TIMEOUT replaces it in on_starting, once settings are read
+# No control socket (gunicornc): unused here, one path per host shared by every replica on it,
+# and its stop delays a graceful stop by up to 4 s before the workers are even told.
+control_socket_disable = True
 keepalive = 2
 # Off by default (gunicorn's own default): a recycled worker starts cold — no database
 # connections, prepared statements, cached pages or catalog — and at a few thousand

@@ -59,6 +59,8 @@ def health_answer() -> JsonResponse:
     before it stops accepting (deploy/haproxy.cfg)."""
     if draining.draining():
         response = JsonResponse({"status": "draining"}, status=503)
+        # Planned (the worker logged the SIGTERM once): not an error line a second per check.
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log
     else:
         try:
             with connection.cursor() as cursor:

@@ -8,7 +8,8 @@
 #   gettext (msgfmt checks the translation catalogs; makemessages extracts strings),
 #   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots),
 #   prometheus (with promtool: scrapes gunicorn replicas, checks deploy/*.yml),
-#   rsyslog and rsyslog-gnutls (the audit stream's real syslog receiver, over TCP and TLS).
+#   rsyslog and rsyslog-gnutls (the audit stream's real syslog receiver, over TCP and TLS),
+#   haproxy (deploy/haproxy.cfg in front of gunicorn replicas, restarted and killed under load).
 # As root on Debian they are installed with apt; otherwise a missing one is an error
 # with a clear message (the suite never skips them silently).
 set -euo pipefail
@@ -31,6 +32,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # rsyslogd lives in /usr/sbin, which a user's PATH may not hold.
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null 2>&1 || missing+=(rsyslog)
 ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     && ! command -v initdb >/dev/null 2>&1; then
@@ -57,6 +59,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Debian starts rsyslog when it installs it (where there is an init); the tests run their own.
   if printf '%s\n' "${missing[@]}" | grep -qx rsyslog; then
     (command -v service >/dev/null && service rsyslog stop >/dev/null 2>&1) || true
+  fi
+  # Debian starts haproxy when it installs it; the tests start their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx haproxy; then
+    (command -v service >/dev/null && service haproxy stop >/dev/null 2>&1) || true
   fi
   # Debian starts a cluster when it installs postgresql; the tests use their own.
   if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then

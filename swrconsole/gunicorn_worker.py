@@ -6,7 +6,8 @@ first drains: for DRAIN_SECONDS it keeps accepting and serving while /healthz an
 (swrconsole.draining), long enough for the load balancer's health checks to take it out of
 rotation (deploy/haproxy.cfg); then gunicorn's graceful stop — no new connections, those open
 finished — within GRACEFUL_TIMEOUT of the SIGTERM, after which the master kills what is left.
-A second SIGTERM stops draining at once.
+Another SIGTERM changes nothing (systemd sends one to every process of the unit, gunicorn's master
+one to each worker); SIGINT or SIGQUIT stops at once, as gunicorn's own worker does.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from swrconsole import draining
 
 class DrainingThreadWorker(ThreadWorker):
     def handle_exit(self, sig: int, frame: Any) -> None:
-        if draining.draining() or settings.DRAIN_SECONDS <= 0:
+        if draining.draining():
+            return  # already draining (systemd signals every process of the unit)
+        if settings.DRAIN_SECONDS <= 0:
             self.alive = False
             return
         draining.start()

@@ -64,6 +64,19 @@ PRODUCTION_ENV = {
 @contextmanager
 def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[Gunicorn]:
     """Start gunicorn (gunicorn.conf.py) with production settings; stop it afterwards."""
+    server = start_gunicorn(name, port, **overrides)
+    try:
+        yield server
+    finally:
+        if not stop(server.process):
+            pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{server.log_text()}")
+
+
+def start_gunicorn(
+    name: str, port: int | None = None, *, append_log: bool = False, **overrides: str
+) -> Gunicorn:
+    """gunicorn (gunicorn.conf.py) with production settings, once it answers /healthz; the
+    caller stops it (`stop`). Its log: test-artifacts/gunicorn-<name>.log (or added to it)."""
     port = port or free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"gunicorn-{name}.log"
@@ -76,7 +89,7 @@ def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[G
         **overrides,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    with log.open("w") as output:
+    with log.open("a" if append_log else "w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "swrconsole.wsgi"],
             cwd=ROOT,
@@ -87,10 +100,10 @@ def gunicorn(name: str, port: int | None = None, **overrides: str) -> Iterator[G
     server = Gunicorn(url=f"http://127.0.0.1:{port}", log=log, process=process)
     try:
         _wait_until_healthy(server)
-        yield server
-    finally:
-        if not stop(process):
-            pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{server.log_text()}")
+    except BaseException:
+        stop(process)
+        raise
+    return server
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> bool:

@@ -119,3 +119,4 @@ def test_sigterm_drains_the_replica_then_it_exits_within_the_graceful_timeout(
         stopped_after = time.monotonic() - signalled
     assert 3 <= stopped_after < 8, stopped_after
     assert "draining for 3 s" in server.log_text()
+    assert "Service Unavailable: /healthz" not in server.log_text()  # planned, not an error

@@ -126,6 +126,7 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     assert sorted(services) == [
         "audit-stream",
         "db",
+        "lb",
         "lifecycle",
         "migrate",
         "prometheus",
@@ -150,6 +151,30 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     assert "env_file" not in prometheus
     assert list(prometheus["environment"]) == ["METRICS_TOKEN"]
     assert "--config.file=/prometheus/config/prometheus.yml" in prometheus["command"][0]
+
+
+def test_compose_serves_every_replica_through_the_load_balancer(tmp_path: Path) -> None:
+    config = yaml.safe_load(compose_config(tmp_path))
+    services = config["services"]
+    lb, web = services["lb"], services["web"]
+    # Only lb publishes a port, so `--scale web=3` starts replicas without editing ports.
+    assert "ports" not in web
+    assert [(port["published"], port["target"]) for port in lb["ports"]] == [(8000, 8080)]
+    assert lb["image"].startswith("haproxy:2.")
+    (mounted,) = lb["volumes"]  # source:target:mode, as docker-compose 1.x writes it
+    source, target, mode = mounted.split(":")
+    assert (source, target, mode) == (
+        f"{tmp_path}/deploy/haproxy.cfg",
+        "/usr/local/etc/haproxy/haproxy.cfg",
+        "ro",
+    )
+    assert lb["depends_on"]["web"]["condition"] == "service_healthy"
+    # The console believes X-Forwarded-For from lb's fixed address, and from nothing else.
+    address = lb["networks"]["default"]["ipv4_address"]
+    assert example_environment()["TRUSTED_PROXIES"].split(",") == [address]
+    # docker stop waits out the drain and the graceful timeout before its SIGKILL.
+    assert web["stop_grace_period"] == "40s"
+    assert settings_values(PRODUCTION, "GRACEFUL_TIMEOUT") == {"GRACEFUL_TIMEOUT": 30}
 
 
 def test_only_the_one_shot_migrate_service_holds_the_owners_password(tmp_path: Path) -> None:

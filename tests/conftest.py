@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import hashers
 from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
@@ -20,6 +22,11 @@ from tests.registry import RunningRegistry, serving_docker_registry
 from tests.smtp import mailbox, smtp_server  # noqa: F401 - fixtures: a real SMTP server
 
 LAST = "test_no_secret_reached_the_logs"
+
+# Test users' passwords: Django's PBKDF2 at 1,000 iterations (tests/hashers.py says why).
+settings.PASSWORD_HASHERS = ["tests.hashers.QuickPBKDF2PasswordHasher"]
+hashers.get_hashers.cache_clear()
+hashers.get_hashers_by_algorithm.cache_clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,7 +4,8 @@
 #   podman and buildah (registry end-to-end, one test file per client), PostgreSQL,
 #   docker-compose (validates docker-compose.yml), curl (the built-in API's curl test),
 #   redis-server (the rate limits shared by several gunicorn processes),
-#   npm (installs axe-core, the browser tests' accessibility checker),
+#   npm (installs axe-core, the browser tests' accessibility checker, and the OpenID provider
+#   the sign-in tests run on node: npm's oidc-provider),
 #   gettext (msgfmt checks the translation catalogs; makemessages extracts strings),
 #   fonts-wqy-microhei (Chinese glyphs in the browser tests' screenshots),
 #   prometheus (with promtool: scrapes gunicorn replicas, checks deploy/*.yml),
@@ -27,6 +28,7 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # rsyslogd lives in /usr/sbin, which a user's PATH may not hold.

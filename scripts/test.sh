@@ -16,6 +16,11 @@ scripts/system-deps.sh || exit 1
 if [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error || exit 1
 fi
+# The OpenID provider for the sign-in tests (test-only: npm's oidc-provider, pinned in
+# tests/oidc/package.json and its lock), likewise into tests/oidc/node_modules.
+if [ ! tests/oidc/node_modules/.package-lock.json -nt tests/oidc/package-lock.json ]; then
+  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error || exit 1
+fi
 mkdir -p test-artifacts
 
 run_pass() {  # run_pass NAME COMMAND...: one pytest run; its exit status, 5 (none ran) an error

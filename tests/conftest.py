@@ -18,6 +18,7 @@ from credentials import registry_cache as catalog
 from credentials.models import Actor, LongTermCredential, Region, Registry, User
 from tests import passes
 from tests.helpers import client_for, make_user
+from tests.oidc_provider import oidc_provider  # noqa: F401 - fixture: a real OpenID provider
 from tests.registry import RunningRegistry, serving_docker_registry
 from tests.smtp import mailbox, smtp_server  # noqa: F401 - fixtures: a real SMTP server
 

@@ -173,18 +173,20 @@ def test_prometheus_counts_every_token_request_summed_over_replicas_and_workers(
     https = {"X-Forwarded-Proto": "https"}
     form = {**https, "Content-Type": "application/x-www-form-urlencoded"}
     made: dict[tuple[str, str], int] = {}
+    made_at = {replica.url.removeprefix("http://"): 0 for replica in replicas}
 
     def token(url: str, flow: str, outcome: str, method: str, path: str, **kw) -> str:
         status, body = call(url, method, path, **kw)
         assert status == (200 if outcome == "granted" else 401), body
         made[(flow, outcome)] = made.get((flow, outcome), 0) + 1
+        made_at[url.removeprefix("http://")] += 1
         return body
 
     get_path = "/service/token?" + urlencode({"service": service, "scope": "repository:a/b:pull"})
+    login = {**https, "Authorization": basic(cred.username, password)}
     for replica in replicas:
         for _ in range(6):
-            token(replica.url, "basic", "granted", "GET", get_path,
-                  headers={**https, "Authorization": basic(cred.username, password)})  # fmt: skip
+            token(replica.url, "basic", "granted", "GET", get_path, headers=login)
         for _ in range(2):
             token(replica.url, "basic", "refused", "GET", get_path,
                   headers={**https, "Authorization": basic(cred.username, "wrong-password")})  # fmt: skip
@@ -197,7 +199,13 @@ def test_prometheus_counts_every_token_request_summed_over_replicas_and_workers(
                   headers=form, body=refresh)  # fmt: skip
         token(replica.url, "password", "refused", "POST", "/service/token", headers=form,
               body=urlencode(password_grant(cred, "wrong-password", service)))  # fmt: skip
-    # Every replica's two workers served some: the sums below are over worker files.
+        # Both workers of the replica served some, so the sums below are over their two
+        # files: which worker accepts a connection is the kernel's choice, so more logins
+        # (counted like the others) until the access log shows the second.
+        for _ in range(200):
+            if len(serving_pids(replica)) == 2:
+                break
+            token(replica.url, "basic", "granted", "GET", get_path, headers=login)
     assert [len(serving_pids(replica)) for replica in replicas] == [2] * REPLICAS
 
     targets = [replica.url.removeprefix("http://") for replica in replicas]
@@ -215,7 +223,7 @@ def test_prometheus_counts_every_token_request_summed_over_replicas_and_workers(
     finally:
         stop(process)
 
-    assert float(total[0]["value"][1]) == sum(made.values()) == 2 * 13
+    assert float(total[0]["value"][1]) == sum(made.values()) >= REPLICAS * 13
     counted = {
         (r["metric"]["flow"], r["metric"]["outcome"]): int(float(r["value"][1]))
         for r in by_kind
@@ -223,7 +231,7 @@ def test_prometheus_counts_every_token_request_summed_over_replicas_and_workers(
     }
     assert counted == made
     assert float(timed[0]["value"][1]) == sum(made.values())
-    assert sorted(int(float(r["value"][1])) for r in per_replica) == [13] * REPLICAS
+    assert {r["metric"]["instance"]: int(float(r["value"][1])) for r in per_replica} == made_at
     # No label value carries what the requests carried: usernames, passwords, addresses.
     carried = [cred.username, password, "wrong-password", CLIENT, service, cred.owner.username]
     values = {value for labels in series for name, value in labels.items() if name != "instance"}

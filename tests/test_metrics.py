@@ -26,6 +26,7 @@ from credentials.models import (
 )
 from tests.fake_swr import secret_response
 from tests.helpers import (
+    NOW,
     PASSWORD,
     ask,
     basic,
@@ -226,8 +227,9 @@ def test_upstream_calls_are_counted_by_outcome_with_their_time(httpserver: HTTPS
 
 
 def test_the_temporary_credentials_limit_counts_what_it_refuses(
-    owner: User, registry: Registry, settings
+    owner: User, registry: Registry, settings, time_machine
 ) -> None:
+    time_machine.move_to(NOW, tick=False)  # both requests in one window of the limit
     settings.TEMPORARY_CREDENTIALS_PER_MINUTE = 1
     limited = Delta(
         lambda: value("swr_console_throttled_requests_total", limit="temporary-credentials")

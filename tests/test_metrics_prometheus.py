@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -256,6 +258,51 @@ def test_metrics_from_outside_the_allowed_networks_need_the_token(
     assert "swr_console_token_requests_total" in bearer[1]
     inside = call(url, "GET", "/metrics", source="127.0.0.1")
     assert inside[0] == 200
+
+
+def token_total(url: str) -> float:
+    status, text = call(url, "GET", "/metrics", source="127.0.0.1")
+    assert status == 200
+    return sum(
+        float(line.rpartition(" ")[2])
+        for line in text.splitlines()
+        if line.startswith("swr_console_token_requests_total{")
+    )
+
+
+def workers(master: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return {int(pid) for pid in found.stdout.split()}
+
+
+def test_a_killed_workers_counts_stay_in_the_sum_and_its_successor_counts_too(
+    replicas: list[Gunicorn], registry: Registry
+) -> None:
+    replica = replicas[-1]
+    query = urlencode({"service": registry.address})
+    refusal = {"Authorization": basic("nobody", "wrong"), "X-Forwarded-Proto": "https"}
+
+    def refused(times: int) -> set[int]:
+        return {
+            call(replica.url, "GET", f"/service/token?{query}", headers=refusal)[0]
+            for _ in range(times)
+        }
+
+    # Counted by either worker, or both.
+    assert refused(4) == {401}
+    before, old = token_total(replica.url), workers(replica.process.pid)
+    assert before >= 4
+    assert len(old) == 2
+    for victim in old:  # each in turn: whichever counted, its counts outlive it
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(workers(replica.process.pid) - {victim}) < 2:  # gunicorn starts another
+            assert time.monotonic() < deadline, "gunicorn did not replace the killed worker"
+            time.sleep(0.05)  # polling another process's progress, bounded by the deadline
+        assert token_total(replica.url) == before
+    assert not workers(replica.process.pid) & old
+    assert refused(4) == {401}
+    assert token_total(replica.url) == before + 4
 
 
 def test_promtool_accepts_the_shipped_rules_and_configuration(workdir: Path) -> None:

@@ -15,7 +15,8 @@
 # Run it with the console's environment for the new database: DATABASE_OWNER_URL (the owner
 # role, which must own the empty database), DATABASE_URL (the runtime role), the same
 # CREDENTIAL_HASH_KEY and ACCESS_KEY_ENCRYPTION_KEYS as the backed-up console (without them
-# no password, refresh token or access key of the backup works), and the key pair's paths.
+# no password, refresh token or access key of the backup works), the key pair's paths, and
+# AUDIT_SYSLOG_URL if the trail is streamed (prepare_database switches its queue on or off).
 # PYTHON is the interpreter that runs manage.py (default: .venv/bin/python, else python3).
 set -euo pipefail
 

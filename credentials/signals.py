@@ -40,6 +40,8 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwarg
         AuditEvent.Action.SIGN_IN,
         replace(actor, user=user),
         path=request.path,
+        # How, when not by password (credentials/identity/views.py: the provider, the subject).
+        **getattr(request, "swr_sign_in_detail", {}),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ SECRETS = (
     "EMAIL_URL",
     "EMAIL_HOST_PASSWORD",
     "METRICS_TOKEN",
+    "OIDC_CLIENT_SECRET",
 )
 
 
@@ -189,3 +191,74 @@ class Env(environ.Env):
             reason = exc.strerror or type(exc).__name__
             raise ImproperlyConfigured(f"{var}: cannot read {path} ({reason}).") from None
         return path
+
+    def sign_in(self) -> tuple[OidcSettings, bool]:
+        """Sign-in with an OpenID Connect provider (off without OIDC_ISSUER), and LOCAL_LOGIN:
+        whether the password form is offered to everyone (false: to the break-glass superuser
+        only, at /accounts/login/local/). Refused at start: a value that cannot work."""
+        issuer = self.str("OIDC_ISSUER", default="").strip().rstrip("/")
+        local_login = self.bool("LOCAL_LOGIN", default=True)
+        renew = self.positive_int("OIDC_RENEW_SECONDS", default=900)
+        if not issuer:
+            if not local_login:
+                raise ImproperlyConfigured(
+                    "LOCAL_LOGIN=false needs OIDC_ISSUER: without a provider nobody but the "
+                    "break-glass superuser could sign in."
+                )
+            return OidcSettings(renew_seconds=renew), True
+        parts = urlsplit(issuer)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if parts.scheme not in ("https", "http" if loopback else "https") or parts.query:
+            raise ImproperlyConfigured(
+                f"OIDC_ISSUER must be the provider's https:// URL (no query), not {issuer!r}."
+            )
+        client_id = self.str("OIDC_CLIENT_ID", default="").strip()
+        if not client_id:
+            raise ImproperlyConfigured("OIDC_CLIENT_ID must be set with OIDC_ISSUER.")
+        scopes = tuple(self.str("OIDC_SCOPES", default="openid email profile").split())
+        if "openid" not in scopes:
+            raise ImproperlyConfigured(
+                f"OIDC_SCOPES must include openid, not {' '.join(scopes)!r}."
+            )
+        groups_claim = self.str("OIDC_GROUPS_CLAIM", default="groups").strip()
+        name = self.str("OIDC_PROVIDER_NAME", default="").strip()
+        if not groups_claim or len(name) > 60:
+            raise ImproperlyConfigured(
+                "OIDC_GROUPS_CLAIM must name a claim, and OIDC_PROVIDER_NAME be at most 60 "
+                "characters."
+            )
+
+        def groups(var: str) -> frozenset[str]:
+            return frozenset(item.strip() for item in self.list(var, default=[]) if item.strip())
+
+        return OidcSettings(
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=self.str("OIDC_CLIENT_SECRET", default=""),
+            scopes=scopes,
+            provider_name=name or "OpenID Connect",
+            groups_claim=groups_claim,
+            admin_groups=groups("OIDC_ADMIN_GROUPS"),
+            auditor_groups=groups("OIDC_AUDITOR_GROUPS"),
+            renew_seconds=renew,
+        ), local_login
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """settings.OIDC: the OpenID Connect provider the console signs users in with (README
+    "Signing in with an identity provider"); `issuer` empty: none."""
+
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    provider_name: str = "OpenID Connect"
+    groups_claim: str = "groups"
+    admin_groups: frozenset[str] = frozenset()
+    auditor_groups: frozenset[str] = frozenset()
+    renew_seconds: int = 900
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -72,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "credentials.identity.renewal.RenewalMiddleware",  # re-checks users with their provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "credentials.middleware.HtmxLoginRedirectMiddleware",
@@ -228,10 +228,7 @@ if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
 # Proxies (addresses or networks) whose X-Forwarded-For and SSO header are believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-try:
-    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(net, strict=False) for net in TRUSTED_PROXIES]
-except ValueError as exc:
-    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+TRUSTED_PROXY_NETWORKS = env.networks("TRUSTED_PROXIES", default=[])
 # Single sign-on: a header naming the user, set by a trusted proxy (off when empty).
 SSO_HEADER = env.str("SSO_HEADER", default="")
 if SSO_HEADER:
@@ -241,7 +238,10 @@ if SSO_HEADER:
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
         "credentials.middleware.TrustedHeaderSSOMiddleware",
     )
+# OpenID Connect sign-in (credentials/identity/); LOCAL_LOGIN=false: break-glass passwords only.
+OIDC, LOCAL_LOGIN = env.sign_in()
 AUTHENTICATION_BACKENDS = ["credentials.security.auth.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS += ["credentials.security.auth.OidcBackend"] if OIDC.enabled else []
 if SSO_HEADER:
     AUTHENTICATION_BACKENDS.append("credentials.security.auth.FederatedRemoteUserBackend")
 # Failed sign-ins (django-ratelimit rates): from one address, any username; for one username

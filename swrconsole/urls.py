@@ -14,6 +14,7 @@ from credentials.console.views import (
     registries,
     temporary,
 )
+from credentials.identity import views as identity
 from credentials.registry import views as token_service
 
 # One long-term credential, below registries/<registry>/access-credentials/long-term/<id>/.
@@ -84,7 +85,10 @@ urlpatterns = [
     path("my-credentials/", access_keys.my_credentials, name="my_credentials"),
     path("my-credentials/access-keys/", include(my_access_keys)),
     path("accounts/login/", frame.ConsoleLoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/local/", frame.ConsoleLoginView.as_view(local=True), name="login_local"),
+    path("accounts/logout/", identity.sign_out, name="logout"),
+    path("oidc/login/", identity.start, name="oidc_login"),
+    path("oidc/callback/", identity.callback, name="oidc_callback"),
     path(
         "accounts/password_change/",
         frame.ConsolePasswordChangeView.as_view(),

@@ -53,10 +53,12 @@ def test_a_database_stopped_partway_through_them_is_refused_with_what_to_do() ->
 
 def test_the_auditors_group_may_view_every_credential_and_event_and_change_nothing() -> None:
     granted = Group.objects.get(name="Auditors").permissions.values_list("codename", flat=True)
-    # Every model of the app but the console's users and the reminders' bookkeeping.
+    # Every model of the app but the console's users (and who they are at the identity
+    # provider, and its groups) and the reminders' bookkeeping.
+    users = ["view_user", "view_federatedidentity", "view_providergroup"]
     views = Permission.objects.filter(
         content_type__app_label="credentials", codename__startswith="view_"
-    ).exclude(codename__in=["view_user", "view_credentialreminder"])
+    ).exclude(codename__in=[*users, "view_credentialreminder"])
     assert sorted(granted) == sorted(views.values_list("codename", flat=True))
     # credentials of three kinds, access keys, events, registries, regions, organizations and
     # their permissions

@@ -397,3 +397,64 @@ def test_a_secret_file_that_cannot_be_read_is_named_and_its_content_never_shown(
     stderr = refused({"CACHE_URL_FILE": str(tmp_path / "cache")})
     assert "CACHE_URL cannot be read" in stderr
     assert "se[cret" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OIDC_ISSUER": "http://idp.example"}, "OIDC_ISSUER must be the provider's https:// URL"),
+        ({"OIDC_ISSUER": "https://idp.example"}, "OIDC_CLIENT_ID must be set with OIDC_ISSUER"),
+        (
+            {"OIDC_ISSUER": "https://idp.example", "OIDC_CLIENT_ID": "c", "OIDC_SCOPES": "email"},
+            "OIDC_SCOPES must include openid",
+        ),
+        ({"OIDC_RENEW_SECONDS": "0"}, "OIDC_RENEW_SECONDS must be 1 or more"),
+        ({"OIDC_RENEW_SECONDS": "soon"}, "OIDC_RENEW_SECONDS must be a whole number"),
+        ({"LOCAL_LOGIN": "false"}, "LOCAL_LOGIN=false needs OIDC_ISSUER"),
+        ({"LOCAL_LOGIN": "nope"}, "LOCAL_LOGIN must be true or false"),
+        (
+            {"OIDC_CLIENT_SECRET": "s", "OIDC_CLIENT_SECRET_FILE": "/dev/null"},
+            "OIDC_CLIENT_SECRET and OIDC_CLIENT_SECRET_FILE are both set",
+        ),
+    ],
+)
+def test_settings_refuse_an_identity_provider_setting_that_cannot_work(
+    env: dict[str, str], message: str
+) -> None:
+    result = settings_import({"DEBUG": "true", **env})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_settings_read_the_identity_provider_with_its_secret_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "oidc-secret"
+    secret.write_text("from-the-file\n")
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "o = s.OIDC; print(o.issuer, o.client_secret, ' '.join(o.scopes), o.provider_name, "
+        "sorted(o.admin_groups), o.renew_seconds, s.LOCAL_LOGIN, repr(o).count('from-the-file'))"
+    )
+    env = {
+        "DEBUG": "true",
+        "OIDC_ISSUER": "https://idp.example/realms/swr/",
+        "OIDC_CLIENT_ID": "swr-console",
+        "OIDC_CLIENT_SECRET_FILE": str(secret),
+        "OIDC_ADMIN_GROUPS": "swr-admins, ops",
+        "LOCAL_LOGIN": "false",
+    }
+    result = settings_import(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "https://idp.example/realms/swr",
+        "from-the-file",
+        "openid",
+        "email",
+        "profile",
+        "OpenID",
+        "Connect",
+        "['ops',",
+        "'swr-admins']",
+        "900",
+        "False",
+        "0",
+    ]

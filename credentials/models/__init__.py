@@ -31,6 +31,7 @@ from credentials.models.base import (
     password_matches,
 )
 from credentials.models.expiry import DEFAULT_EXPIRY, ExpiryRefused
+from credentials.models.identities import FederatedIdentity, ProviderGroup
 from credentials.models.limits import AdministratorDecisionBinds, NarrowingRefused
 from credentials.models.long_term import (
     FEDERATED_MESSAGE,
@@ -84,6 +85,7 @@ __all__ = [
     "ConsoleUserManager",
     "CredentialReminder",
     "ExpiryRefused",
+    "FederatedIdentity",
     "FederatedRefused",
     "GranteeRefused",
     "LastManagerRefused",
@@ -99,6 +101,7 @@ __all__ = [
     "OrganizationRefused",
     "Permission",
     "PermissionQuerySet",
+    "ProviderGroup",
     "RefreshCheck",
     "RefreshToken",
     "RefreshTokenQuerySet",

@@ -67,6 +67,14 @@ def encrypt_secret(secret_key: str) -> str:
     return _box().encrypt(secret_key.encode()).decode()
 
 
+def decrypt_secret(ciphertext: str) -> str | None:
+    """What encrypt_secret encrypted; None if no configured key decrypts it."""
+    try:
+        return _box().decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        return None
+
+
 class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
     def for_user(self, user: User) -> AccessKeyQuerySet:
         return self.filter(user=user)
@@ -148,10 +156,7 @@ class AccessKey(models.Model):
 
     def secret_key(self) -> str | None:
         """The secret key, to check a signature with; None if no configured key decrypts it."""
-        try:
-            return _box().decrypt(self.secret_ciphertext.encode()).decode()
-        except InvalidToken:
-            return None
+        return decrypt_secret(self.secret_ciphertext)
 
     def audit_fields(self) -> dict[str, Any]:
         # The access key ID names the key in the trail; it is not a secret (it is sent in

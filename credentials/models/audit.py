@@ -102,6 +102,13 @@ class AuditEvent(models.Model):
         PERMISSION_GRANTED = "permission.granted", _("Permission granted")
         PERMISSION_CHANGED = "permission.changed", _("Permission changed")
         PERMISSION_REVOKED = "permission.revoked", _("Permission revoked")
+        OIDC_SIGN_IN_REFUSED = "oidc.sign_in_refused", _("Identity provider sign-in refused")
+        OIDC_GROUPS_CHANGED = "oidc.groups_changed", _("Groups changed by the identity provider")
+        OIDC_ROLE_CHANGED = "oidc.role_changed", _("Role changed by the identity provider")
+        OIDC_USER_DEACTIVATED = (
+            "oidc.user_deactivated",
+            _("User deactivated: the identity provider no longer accepts them"),
+        )
         # Written once, by the migration that handed the dating to the database, after the
         # events already there: verify_audit_trail checks that time never runs backwards from it.
         DATABASE_CLOCK = "audit.database_clock", _("Audit trail dated by the database from here on")

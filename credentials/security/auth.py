@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
+from django.conf import settings
+from django.contrib.auth.backends import BaseBackend, ModelBackend, RemoteUserBackend
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -44,6 +45,8 @@ class ThrottledModelBackend(SignedInUserLookup, ModelBackend):
     ) -> User | None:
         if request is None:
             return super().authenticate(request, username=username, password=password, **kwargs)
+        if not settings.LOCAL_LOGIN and not _is_superuser(username):
+            return None  # LOCAL_LOGIN=false: passwords for the break-glass superuser only
         verdict = throttling.check(request, "sign-in", username or "")
         if verdict.throttled:
             # The failure signal that follows writes one audit event per window, not one each.
@@ -63,3 +66,15 @@ class FederatedRemoteUserBackend(SignedInUserLookup, RemoteUserBackend):
             user.is_federated = True
             user.save(update_fields=["is_federated"])
         return user
+
+
+class OidcBackend(SignedInUserLookup, BaseBackend):
+    """Sessions of users signed in by their OpenID provider (credentials/identity/): it finds
+    their user, and authenticates nobody by itself (the callback signs them in)."""
+
+    def user_can_authenticate(self, user: User) -> bool:
+        return user.is_active
+
+
+def _is_superuser(username: str | None) -> bool:
+    return User.objects.filter(username=username or "", is_superuser=True).exists()

@@ -23,6 +23,7 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from credentials.identity.views import login_context
 from credentials.middleware import health_answer
 from credentials.models import Actor, AuditEvent
 
@@ -38,6 +39,13 @@ class ConsoleLoginView(auth_views.LoginView):
     admin's and the built-in IAM API alike; the refusal is audited by the failure signal."""
 
     redirect_authenticated_user = True
+    local = False  # the break-glass address: the password form even with LOCAL_LOGIN=false
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            **login_context(self.request, local=self.local),
+        }
 
     def form_invalid(self, form: Any) -> HttpResponse:
         if not getattr(self.request, "swr_throttled", False):

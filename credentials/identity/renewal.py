@@ -1,0 +1,113 @@
+"""The provider asked again about a signed-in user every OIDC_RENEW_SECONDS while their
+session is used (the refresh grant). A user it no longer accepts (removed, disabled, signed
+out there: `invalid_grant`) is signed out and made inactive, which also ends their temporary
+credentials at the registry; their groups and roles follow a refreshed ID token. While the
+provider cannot be reached, the session ends (nobody can vouch for it) and the user stays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django_htmx.http import HttpResponseClientRedirect
+
+from credentials.identity import client, federation
+from credentials.identity.client import Refused
+from credentials.identity.views import SESSION_KEY
+from credentials.models import Actor, AuditEvent, FederatedIdentity, User
+
+NO_LONGER_ACCEPTED = gettext_lazy(
+    "Your identity provider no longer accepts your account, so you are signed out and your "
+    "console account is deactivated."
+)
+NOT_CHECKED = gettext_lazy(
+    "Your identity provider could not be reached to confirm your sign-in. Sign in again."
+)
+
+
+def renew(identity: FederatedIdentity, actor: Actor) -> str:
+    """Ask the provider about the identity's user, if nobody has for OIDC_RENEW_SECONDS:
+    "accepted", "rejected" (the user is now inactive) or "unchecked" (the provider could not
+    be asked). One renewal at a time per user (the row is locked: a refresh token is used
+    once)."""
+    due = timezone.now() - timedelta(seconds=settings.OIDC.renew_seconds)
+    with transaction.atomic():
+        identity = (
+            FederatedIdentity.objects.select_for_update().select_related("user").get(pk=identity.pk)
+        )
+        if identity.checked_at is not None and identity.checked_at > due:
+            return "accepted"
+        user = identity.user
+        actor = replace(actor, user=user)
+        refresh_token = identity.refresh_token
+        try:
+            if not refresh_token:
+                raise Refused("provider", error="no refresh token")
+            token = client.refresh(refresh_token)
+            claims = token.get("userinfo")
+            if claims is not None:
+                if claims.get("sub") != identity.subject:
+                    raise Refused("subject")
+                problem = federation.claims_problem(claims)
+                if problem is not None:
+                    raise problem
+                federation.apply_groups(user, claims.get(settings.OIDC.groups_claim, []), actor)
+            federation.keep_tokens(identity, token)
+            return "accepted"
+        except Refused as refused:
+            if refused.reason == "unreachable":
+                return "unchecked"
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            AuditEvent.record(
+                AuditEvent.Action.OIDC_USER_DEACTIVATED,
+                actor,
+                username=user.username,
+                reason=refused.reason,
+                **refused.detail,
+            )
+            return "rejected"
+
+
+class RenewalMiddleware:
+    """For a session from the provider: renew() once OIDC_RENEW_SECONDS have passed since the
+    session last knew the user accepted (kept in the session, so a fresh one costs nothing)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Without a provider or a session cookie, the session is not even read (Vary: Cookie).
+        if not settings.OIDC.enabled or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)
+        checked = request.session.get(SESSION_KEY)
+        if checked is None:
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            return self.get_response(request)
+        now = timezone.now().timestamp()
+        if now - checked < settings.OIDC.renew_seconds:
+            return self.get_response(request)
+        identity = FederatedIdentity.objects.filter(user=user).first()
+        outcome = "rejected" if identity is None else renew(identity, Actor.from_request(request))
+        if outcome == "accepted":
+            identity.refresh_from_db(fields=["checked_at"])
+            request.session[SESSION_KEY] = identity.checked_at.timestamp()
+            request.user = User.objects.get(pk=user.pk)  # roles may have changed
+            return self.get_response(request)
+        logout(request)
+        messages.error(request, NO_LONGER_ACCEPTED if outcome == "rejected" else NOT_CHECKED)
+        login_url = resolve_url(settings.LOGIN_URL)
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)

@@ -40,7 +40,7 @@ CLAIM_REASONS = {
 class Refused(Exception):
     """A sign-in (or a renewal) the console refuses: `reason` is audited, `status` answered."""
 
-    def __init__(self, reason: str, status: int = 400, **detail: Any) -> None:
+    def __init__(self, reason: str, status: int = 403, **detail: Any) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status

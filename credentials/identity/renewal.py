@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -78,6 +79,16 @@ def renew(identity: FederatedIdentity, actor: Actor) -> str:
             return "rejected"
 
 
+def allow_sign_out_there(response: HttpResponse) -> HttpResponse:
+    """The Sign out form's redirect goes on to the provider (RP-initiated logout): the page's
+    Content-Security-Policy lets forms lead there (form-action also covers redirects)."""
+    parts = urlsplit(settings.OIDC.issuer)
+    update = getattr(response, "_csp_update", None) or {}
+    update["form-action"] = [*update.get("form-action", []), f"{parts.scheme}://{parts.netloc}"]
+    response._csp_update = update  # type: ignore[attr-defined] - django-csp's per-response update
+    return response
+
+
 class RenewalMiddleware:
     """For a session from the provider: renew() once OIDC_RENEW_SECONDS have passed since the
     session last knew the user accepted (kept in the session, so a fresh one costs nothing)."""
@@ -97,14 +108,14 @@ class RenewalMiddleware:
             return self.get_response(request)
         now = timezone.now().timestamp()
         if now - checked < settings.OIDC.renew_seconds:
-            return self.get_response(request)
+            return allow_sign_out_there(self.get_response(request))
         identity = FederatedIdentity.objects.filter(user=user).first()
         outcome = "rejected" if identity is None else renew(identity, Actor.from_request(request))
         if outcome == "accepted":
             identity.refresh_from_db(fields=["checked_at"])
             request.session[SESSION_KEY] = identity.checked_at.timestamp()
             request.user = User.objects.get(pk=user.pk)  # roles may have changed
-            return self.get_response(request)
+            return allow_sign_out_there(self.get_response(request))
         logout(request)
         messages.error(request, NO_LONGER_ACCEPTED if outcome == "rejected" else NOT_CHECKED)
         login_url = resolve_url(settings.LOGIN_URL)

@@ -374,3 +374,40 @@ def test_a_long_term_credential_of_a_user_made_federated_by_the_provider_is_refu
     assert User.objects.get(pk=local.pk).is_federated
     service = registry.address
     assert ask(Client(), basic(credential.username, password), service).status_code == 401
+
+
+def test_a_user_removed_at_the_provider_loses_the_registry_without_using_the_console(
+    provider: OidcProvider, registry, token_keys
+) -> None:
+    provider.put_user("ursula", groups=[])
+    sign_in(Client(), "ursula")
+    user = User.objects.get(username="ursula")
+    temporary, password = mint_temporary(user, registry)
+    provider.remove_user("ursula")
+    with later(600):  # within OIDC_RENEW_SECONDS nobody asks the provider
+        assert (
+            ask(Client(), basic(temporary.username, password), registry.address).status_code == 200
+        )
+    with later(901):
+        assert (
+            ask(Client(), basic(temporary.username, password), registry.address).status_code == 401
+        )
+    user.refresh_from_db()
+    assert not user.is_active
+    event = AuditEvent.objects.get(action=AuditEvent.Action.OIDC_USER_DEACTIVATED)
+    assert (event.actor_username, event.detail["reason"]) == ("ursula", "provider")
+
+
+def test_without_a_provider_configured_the_token_service_asks_none(
+    provider: OidcProvider, registry, token_keys, settings
+) -> None:
+    provider.put_user("victor", groups=[])
+    sign_in(Client(), "victor")
+    temporary, password = mint_temporary(User.objects.get(username="victor"), registry)
+    provider.remove_user("victor")
+    with later(901):
+        settings.OIDC = OidcSettings()
+        assert (
+            ask(Client(), basic(temporary.username, password), registry.address).status_code == 200
+        )
+    assert User.objects.get(username="victor").is_active

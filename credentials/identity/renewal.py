@@ -79,6 +79,22 @@ def renew(identity: FederatedIdentity, actor: Actor) -> str:
             return "rejected"
 
 
+def still_accepted(user_id: int | None) -> bool:
+    """For the token service: whether a credential's owner may still be served. A user from
+    the provider whom nobody asked it about for OIDC_RENEW_SECONDS is asked now (renew()), so
+    one removed there loses the registry within that time whether or not they use the console;
+    while the provider cannot be reached, their credentials keep working. Costs nothing
+    without a provider, one indexed lookup with one."""
+    if not settings.OIDC.enabled or user_id is None:
+        return True
+    due = timezone.now() - timedelta(seconds=settings.OIDC.renew_seconds)
+    identity = FederatedIdentity.objects.filter(user_id=user_id, checked_at__lt=due).first()
+    if identity is None:
+        return True
+    actor = Actor(user=None, username="token service", channel=AuditEvent.Channel.SYSTEM)
+    return renew(identity, actor) != "rejected"
+
+
 def allow_sign_out_there(response: HttpResponse) -> HttpResponse:
     """The Sign out form's redirect goes on to the provider (RP-initiated logout): the page's
     Content-Security-Policy lets forms lead there (form-action also covers redirects)."""

@@ -8,6 +8,7 @@ import binascii
 
 from django.http import HttpRequest, HttpResponse
 
+from credentials.identity.renewal import still_accepted
 from credentials.middleware import not_clean_text
 from credentials.registry.attempts import record_failure, remember_success, throttle_verdict
 from credentials.registry.principals import (
@@ -62,6 +63,8 @@ def token_get(request: HttpRequest) -> HttpResponse:
         return _refuse(request, username, service, "wrong, disabled or expired credential")
     if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
+    if not still_accepted(principal.owner_id):
+        return _refuse(request, username, service, "owner no longer accepted by the provider")
 
     remember_success(request, verdict, username)
     touch_last_used(principal)

@@ -17,6 +17,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsS
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
+from credentials.identity.renewal import still_accepted
 from credentials.models import RefreshToken
 from credentials.registry import attempts, principals
 from credentials.registry.principals import MAX_CREDENTIAL_LENGTH, Principal
@@ -128,6 +129,8 @@ def _password_grant(
         return _refuse(request, username, service, "wrong, disabled or expired credential")
     if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
+    if not still_accepted(principal.owner_id):
+        return _refuse(request, username, service, "owner no longer accepted by the provider")
     attempts.remember_success(request, verdict, username)
     return _grant(principal, service, scopes, offline)
 
@@ -143,6 +146,8 @@ def _refresh_grant(
     )
     if check.refusal:
         return _refuse(request, check.username, service, check.refusal)
+    if not still_accepted(check.owner_id):
+        return _refuse(request, check.username, service, "owner no longer accepted by the provider")
     principal = Principal(
         check.username,
         check.long_term_id,

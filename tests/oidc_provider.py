@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -120,6 +121,56 @@ def running_provider(
         yield OidcProvider(addresses["issuer"], addresses["admin"], process, log)
     finally:
         stop(process, timeout=10)
+
+
+CONSOLE = "http://testserver"  # Django's test client
+
+
+def use_provider(settings: Any, provider: OidcProvider) -> None:
+    """The console signs in with `provider` (pytest-django's `settings`): "Example SSO", its
+    swr-admins and swr-auditors groups giving the roles."""
+    from swrconsole.environment import OidcSettings
+
+    settings.OIDC = OidcSettings(
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        provider_name="Example SSO",
+        admin_groups=frozenset({"swr-admins"}),
+        auditor_groups=frozenset({"swr-auditors"}),
+    )
+    settings.AUTHENTICATION_BACKENDS = [
+        "credentials.security.auth.ThrottledModelBackend",
+        "credentials.security.auth.OidcBackend",
+    ]
+
+
+def at_provider(start: Any, login: str) -> str:
+    """Sign in at the provider as `login` from the console's redirect (`start`, a response);
+    the console's callback path, with its query."""
+    browser = requests.Session()
+    page = browser.get(start["Location"], timeout=10)
+    assert "/interaction/" in page.url, page.text[:300]
+    answer = browser.post(
+        page.url,  # the development login form posts to its own address
+        data={"prompt": "login", "login": login, "password": "any"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    while not answer.headers["location"].startswith(CONSOLE):
+        location = answer.headers["location"]
+        if location.startswith("/"):
+            location = start["Location"].split("/auth")[0] + location
+        answer = browser.get(location, allow_redirects=False, timeout=10)
+    return answer.headers["location"].removeprefix(CONSOLE)
+
+
+def sign_in(client: Any, login: str, **headers: str) -> Any:
+    """`client` (Django's test client) signed in through the provider as `login`: the
+    callback's response."""
+    start = client.get("/oidc/login/", headers=headers)
+    assert start.status_code == 302, start.content.decode()[:500]
+    return client.get(at_provider(start, login), headers=headers)
 
 
 @pytest.fixture(scope="module")

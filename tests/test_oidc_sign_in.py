@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 import time_machine
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -19,53 +18,15 @@ from credentials.models import AuditEvent, FederatedIdentity, ProviderGroup, Use
 from credentials.rules import READ
 from swrconsole.environment import OidcSettings
 from tests.helpers import PASSWORD, ask, basic, make_user, mint_temporary, new_credential, permit
-from tests.oidc_provider import OidcProvider
+from tests.oidc_provider import OidcProvider, at_provider, sign_in, use_provider
 from tests.servers import free_port
-
-CONSOLE = "http://testserver"
 
 
 @pytest.fixture
 def provider(oidc_provider: OidcProvider, settings, db: None) -> OidcProvider:
-    settings.OIDC = OidcSettings(
-        issuer=oidc_provider.issuer,
-        client_id=oidc_provider.client_id,
-        client_secret=oidc_provider.client_secret,
-        provider_name="Example SSO",
-        admin_groups=frozenset({"swr-admins"}),
-        auditor_groups=frozenset({"swr-auditors"}),
-    )
-    settings.AUTHENTICATION_BACKENDS = [
-        "credentials.security.auth.ThrottledModelBackend",
-        "credentials.security.auth.OidcBackend",
-    ]
+    use_provider(settings, oidc_provider)
     yield oidc_provider
     oidc_provider.stop_tampering()
-
-
-def at_provider(start: requests.Response | object, login: str) -> str:
-    """Sign in at the provider as `login` from the console's redirect; the callback URL."""
-    browser = requests.Session()
-    page = browser.get(start["Location"], timeout=10)
-    assert "/interaction/" in page.url, page.text[:300]
-    answer = browser.post(
-        page.url,
-        data={"prompt": "login", "login": login, "password": "any"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    while not answer.headers["location"].startswith(CONSOLE):
-        location = answer.headers["location"]
-        if location.startswith("/"):
-            location = start["Location"].split("/auth")[0] + location
-        answer = browser.get(location, allow_redirects=False, timeout=10)
-    return answer.headers["location"].removeprefix(CONSOLE)
-
-
-def sign_in(client: Client, login: str, **headers: str):
-    start = client.get("/oidc/login/", headers=headers)
-    assert start.status_code == 302, start.content.decode()[:500]
-    return client.get(at_provider(start, login), headers=headers)
 
 
 def state_of_things() -> tuple:

@@ -15,15 +15,19 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
+import time_machine
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import Registry, TemporaryCredential, User
 from credentials.rules import EDIT
 from tests.helpers import client_for, new_access_key, permit
+from tests.oidc_provider import sign_in, use_provider
 from tests.registry import (
     RunningRegistry,
     Skopeo,
@@ -31,6 +35,7 @@ from tests.registry import (
     assert_unauthorized,
     build_oci_image,
     create_long_term,
+    generate_temporary,
     operate,
 )
 
@@ -268,3 +273,32 @@ def test_during_a_resets_overlap_both_passwords_log_in_and_after_it_only_the_new
     newest = reset()
     assert_unauthorized(skopeo.login(docker_registry.address, username, new))
     assert_ok(skopeo.login(docker_registry.address, username, newest))
+
+
+def test_a_user_from_the_identity_provider_pushes_with_a_temporary_credential_until_removed(
+    docker_registry: RunningRegistry,
+    registry_in_console: Registry,
+    oidc_provider,
+    settings,
+    tmp_path: Path,
+) -> None:
+    """Signed in through the OpenID provider (tests/oidc_provider.py), a member of a group
+    granted Edit on `team` pushes with a temporary credential; removed at the provider, the
+    credential stops at the registry once OIDC_RENEW_SECONDS pass (time moved)."""
+    use_provider(settings, oidc_provider)
+    oidc_provider.put_user("gwen", groups=["team-pushers"])
+    console = Client()
+    sign_in(console, "gwen")
+    assert User.objects.get(username="gwen").is_federated
+    permit(registry_in_console, "team", EDIT, group=Group.objects.get(name="team-pushers"))
+    username, password = generate_temporary(console, registry_in_console, "image")
+    skopeo = Skopeo(tmp_path)
+    layout = tmp_path / "image"
+    build_oci_image(layout)
+    assert_ok(skopeo.login(docker_registry.address, username, password))
+    assert_ok(skopeo.push(layout, f"{docker_registry.address}/team/sso:v1"))
+    oidc_provider.remove_user("gwen")
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=901)
+    with time_machine.travel(later, tick=True):
+        assert_unauthorized(skopeo.login(docker_registry.address, username, password))
+    assert not User.objects.get(username="gwen").is_active

@@ -458,3 +458,15 @@ def test_settings_read_the_identity_provider_with_its_secret_from_a_file(tmp_pat
         "False",
         "0",
     ]
+
+
+def test_settings_start_with_an_identity_provider_that_cannot_be_reached() -> None:
+    # Nothing asks the provider at start: its discovery waits for the first sign-in, which
+    # shows a clear page while it cannot be reached (tests/test_oidc_sign_in.py).
+    env = {
+        "DEBUG": "true",
+        "OIDC_ISSUER": "https://127.0.0.1:9",
+        "OIDC_CLIENT_ID": "swr-console",
+    }
+    result = settings_import(env, "import django; django.setup(); from swrconsole import urls")
+    assert result.returncode == 0, result.stderr

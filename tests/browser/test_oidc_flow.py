@@ -10,17 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from playwright.sync_api import Browser, Page, expect
 
 from credentials.models import AuditEvent, User
-from swrconsole.environment import OidcSettings
+from credentials.rules import READ
 from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     axe_violations,
     screenshot,
     watch_for_errors,
 )
-from tests.oidc_provider import OidcProvider, running_provider
+from tests.helpers import permit
+from tests.oidc_provider import OidcProvider, running_provider, use_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,18 +35,7 @@ def browser_provider(live_server) -> Iterator[OidcProvider]:
 
 @pytest.fixture
 def provider(browser_provider: OidcProvider, settings) -> Iterator[OidcProvider]:
-    settings.OIDC = OidcSettings(
-        issuer=browser_provider.issuer,
-        client_id=browser_provider.client_id,
-        client_secret=browser_provider.client_secret,
-        provider_name="Example SSO",
-        admin_groups=frozenset({"swr-admins"}),
-        auditor_groups=frozenset({"swr-auditors"}),
-    )
-    settings.AUTHENTICATION_BACKENDS = [
-        "credentials.security.auth.ThrottledModelBackend",
-        "credentials.security.auth.OidcBackend",
-    ]
+    use_provider(settings, browser_provider)
     yield browser_provider
     browser_provider.stop_tampering()
 
@@ -163,3 +154,20 @@ def test_a_bad_id_token_is_a_clear_page_in_both_languages(
     assert_clean(page, axe_source, "oidc-refused-zh-360")
     assert not User.objects.filter(username="abel").exists()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.OIDC_SIGN_IN_REFUSED).count() == 2
+
+
+def test_an_auditor_from_the_providers_group_reads_the_trail_and_a_group_grant_applies(
+    sso_page: Page, provider: OidcProvider, registry, axe_source: str, auditor: User
+) -> None:
+    """(`auditor`: the Auditors group as the migrations make it, after a flush.)"""
+    page = sso_page
+    provider.put_user("beth", groups=["swr-auditors", "team-a-readers"])
+    sign_in_at_provider(page, "beth")
+    page.wait_for_url("**/")
+    permit(registry, "team-a", READ, group=Group.objects.get(name="team-a-readers"))
+    page.goto(f"/registries/{registry.public_id}/my-permissions/")
+    expect(page.get_by_role("main")).to_contain_text("team-a")
+    assert_clean(page, axe_source, "oidc-group-permission-360")
+    page.goto("/admin/credentials/auditevent/")
+    expect(page.locator("#result_list")).to_contain_text("Role changed by the identity provider")
+    assert not User.objects.get(username="beth").is_superuser

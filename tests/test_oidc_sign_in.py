@@ -372,3 +372,23 @@ def test_without_a_provider_configured_the_token_service_asks_none(
             ask(Client(), basic(temporary.username, password), registry.address).status_code == 200
         )
     assert User.objects.get(username="victor").is_active
+
+
+@pytest.mark.parametrize("failure", ["unreachable", "unknown-key"])
+def test_a_renewal_that_cannot_be_checked_ends_the_session_but_keeps_the_user(
+    provider: OidcProvider, settings, failure: str
+) -> None:
+    provider.put_user("wade", groups=[])
+    client = Client()
+    sign_in(client, "wade")
+    if failure == "unreachable":
+        settings.OIDC = replace(settings.OIDC, issuer=f"http://127.0.0.1:{free_port()}")
+    else:
+        provider.tamper(unknown_key=True)
+    with later(901):
+        response = client.get("/")
+        assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+        page = client.get("/accounts/login/").content.decode()
+    assert "Your sign-in could not be confirmed with your identity provider." in page
+    assert User.objects.get(username="wade").is_active
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.OIDC_USER_DEACTIVATED).exists()

@@ -82,7 +82,7 @@ def sign_in(claims: dict[str, Any], token: dict[str, Any], actor: Actor) -> Sign
         if not created:
             _copy_profile(user, claims)
             user.is_federated = True
-            user.save()
+            user.save(update_fields=["email", "first_name", "last_name", "is_federated"])
         apply_groups(
             user,
             claims.get(settings.OIDC.groups_claim, []),

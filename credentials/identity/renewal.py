@@ -1,8 +1,9 @@
 """The provider asked again about a signed-in user every OIDC_RENEW_SECONDS while their
 session is used (the refresh grant). A user it no longer accepts (removed, disabled, signed
 out there: `invalid_grant`) is signed out and made inactive, which also ends their temporary
-credentials at the registry; their groups and roles follow a refreshed ID token. While the
-provider cannot be reached, the session ends (nobody can vouch for it) and the user stays."""
+credentials at the registry; their groups and roles follow a refreshed ID token. When the
+provider cannot be asked (unreachable, no refresh token, an answer that does not verify), the
+session ends (nobody can vouch for it; a new sign-in settles it) and the user stays."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ NO_LONGER_ACCEPTED = gettext_lazy(
     "console account is deactivated."
 )
 NOT_CHECKED = gettext_lazy(
-    "Your identity provider could not be reached to confirm your sign-in. Sign in again."
+    "Your sign-in could not be confirmed with your identity provider. Sign in again."
 )
 
 
@@ -51,8 +52,8 @@ def renew(identity: FederatedIdentity, actor: Actor) -> str:
         actor = replace(actor, user=user)
         refresh_token = identity.refresh_token
         try:
-            if not refresh_token:
-                raise Refused("provider", error="no refresh token")
+            if not refresh_token:  # the provider gave none: ask the user to sign in again
+                return "unchecked"
             token = client.refresh(refresh_token)
             claims = token.get("userinfo")
             if claims is not None:
@@ -61,11 +62,15 @@ def renew(identity: FederatedIdentity, actor: Actor) -> str:
                 problem = federation.claims_problem(claims)
                 if problem is not None:
                     raise problem
-                federation.apply_groups(user, claims.get(settings.OIDC.groups_claim, []), actor)
+                if settings.OIDC.groups_claim in claims:  # some providers omit it on refresh
+                    federation.apply_groups(user, claims[settings.OIDC.groups_claim], actor)
             federation.keep_tokens(identity, token)
             return "accepted"
         except Refused as refused:
-            if refused.reason == "unreachable":
+            # Only the provider's own no (invalid_grant: removed, disabled, signed out there)
+            # deactivates; anything else (unreachable, a token that does not verify) only ends
+            # the session, which a new sign-in settles.
+            if refused.detail.get("error") != "invalid_grant":
                 return "unchecked"
             user.is_active = False
             user.save(update_fields=["is_active"])
@@ -126,7 +131,7 @@ class RenewalMiddleware:
         if now - checked < settings.OIDC.renew_seconds:
             return allow_sign_out_there(self.get_response(request))
         identity = FederatedIdentity.objects.filter(user=user).first()
-        outcome = "rejected" if identity is None else renew(identity, Actor.from_request(request))
+        outcome = "unchecked" if identity is None else renew(identity, Actor.from_request(request))
         if outcome == "accepted":
             identity.refresh_from_db(fields=["checked_at"])
             request.session[SESSION_KEY] = identity.checked_at.timestamp()

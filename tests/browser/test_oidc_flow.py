@@ -6,6 +6,7 @@ ID token, each page axe-clean and 360 px wide in both languages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,8 +22,9 @@ from tests.browser.helpers import (
     screenshot,
     watch_for_errors,
 )
-from tests.helpers import permit
+from tests.helpers import make_user, permit
 from tests.oidc_provider import OidcProvider, running_provider, use_provider
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -171,3 +173,73 @@ def test_an_auditor_from_the_providers_group_reads_the_trail_and_a_group_grant_a
     page.goto("/admin/credentials/auditevent/")
     expect(page.locator("#result_list")).to_contain_text("Role changed by the identity provider")
     assert not User.objects.get(username="beth").is_superuser
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ({"claims": {"iss": "https://impostor.example"}}, "comes from another issuer"),
+        ({"claims": {"nonce": "another-nonce"}}, "its nonce differs"),
+        ({"claims": {"exp": 1_000_000_000, "iat": 999_999_000}}, "has expired"),
+        ({"unknown_key": True}, "not signed by one of its published keys"),
+        ({"remove": ["sub"]}, "does not name the user"),
+        ({"claims": {"groups": "developers"}}, "not a list of group names"),
+        ({"claims": {"groups": [f"group-{n}" for n in range(1000)]}}, "more groups for you"),
+    ],
+    ids=["issuer", "nonce", "expired", "unknown-key", "no-sub", "groups-not-a-list", "1000-groups"],
+)
+def test_each_bad_id_token_is_a_clear_page_and_changes_nothing(
+    sso_page: Page, provider: OidcProvider, axe_source: str, tamper: dict, message: str
+) -> None:
+    page = sso_page
+    provider.put_user("carl", groups=[])
+    provider.tamper(**tamper)
+    sign_in_at_provider(page, "carl")
+    expect(page.get_by_role("heading", name="Sign-in refused")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text(message)
+    assert_clean(page, axe_source, f"oidc-refused-{message[:12].replace(' ', '-')}-360")
+    assert not User.objects.filter(username="carl").exists()
+
+
+def test_a_forged_or_replayed_callback_and_an_unreachable_provider_are_clear_pages(
+    sso_page: Page, provider: OidcProvider, settings, axe_source: str
+) -> None:
+    page = sso_page
+    provider.put_user("dora", groups=[])
+    callbacks: list[str] = []
+    page.on(
+        "request",
+        lambda request: callbacks.append(request.url) if "/oidc/callback/" in request.url else None,
+    )
+    sign_in_at_provider(page, "dora")
+    page.wait_for_url("**/")
+    page.goto(callbacks[-1])  # the same answer again
+    expect(page.get_by_role("alert")).to_contain_text("expired or was already used")
+    page.goto("/oidc/callback/?code=forged&state=forged")
+    expect(page.get_by_role("alert")).to_contain_text("expired or was already used")
+    assert_clean(page, axe_source, "oidc-refused-state-360")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Yes, sign me out").click()  # the provider's page
+    page.wait_for_url("**/accounts/login/**")
+    settings.OIDC = replace(settings.OIDC, issuer=f"http://127.0.0.1:{free_port()}")
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Sign in with Example SSO").click()
+    expect(page.get_by_role("alert")).to_contain_text("cannot be reached")
+    assert_clean(page, axe_source, "oidc-unreachable-360")
+    assert list(
+        AuditEvent.objects.filter(action=AuditEvent.Action.OIDC_SIGN_IN_REFUSED).values_list(
+            "detail__reason", flat=True
+        )
+    ) == ["unreachable", "state", "state"]
+
+
+def test_a_local_account_with_the_same_username_is_kept_and_the_new_user_told(
+    sso_page: Page, provider: OidcProvider
+) -> None:
+    page = sso_page
+    make_user("emil")
+    provider.put_user("emil", groups=[])
+    sign_in_at_provider(page, "emil")
+    page.wait_for_url("**/")
+    expect(page.get_by_text("The username emil belongs to another account here")).to_be_visible()
+    assert User.objects.get(federated_identity__subject="emil").username == "emil-2"

@@ -81,7 +81,11 @@ def lua_each(path: Path, method: str, url: str, signed: list[dict[str, str]], bo
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     lines = ["local signed = {"]
     for headers in signed:
-        fields = ", ".join(f'["{key}"] = "{value}"' for key, value in headers.items())
+        # wrk.format adds no Host while the script loads (wrk.host is not set yet), and the
+        # signature covers it: without it every request was refused.
+        fields = ", ".join(
+            f'["{key}"] = "{value}"' for key, value in {"Host": parts.netloc, **headers}.items()
+        )
         lines.append(f'  wrk.format("{method}", "{target}", {{{fields}}}, "{body}"),')
     lines += [
         "}",

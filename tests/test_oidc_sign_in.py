@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -17,7 +19,16 @@ from credentials.identity.federation import MAX_GROUPS
 from credentials.models import AuditEvent, FederatedIdentity, ProviderGroup, User
 from credentials.rules import READ
 from swrconsole.environment import OidcSettings
-from tests.helpers import PASSWORD, ask, basic, make_user, mint_temporary, new_credential, permit
+from tests.helpers import (
+    PASSWORD,
+    ask,
+    basic,
+    every_row_of_every_table,
+    make_user,
+    mint_temporary,
+    new_credential,
+    permit,
+)
 from tests.oidc_provider import OidcProvider, at_provider, sign_in, use_provider
 from tests.servers import free_port
 
@@ -392,3 +403,24 @@ def test_a_renewal_that_cannot_be_checked_ends_the_session_but_keeps_the_user(
     assert "Your sign-in could not be confirmed with your identity provider." in page
     assert User.objects.get(username="wade").is_active
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.OIDC_USER_DEACTIVATED).exists()
+
+
+def test_no_code_or_token_is_kept_in_clear_or_written_to_the_trail_or_the_log(
+    provider: OidcProvider, settings
+) -> None:
+    provider.put_user("xavi", groups=[])
+    client = Client()
+    callback = at_provider(client.get("/oidc/login/"), "xavi")
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    client.get(callback)
+    client.get(callback)  # replayed: refused, audited
+    identity = FederatedIdentity.objects.get(subject="xavi")
+    rows = every_row_of_every_table()
+    assert identity.refresh_token not in rows
+    assert code not in rows
+    trail = repr(list(AuditEvent.objects.values_list("detail", flat=True)))
+    assert identity.id_token not in trail
+    assert "eyJ" not in trail  # no JWT of any kind
+    log = Path(settings.LOG_FILE).read_text() if getattr(settings, "LOG_FILE", "") else ""
+    assert code not in log
+    assert identity.refresh_token not in log

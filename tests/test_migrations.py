@@ -112,3 +112,24 @@ def test_0005_numbers_the_passwords_so_no_refresh_token_outlives_its_own(owner, 
         "b": 1,
         "c": 1,
     }
+
+
+def test_0011_encrypts_an_id_token_that_0010_kept_in_clear(owner) -> None:
+    from django.apps import apps
+
+    from credentials.models import FederatedIdentity
+
+    step = importlib.import_module(
+        "credentials.migrations.0011_federated_identity_id_token_encrypted"
+    )
+    clear = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJnaW5hIn0.c2lnbmF0dXJl"
+    FederatedIdentity.objects.create(
+        user=owner, issuer="https://id.example", subject="gina", id_token_ciphertext=clear
+    )
+
+    step.encrypt_stored(apps, connection.schema_editor())
+    step.encrypt_stored(apps, connection.schema_editor())  # twice: encrypted once only
+
+    identity = FederatedIdentity.objects.get(subject="gina")
+    assert identity.id_token_ciphertext != clear
+    assert identity.id_token == clear

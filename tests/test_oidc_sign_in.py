@@ -417,6 +417,8 @@ def test_no_code_or_token_is_kept_in_clear_or_written_to_the_trail_or_the_log(
     identity = FederatedIdentity.objects.get(subject="xavi")
     rows = every_row_of_every_table()
     assert identity.refresh_token not in rows
+    assert identity.id_token  # kept for signing out at the provider: encrypted
+    assert identity.id_token not in rows
     assert code not in rows
     trail = repr(list(AuditEvent.objects.values_list("detail", flat=True)))
     assert identity.id_token not in trail

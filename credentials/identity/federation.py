@@ -100,7 +100,7 @@ def keep_tokens(identity: FederatedIdentity, token: dict[str, Any]) -> None:
     if token.get("id_token"):
         identity.id_token = token["id_token"]
     identity.checked_at = timezone.now()
-    identity.save(update_fields=["refresh_token_ciphertext", "id_token", "checked_at"])
+    identity.save(update_fields=["refresh_token_ciphertext", "id_token_ciphertext", "checked_at"])
 
 
 def apply_groups(user: User, names: list[str], actor: Actor) -> None:

@@ -25,7 +25,8 @@ class FederatedIdentity(models.Model):
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     # Secrets of the provider's: encrypted as access keys' are, never shown or logged.
     refresh_token_ciphertext = models.TextField(blank=True, default="", editable=False)
-    id_token = models.TextField(blank=True, default="", editable=False)
+    # The last ID token, sent back as id_token_hint when the user signs out at the provider.
+    id_token_ciphertext = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("federated identity")
@@ -44,6 +45,14 @@ class FederatedIdentity(models.Model):
     @refresh_token.setter
     def refresh_token(self, value: str) -> None:
         self.refresh_token_ciphertext = encrypt_secret(value) if value else ""
+
+    @property
+    def id_token(self) -> str:
+        return decrypt_secret(self.id_token_ciphertext) or ""
+
+    @id_token.setter
+    def id_token(self, value: str) -> None:
+        self.id_token_ciphertext = encrypt_secret(value) if value else ""
 
 
 class ProviderGroup(models.Model):

@@ -40,17 +40,6 @@ CREDENTIAL_OPERATIONS = {
 }
 # The upstream client's services (credentials/upstream: the `service` each call names).
 UPSTREAM_SERVICES = {"IAM API": "iam", "SWR API": "swr"}
-# ok, or the UpstreamError's reason (credentials/upstream/transport.py).
-UPSTREAM_OUTCOMES = (
-    "ok",
-    "unreachable",
-    "timeout",
-    "unavailable",
-    "busy",
-    "not_allowed",
-    "refused",
-    "malformed",
-)
 # The throttle's scopes (credentials/security/throttling.py) and the per-user limit on
 # temporary credentials (the console's Generate, the built-in SWR API).
 THROTTLED_LIMITS = ("sign-in", "registry-login", "api-auth", "temporary-credentials")
@@ -119,14 +108,9 @@ _token = {
 }
 _logins = {outcome: LOGINS.labels(outcome) for outcome in LOGIN_OUTCOMES}
 _operations = {kind: CREDENTIAL_OPS.labels(kind) for kind in set(CREDENTIAL_OPERATIONS.values())}
-_upstream = {
-    (service, outcome): (
-        UPSTREAM_REQUESTS.labels(service, outcome),
-        UPSTREAM_SECONDS.labels(service),
-    )
-    for service in UPSTREAM_SERVICES.values()
-    for outcome in UPSTREAM_OUTCOMES
-}
+# Filled by declare_upstream_outcomes: "ok" and the UpstreamError's reasons (the upstream
+# client knows them).
+_upstream: dict[tuple[str, str], tuple[object, object]] = {}
 _throttled = {limit: THROTTLED.labels(limit) for limit in THROTTLED_LIMITS}
 _mails = {outcome: REMINDER_MAILS.labels(outcome) for outcome in MAIL_OUTCOMES}
 _audit: dict[str, object] = {}  # filled by declare_audit_actions (the domain knows them)
@@ -144,6 +128,16 @@ def declare_audit_actions(actions: Iterable[str]) -> None:
     """The audit trail's actions, each a series from the start (AuditEvent.Action's values)."""
     for action in actions:
         _audit.setdefault(action, AUDIT_EVENTS.labels(action))
+
+
+def declare_upstream_outcomes(outcomes: Iterable[str]) -> None:
+    """Each service's calls by outcome, each a series from the start."""
+    for service in UPSTREAM_SERVICES.values():
+        for outcome in outcomes:
+            _upstream.setdefault(
+                (service, outcome),
+                (UPSTREAM_REQUESTS.labels(service, outcome), UPSTREAM_SECONDS.labels(service)),
+            )
 
 
 def token_request(flow: str, outcome: str, seconds: float) -> None:
@@ -181,8 +175,8 @@ def upstream_call(service: str, outcome: str, seconds: float) -> None:
     if _enabled:
         pair = _upstream.get((UPSTREAM_SERVICES.get(service, ""), outcome))
         if pair is not None:
-            pair[0].inc()
-            pair[1].observe(seconds)
+            pair[0].inc()  # type: ignore[attr-defined]
+            pair[1].observe(seconds)  # type: ignore[attr-defined]
 
 
 def throttled(limit: str) -> None:

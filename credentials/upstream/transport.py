@@ -154,6 +154,10 @@ class UpstreamError(Exception):
         return f"{self.message} (error code {self.code})" if self.code else self.message
 
 
+# Every outcome of a call counted from the start, by the one list of reasons.
+metrics.declare_upstream_outcomes(("ok", *UpstreamError.REASONS))
+
+
 @dataclass(frozen=True)
 class Timeouts:
     connect: float

@@ -144,18 +144,12 @@ def _redis() -> object:
 @require_GET
 def token_with_permissions_and_redis(request: HttpRequest) -> HttpResponse:
     credentials = basic._basic_credentials(request)
-    service = request.GET.get("service", "")
     username = credentials[0] if credentials else ""
     address = request.META.get("REMOTE_ADDR", "")
     _redis().mget(  # type: ignore[attr-defined]
         [f"a:{address}", f"u:{username}:{address}", f"n:{username}", f"k:{username}:{address}"]
     )
-    principal = principals.verify(*credentials, service) if credentials else None
-    if principal is None:
-        return HttpResponse("unauthorized", status=401, content_type="text/plain")
-    access = _permitted(principal, request.GET.get("scope", ""))
-    issued = tokens.issue_token(principal.username, service, access)
-    return HttpResponse(issued["token"], content_type="text/plain")
+    return token_with_permissions(request)
 
 
 def _signed_by(request: HttpRequest) -> User | None:

@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from credentials.identity.federation import MAX_GROUPS
 from credentials.models import AuditEvent, FederatedIdentity, ProviderGroup, User
@@ -368,6 +370,17 @@ def test_a_user_removed_at_the_provider_loses_the_registry_without_using_the_con
     assert not user.is_active
     event = AuditEvent.objects.get(action=AuditEvent.Action.OIDC_USER_DEACTIVATED)
     assert (event.actor_username, event.detail["reason"]) == ("ursula", "provider")
+
+
+def test_with_a_provider_a_long_term_credentials_token_looks_up_no_federated_identity(
+    provider: OidcProvider, registry, token_keys
+) -> None:
+    credential, password = new_credential(make_user("lena"), registry, "ci")
+    table = FederatedIdentity._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        response = ask(Client(), basic(credential.username, password), registry.address)
+    assert response.status_code == 200
+    assert not [query["sql"] for query in queries if table in query["sql"]]
 
 
 def test_without_a_provider_configured_the_token_service_asks_none(

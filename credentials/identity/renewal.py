@@ -84,13 +84,15 @@ def renew(identity: FederatedIdentity, actor: Actor) -> str:
             return "rejected"
 
 
-def still_accepted(user_id: int | None) -> bool:
+def still_accepted(user_id: int | None, long_term_id: int | None) -> bool:
     """For the token service: whether a credential's owner may still be served. A user from
     the provider whom nobody asked it about for OIDC_RENEW_SECONDS is asked now (renew()), so
     one removed there loses the registry within that time whether or not they use the console;
-    while the provider cannot be reached, their credentials keep working. Costs nothing
-    without a provider, one indexed lookup with one."""
-    if not settings.OIDC.enabled or user_id is None:
+    while the provider cannot be reached, their credentials keep working. A long-term
+    credential's owner is never federated (its lookup, login_allowed_sql, refuses them), so
+    only a temporary credential's owner is looked up: nothing without a provider or for a
+    long-term credential, one indexed lookup for a temporary one."""
+    if not settings.OIDC.enabled or user_id is None or long_term_id is not None:
         return True
     due = timezone.now() - timedelta(seconds=settings.OIDC.renew_seconds)
     identity = FederatedIdentity.objects.filter(user_id=user_id, checked_at__lt=due).first()

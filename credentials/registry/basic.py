@@ -63,7 +63,7 @@ def token_get(request: HttpRequest) -> HttpResponse:
         return _refuse(request, username, service, "wrong, disabled or expired credential")
     if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
-    if not still_accepted(principal.owner_id):
+    if not still_accepted(principal.owner_id, principal.long_term_id):
         return _refuse(request, username, service, "owner no longer accepted by the provider")
 
     remember_success(request, verdict, username)

@@ -129,7 +129,7 @@ def _password_grant(
         return _refuse(request, username, service, "wrong, disabled or expired credential")
     if principal.registry_id is None:
         return _refuse(request, username, service, "unknown service, or another registry's")
-    if not still_accepted(principal.owner_id):
+    if not still_accepted(principal.owner_id, principal.long_term_id):
         return _refuse(request, username, service, "owner no longer accepted by the provider")
     attempts.remember_success(request, verdict, username)
     return _grant(principal, service, scopes, offline)
@@ -146,7 +146,7 @@ def _refresh_grant(
     )
     if check.refusal:
         return _refuse(request, check.username, service, check.refusal)
-    if not still_accepted(check.owner_id):
+    if not still_accepted(check.owner_id, check.long_term_id):
         return _refuse(request, check.username, service, "owner no longer accepted by the provider")
     principal = Principal(
         check.username,
